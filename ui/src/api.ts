@@ -1,0 +1,78 @@
+// The one door from the screens to the Rust core. Everything else imports commands and types
+// from here, never from `./bindings`, so that regenerating the bindings touches one file.
+//
+// It also gives every command a single failure shape: the generated bindings throw when the
+// IPC call itself fails (or when the page runs outside Tauri) and pass through whatever the
+// core rejected with, which for a Tauri-level failure is a bare string. Screens only ever see
+// a well-formed `CommandError`.
+import { commands } from './bindings';
+import type {
+  CommandError,
+  LanguagePreference,
+  Preferences,
+  Result,
+  SessionView,
+} from './bindings';
+
+export type {
+  CommandError,
+  CommandErrorCode,
+  DepartmentRef,
+  Language,
+  LanguagePreference,
+  Me,
+  Preferences,
+  Result,
+  SessionView,
+} from './bindings';
+
+function isCommandError(value: unknown): value is CommandError {
+  if (typeof value !== 'object' || value === null) return false;
+  const { code, message } = value as Record<string, unknown>;
+  return typeof code === 'string' && typeof message === 'string';
+}
+
+/** Turns anything a command rejected or threw with into a `CommandError`. */
+export function toCommandError(value: unknown): CommandError {
+  if (isCommandError(value)) {
+    return {
+      code: value.code,
+      message: value.message,
+      url: value.url ?? null,
+      retry_after_secs: value.retry_after_secs ?? null,
+    };
+  }
+  const message =
+    value instanceof Error ? value.message : typeof value === 'string' ? value : String(value);
+  return { code: 'internal', message, url: null, retry_after_secs: null };
+}
+
+async function settle<T>(
+  call: () => Promise<Result<T, CommandError>>,
+): Promise<Result<T, CommandError>> {
+  try {
+    const result = await call();
+    return result.status === 'ok'
+      ? result
+      : { status: 'error', error: toCommandError(result.error) };
+  } catch (thrown) {
+    return { status: 'error', error: toCommandError(thrown) };
+  }
+}
+
+export const api = {
+  getPreferences: (): Promise<Result<Preferences, CommandError>> =>
+    settle(() => commands.getPreferences()),
+  setLanguage: (language: LanguagePreference): Promise<Result<Preferences, CommandError>> =>
+    settle(() => commands.setLanguage(language)),
+  restoreSession: (): Promise<Result<SessionView, CommandError>> =>
+    settle(() => commands.restoreSession()),
+  signIn: (
+    server: string,
+    username: string,
+    password: string,
+  ): Promise<Result<SessionView, CommandError>> =>
+    settle(() => commands.signIn(server, username, password)),
+  signOut: (): Promise<Result<SessionView, CommandError>> => settle(() => commands.signOut()),
+};
+

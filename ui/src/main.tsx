@@ -1,0 +1,12 @@
+// Entry point: mounts the app into the page Tauri loads from `ui/dist`.
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html has no #root element');
+
+createRoot(root).render(
+  <StrictMode>
+    <p>Countersign</p>
+  </StrictMode>,
+);
