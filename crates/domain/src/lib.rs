@@ -6,3 +6,6 @@
 //! the same way on both sides (requirement B4), and tests control time by passing it in.
 
 pub mod calendar;
+pub mod condition;
+pub mod form;
+pub mod messages;
