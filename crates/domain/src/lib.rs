@@ -9,3 +9,5 @@ pub mod calendar;
 pub mod condition;
 pub mod form;
 pub mod messages;
+pub mod org;
+pub mod workflow;
