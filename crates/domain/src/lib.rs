@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod condition;
+pub mod engine;
 pub mod form;
 pub mod messages;
 pub mod org;
