@@ -1,12 +1,15 @@
 // Entry point: mounts the app into the page Tauri loads from `ui/dist`.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import './i18n';
+import './styles.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 
 createRoot(root).render(
   <StrictMode>
-    <p>Countersign</p>
+    <App />
   </StrictMode>,
 );

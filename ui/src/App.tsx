@@ -1,0 +1,86 @@
+// The app's top level: start-up (preferences, then the stored session), the language, and
+// which of the three states the window is in — starting, signed out, or signed in.
+import { useEffect, useRef, useState } from 'react';
+import { api } from './api';
+import type { CommandError, LanguagePreference, Preferences, SessionView } from './api';
+import { applyLanguage, guessSystemLanguage } from './i18n';
+import { Shell } from './screens/Shell';
+import { SignIn } from './screens/SignIn';
+import { Splash } from './screens/Splash';
+
+function signedOutBecause(reason: CommandError): SessionView {
+  return { state: 'signed_out', reason, server: null, username: null };
+}
+
+export function App() {
+  const [preferences, setPreferences] = useState<Preferences | null>(null);
+  const [session, setSession] = useState<SessionView | null>(null);
+  // Language changes can overlap; only the newest one's answer may set the language.
+  const languageRequest = useRef(0);
+
+  useEffect(() => {
+    // Strict mode mounts twice in development; only the mounted app may act on the answers.
+    const unmounted = new AbortController();
+    const gone = () => unmounted.signal.aborted;
+    void (async () => {
+      // The language first, so that whatever comes next is shown in it.
+      const loaded = await api.getPreferences();
+      if (gone()) return;
+      const known: Preferences =
+        loaded.status === 'ok'
+          ? loaded.data
+          : { language: 'system', resolved_language: guessSystemLanguage(), app_version: '' };
+      applyLanguage(known.resolved_language);
+      setPreferences(known);
+
+      const restored = await api.restoreSession();
+      if (gone()) return;
+      setSession(restored.status === 'ok' ? restored.data : signedOutBecause(restored.error));
+    })();
+    return () => {
+      unmounted.abort();
+    };
+  }, []);
+
+  /**
+   * Shows the new language at once, then asks the core to keep it. If the core cannot, the
+   * language stays for this run and the caller is told it was not saved.
+   */
+  const changeLanguage = async (language: LanguagePreference): Promise<CommandError | null> => {
+    const request = ++languageRequest.current;
+    const shown = language === 'system' ? guessSystemLanguage() : language;
+    applyLanguage(shown);
+    setPreferences((before) => before && { ...before, language, resolved_language: shown });
+
+    const saved = await api.setLanguage(language);
+    if (request !== languageRequest.current) return null;
+    if (saved.status === 'error') return saved.error;
+    applyLanguage(saved.data.resolved_language);
+    setPreferences(saved.data);
+    return null;
+  };
+
+  if (preferences === null || session === null) return <Splash />;
+
+  if (session.state === 'signed_in') {
+    return (
+      <Shell
+        session={session}
+        preferences={preferences}
+        onLanguageChange={changeLanguage}
+        onSignedOut={setSession}
+      />
+    );
+  }
+
+  return (
+    <SignIn
+      server={session.server}
+      username={session.username}
+      reason={session.reason}
+      language={preferences.language}
+      onLanguageChange={(language) => void changeLanguage(language)}
+      onSignedIn={setSession}
+    />
+  );
+}

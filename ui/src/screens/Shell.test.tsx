@@ -1,0 +1,83 @@
+import { render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { resetFakeCommands } from '../test/fakeCommands';
+import { englishPreferences, signedIn } from '../test/fixtures';
+import { initialsOf, Shell } from './Shell';
+
+vi.mock('../bindings', async () => ({
+  commands: (await import('../test/fakeCommands')).fakeCommands,
+}));
+
+function renderShell() {
+  const user = userEvent.setup();
+  render(
+    <Shell
+      session={signedIn()}
+      preferences={englishPreferences}
+      onLanguageChange={vi.fn().mockResolvedValue(null)}
+      onSignedOut={vi.fn()}
+    />,
+  );
+  return user;
+}
+
+describe('Shell', () => {
+  beforeEach(() => {
+    resetFakeCommands();
+  });
+
+  it('starts on the inbox with the keyboard in the navigation', () => {
+    renderShell();
+    expect(screen.getByTestId('nav-inbox')).toHaveAttribute('aria-current', 'page');
+    expect(screen.getByTestId('nav-inbox')).toHaveFocus();
+    expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('Inbox');
+  });
+
+  it('moves between Inbox and Settings with Tab, arrows and Enter', async () => {
+    const user = renderShell();
+    await user.keyboard('{End}{Enter}');
+    expect(screen.getByTestId('nav-settings')).toHaveAttribute('aria-current', 'page');
+    expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('Settings');
+
+    await user.keyboard('{Home}{Enter}');
+    expect(screen.getByTestId('inbox-empty')).toBeInTheDocument();
+
+    await user.keyboard('{ArrowUp}');
+    expect(screen.getByTestId('nav-settings')).toHaveFocus();
+    await user.keyboard('{ArrowDown}');
+    expect(screen.getByTestId('nav-inbox')).toHaveFocus();
+  });
+
+  it('shows a "coming soon" page for screens not built yet, with the way back', async () => {
+    const user = renderShell();
+    await user.click(screen.getByTestId('nav-meetings'));
+    expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('Meetings');
+    expect(screen.getByTestId('coming-soon')).toHaveTextContent(
+      'Meetings is coming in a later version of Countersign.',
+    );
+    await user.click(screen.getByRole('button', { name: 'Back to Inbox' }));
+    expect(screen.getByTestId('inbox-empty')).toBeInTheDocument();
+  });
+
+  it('shows the account and version in Settings', async () => {
+    const user = renderShell();
+    await user.click(screen.getByTestId('nav-settings'));
+    expect(screen.getByText('li.lei')).toBeInTheDocument();
+    expect(screen.getByText('https://oa.example.com')).toBeInTheDocument();
+    expect(screen.getByTestId('app-version')).toHaveTextContent('Version 0.1.0');
+    expect(document.querySelector('#language')).toHaveValue('system');
+  });
+});
+
+describe('initialsOf', () => {
+  it('uses the given name for Chinese names and initials for Latin ones', () => {
+    expect(initialsOf('李雷')).toBe('李雷');
+    expect(initialsOf('欧阳 娜娜')).toBe('娜娜');
+    expect(initialsOf('王小明')).toBe('小明');
+    expect(initialsOf('Han Meimei')).toBe('HM');
+    expect(initialsOf('jim  green brown')).toBe('JB');
+    expect(initialsOf('Lucy')).toBe('L');
+    expect(initialsOf('  ')).toBe('');
+  });
+});

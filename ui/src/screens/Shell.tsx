@@ -1,0 +1,269 @@
+// The signed-in frame every screen lives in: the top bar (product, who is signed in, whether
+// the app is offline), the navigation on the left, and the current view. It also owns the
+// actions that end or change the session, so that every way of reaching them behaves alike.
+import { useEffect, useRef, useState } from 'react';
+import type { KeyboardEvent, ReactElement } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api } from '../api';
+import type { CommandError, LanguagePreference, Preferences, SessionView } from '../api';
+import { describeError } from '../errors';
+import {
+  AlertIcon,
+  CloseIcon,
+  InboxIcon,
+  KnowledgeBaseIcon,
+  MeetingsIcon,
+  MyRequestsIcon,
+  NewRequestIcon,
+  OfflineIcon,
+  ProductMark,
+  SettingsIcon,
+} from '../icons';
+import { ComingSoon } from './ComingSoon';
+import { Inbox } from './Inbox';
+import { Settings } from './Settings';
+
+export type SignedIn = Extract<SessionView, { state: 'signed_in' }>;
+
+export type View = 'inbox' | 'newRequest' | 'myRequests' | 'meetings' | 'knowledgeBase' | 'settings';
+
+interface Destination {
+  view: View;
+  label: `nav.${View}`;
+  icon: ReactElement;
+  /** False while the screen is not built; the entry leads to a "coming soon" page. */
+  ready: boolean;
+  testId: string;
+}
+
+const destinations: readonly Destination[] = [
+  { view: 'inbox', label: 'nav.inbox', icon: <InboxIcon />, ready: true, testId: 'nav-inbox' },
+  {
+    view: 'newRequest',
+    label: 'nav.newRequest',
+    icon: <NewRequestIcon />,
+    ready: false,
+    testId: 'nav-new-request',
+  },
+  {
+    view: 'myRequests',
+    label: 'nav.myRequests',
+    icon: <MyRequestsIcon />,
+    ready: false,
+    testId: 'nav-my-requests',
+  },
+  {
+    view: 'meetings',
+    label: 'nav.meetings',
+    icon: <MeetingsIcon />,
+    ready: false,
+    testId: 'nav-meetings',
+  },
+  {
+    view: 'knowledgeBase',
+    label: 'nav.knowledgeBase',
+    icon: <KnowledgeBaseIcon />,
+    ready: false,
+    testId: 'nav-knowledge-base',
+  },
+  {
+    view: 'settings',
+    label: 'nav.settings',
+    icon: <SettingsIcon />,
+    ready: true,
+    testId: 'nav-settings',
+  },
+];
+
+/** Two characters for the avatar: a Chinese given name, or a Latin name's initials. */
+export function initialsOf(name: string): string {
+  const trimmed = name.trim();
+  if (/\p{Script=Han}/u.test(trimmed)) {
+    const characters = Array.from(new Intl.Segmenter().segment(trimmed.replace(/\s+/g, '')));
+    return characters
+      .slice(-2)
+      .map((part) => part.segment)
+      .join('');
+  }
+  const words = trimmed.split(/\s+/).filter((word) => word !== '');
+  const first = words[0]?.[0] ?? '';
+  const last = words.length > 1 ? (words[words.length - 1]?.[0] ?? '') : '';
+  return (first + last).toUpperCase();
+}
+
+interface Notice {
+  about: 'signOut' | 'language';
+  error: CommandError;
+}
+
+interface ShellProps {
+  session: SignedIn;
+  preferences: Preferences;
+  /** Resolves to the error if the language could not be kept, `null` once it is. */
+  onLanguageChange: (language: LanguagePreference) => Promise<CommandError | null>;
+  onSignedOut: (session: SessionView) => void;
+}
+
+export function Shell({ session, preferences, onLanguageChange, onSignedOut }: ShellProps) {
+  const { t } = useTranslation();
+  const { me } = session;
+  const [view, setView] = useState<View>('inbox');
+  const [signingOut, setSigningOut] = useState(false);
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const navList = useRef<HTMLUListElement>(null);
+
+  // Land the keyboard in the navigation after sign-in, on the page being shown.
+  useEffect(() => {
+    navList.current?.querySelector<HTMLButtonElement>('[aria-current="page"]')?.focus();
+  }, []);
+
+  // Up and down arrows walk the navigation as in a native sidebar; Tab still leaves it.
+  const walkNavigation = (event: KeyboardEvent<HTMLUListElement>) => {
+    const items = Array.from(
+      navList.current?.querySelectorAll<HTMLButtonElement>('.nav-item') ?? [],
+    );
+    const at = items.findIndex((item) => item === document.activeElement);
+    const targets: Partial<Record<string, number>> = {
+      ArrowDown: (at + 1) % items.length,
+      ArrowUp: (at - 1 + items.length) % items.length,
+      Home: 0,
+      End: items.length - 1,
+    };
+    const next = targets[event.key];
+    if (next === undefined || at === -1) return;
+    event.preventDefault();
+    items[next]?.focus();
+  };
+
+  const signOut = async () => {
+    if (signingOut) return;
+    setSigningOut(true);
+    setNotice(null);
+    const result = await api.signOut();
+    if (result.status === 'ok') {
+      onSignedOut(result.data);
+      return;
+    }
+    setSigningOut(false);
+    setNotice({ about: 'signOut', error: result.error });
+  };
+
+  const changeLanguage = async (language: LanguagePreference) => {
+    setNotice(null);
+    const error = await onLanguageChange(language);
+    if (error !== null) setNotice({ about: 'language', error });
+  };
+
+  const current = destinations.find((d) => d.view === view) ?? destinations[0];
+
+  let content: ReactElement;
+  if (view === 'inbox') {
+    content = <Inbox />;
+  } else if (view === 'settings') {
+    content = (
+      <Settings
+        me={me}
+        server={session.server}
+        preferences={preferences}
+        signingOut={signingOut}
+        onLanguageChange={(language) => void changeLanguage(language)}
+        onSignOut={() => void signOut()}
+      />
+    );
+  } else {
+    content = (
+      <ComingSoon
+        feature={t(current?.label ?? 'nav.inbox')}
+        icon={current?.icon}
+        onBack={() => {
+          setView('inbox');
+        }}
+      />
+    );
+  }
+
+  return (
+    <div className="shell" data-testid="shell">
+      <header className="topbar">
+        <div className="topbar-brand">
+          <ProductMark className="topbar-mark" />
+          <span className="topbar-name">{t('app.name')}</span>
+        </div>
+        <div className="topbar-end">
+          {session.offline && (
+            <span
+              className="badge badge-offline"
+              data-testid="offline-badge"
+              title={t('shell.offlineHint')}
+            >
+              <OfflineIcon />
+              {t('shell.offline')}
+              <span className="visually-hidden">{t('shell.offlineHint')}</span>
+            </span>
+          )}
+          <div className="person">
+            <span className="avatar" aria-hidden="true">
+              {initialsOf(me.display_name)}
+            </span>
+            <span className="person-text">
+              <span className="person-name" data-testid="display-name">
+                {me.display_name}
+              </span>
+              {me.department !== null && (
+                <span className="person-department" data-testid="department">
+                  {me.department.name}
+                </span>
+              )}
+            </span>
+          </div>
+        </div>
+      </header>
+
+      <nav className="sidebar" aria-label={t('shell.navLabel')}>
+        <ul className="nav-list" ref={navList} onKeyDown={walkNavigation}>
+          {destinations.map((destination) => (
+            <li key={destination.view}>
+              <button
+                type="button"
+                className="nav-item"
+                data-testid={destination.testId}
+                aria-current={view === destination.view ? 'page' : undefined}
+                onClick={() => {
+                  setView(destination.view);
+                }}
+              >
+                {destination.icon}
+                <span className="nav-label">{t(destination.label)}</span>
+                {!destination.ready && <span className="nav-soon">{t('nav.soon')}</span>}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+
+      <main className="content" id="main">
+        {notice !== null && (
+          <div className="banner banner-error notice" role="alert" data-testid="shell-notice">
+            <AlertIcon />
+            <p>
+              {notice.about === 'signOut'
+                ? t('shell.signOutFailed', { reason: describeError(t, notice.error) })
+                : t('settings.languageSaveFailed', { reason: describeError(t, notice.error) })}
+            </p>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label={t('shell.dismiss')}
+              onClick={() => {
+                setNotice(null);
+              }}
+            >
+              <CloseIcon />
+            </button>
+          </div>
+        )}
+        {content}
+      </main>
+    </div>
+  );
+}
