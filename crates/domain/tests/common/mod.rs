@@ -32,6 +32,7 @@ pub const HR: u128 = 11;
 pub const WORKFLOW_ADMIN: u128 = 12;
 pub const IT_HEAD: u128 = 13;
 pub const LEFT_COMPANY: u128 = 14;
+pub const PROCUREMENT: u128 = 15;
 // Departments.
 pub const HQ: u128 = 100;
 pub const SALES: u128 = 101;
