@@ -17,8 +17,11 @@ import {
   NewRequestIcon,
   OfflineIcon,
   ProductMark,
+  SearchIcon,
   SettingsIcon,
 } from '../icons';
+import { CommandPalette, isPaletteShortcut } from './CommandPalette';
+import type { PaletteEntry } from './CommandPalette';
 import { ComingSoon } from './ComingSoon';
 import { Inbox } from './Inbox';
 import { Settings } from './Settings';
@@ -91,6 +94,8 @@ export function initialsOf(name: string): string {
   return (first + last).toUpperCase();
 }
 
+const onMac = /Mac|iPhone|iPad/.test(navigator.userAgent);
+
 interface Notice {
   about: 'signOut' | 'language';
   error: CommandError;
@@ -110,7 +115,28 @@ export function Shell({ session, preferences, onLanguageChange, onSignedOut }: S
   const [view, setView] = useState<View>('inbox');
   const [signingOut, setSigningOut] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(null);
+  const [paletteOpen, setPaletteOpen] = useState(false);
+  // Bumped when the palette moves to a view: the view's heading then takes the focus, so the
+  // keyboard lands where the eyes go.
+  const [headingFocus, setHeadingFocus] = useState(0);
   const navList = useRef<HTMLUListElement>(null);
+  const main = useRef<HTMLElement>(null);
+
+  useEffect(() => {
+    const togglePalette = (event: globalThis.KeyboardEvent) => {
+      if (!isPaletteShortcut(event)) return;
+      event.preventDefault();
+      setPaletteOpen((open) => !open);
+    };
+    window.addEventListener('keydown', togglePalette);
+    return () => {
+      window.removeEventListener('keydown', togglePalette);
+    };
+  }, []);
+
+  useEffect(() => {
+    if (headingFocus > 0) main.current?.querySelector<HTMLElement>('h1')?.focus();
+  }, [headingFocus]);
 
   // Land the keyboard in the navigation after sign-in, on the page being shown.
   useEffect(() => {
@@ -154,6 +180,57 @@ export function Shell({ session, preferences, onLanguageChange, onSignedOut }: S
     if (error !== null) setNotice({ about: 'language', error });
   };
 
+  const goFromPalette = (destination: View) => {
+    setView(destination);
+    setHeadingFocus((count) => count + 1);
+  };
+
+  const paletteEntries: PaletteEntry[] = [
+    {
+      id: 'go-inbox',
+      label: t('palette.goInbox'),
+      keywords: 'inbox approvals tasks 待办 审批',
+      run: () => {
+        goFromPalette('inbox');
+      },
+    },
+    {
+      id: 'go-settings',
+      label: t('palette.goSettings'),
+      keywords: 'settings preferences account 设置 账号',
+      run: () => {
+        goFromPalette('settings');
+      },
+    },
+    {
+      id: 'language-zh-CN',
+      label: t('palette.languageZh'),
+      keywords: 'language chinese 语言 中文',
+      current: preferences.language === 'zh-CN',
+      run: () => void changeLanguage('zh-CN'),
+    },
+    {
+      id: 'language-en',
+      label: t('palette.languageEn'),
+      keywords: 'language english 语言 英文 英语',
+      current: preferences.language === 'en',
+      run: () => void changeLanguage('en'),
+    },
+    {
+      id: 'language-system',
+      label: t('palette.languageSystem'),
+      keywords: 'language system 语言 系统',
+      current: preferences.language === 'system',
+      run: () => void changeLanguage('system'),
+    },
+    {
+      id: 'sign-out',
+      label: t('palette.signOut'),
+      keywords: 'sign out log out logout 退出 注销',
+      run: () => void signOut(),
+    },
+  ];
+
   const current = destinations.find((d) => d.view === view) ?? destinations[0];
 
   let content: ReactElement;
@@ -189,6 +266,19 @@ export function Shell({ session, preferences, onLanguageChange, onSignedOut }: S
           <ProductMark className="topbar-mark" />
           <span className="topbar-name">{t('app.name')}</span>
         </div>
+        <button
+          type="button"
+          className="palette-trigger"
+          data-testid="open-palette"
+          aria-keyshortcuts={onMac ? 'Meta+K' : 'Control+K'}
+          onClick={() => {
+            setPaletteOpen(true);
+          }}
+        >
+          <SearchIcon />
+          <span className="palette-trigger-label">{t('shell.openPalette')}</span>
+          <kbd>{onMac ? '⌘K' : 'Ctrl K'}</kbd>
+        </button>
         <div className="topbar-end">
           {session.offline && (
             <span
@@ -241,7 +331,7 @@ export function Shell({ session, preferences, onLanguageChange, onSignedOut }: S
         </ul>
       </nav>
 
-      <main className="content" id="main">
+      <main className="content" id="main" ref={main}>
         {notice !== null && (
           <div className="banner banner-error notice" role="alert" data-testid="shell-notice">
             <AlertIcon />
@@ -264,6 +354,15 @@ export function Shell({ session, preferences, onLanguageChange, onSignedOut }: S
         )}
         {content}
       </main>
+
+      {paletteOpen && (
+        <CommandPalette
+          entries={paletteEntries}
+          onClose={() => {
+            setPaletteOpen(false);
+          }}
+        />
+      )}
     </div>
   );
 }
