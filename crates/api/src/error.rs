@@ -14,6 +14,8 @@ pub enum ErrorCode {
     MalformedRequest,
     /// The body is larger than the server accepts.
     PayloadTooLarge,
+    /// The body is not JSON (wrong or missing `Content-Type`).
+    UnsupportedMediaType,
     /// Wrong user name or password. Deliberately the same for both so that sign-in does not
     /// reveal which accounts exist.
     InvalidCredentials,
@@ -51,6 +53,7 @@ impl ErrorCode {
         match self {
             ErrorCode::MalformedRequest => "malformed_request",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::InvalidCredentials => "invalid_credentials",
             ErrorCode::LoginThrottled => "login_throttled",
             ErrorCode::AccountDisabled => "account_disabled",

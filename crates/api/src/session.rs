@@ -137,7 +137,8 @@ mod tests {
 
     #[test]
     fn me_from_an_older_server_without_department_or_roles_still_parses() {
-        let body = r#"{"id":"00000000-0000-0000-0000-000000000000","username":"a","display_name":"A"}"#;
+        let body =
+            r#"{"id":"00000000-0000-0000-0000-000000000000","username":"a","display_name":"A"}"#;
         let me: Me = serde_json::from_str(body).unwrap();
         assert!(me.department.is_none() && me.roles.is_empty());
     }

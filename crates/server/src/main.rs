@@ -1,0 +1,334 @@
+//! The `countersign-server` binary: settings, logging and subcommands around the library.
+
+use std::io::{IsTerminal, Read};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use countersign_server::clock::{Clock, SystemClock};
+use countersign_server::people::{AddPersonError, NewPerson, add_person};
+use countersign_server::settings::{self, FlagOverrides, LogFormat, Settings};
+use countersign_server::store::{self, StoreError};
+use countersign_server::{AppState, seed};
+
+#[derive(Parser)]
+#[command(
+    name = "countersign-server",
+    version,
+    about = "The Countersign OA server"
+)]
+struct Cli {
+    /// Settings file (TOML). Default: server.toml in the platform config directory, if any.
+    #[arg(long, global = true, env = "COUNTERSIGN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB. Default: a SQLite file in
+    /// the data directory.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Directory for the embedded database and other server files.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Log output format.
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1].
+        #[arg(long)]
+        bind: Option<IpAddr>,
+        /// Port to listen on [default: 8470].
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Add a demo organisation (departments, ~20 people) to an empty database and print the
+    /// demo credentials. Safe to run again.
+    SeedDemo,
+    /// Manage people.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a person. The password is read from standard input, never from the command line
+    /// (where other users could see it in the process list).
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Department code, e.g. FIN.
+        #[arg(long)]
+        department: Option<String>,
+        /// The user name of their manager.
+        #[arg(long)]
+        manager: Option<String>,
+        /// A role; repeat for several. Default: employee.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of the audit log and report the first broken line.
+    Verify,
+}
+
+/// A failure with the exit code it deserves: 2 for what the operator must fix in the
+/// invocation or settings, 1 for everything else.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    fn runtime(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::BadUrl(m) => Failure::usage(m),
+            other => Failure::runtime(other.to_string()),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("countersign-server: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("countersign-server: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let bind_flags = match &cli.command {
+        Command::Serve { bind, port } => (*bind, *port),
+        _ => (None, None),
+    };
+    let flags = FlagOverrides {
+        bind: bind_flags.0,
+        port: bind_flags.1,
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+    };
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let mut settings = settings::load(cli.config.as_deref(), &env, &flags)
+        .map_err(|e| Failure::usage(format!("invalid settings: {e}")))?;
+    if let Some(format) = cli.log_format {
+        settings.log.format = format;
+    }
+    init_logging(&settings);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+
+    match cli.command {
+        Command::Serve { .. } => serve(settings, clock).await,
+        Command::Migrate => {
+            let store = store::open(&settings.database_url()).await?;
+            println!("database schema is up to date ({})", store.backend().name());
+            store.close().await;
+            Ok(())
+        }
+        Command::SeedDemo => seed_demo(&settings, clock.now()).await,
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    display_name,
+                    email,
+                    department,
+                    manager,
+                    roles,
+                },
+        } => {
+            let password = read_password()?;
+            let store = store::open(&settings.database_url()).await?;
+            let new = NewPerson {
+                username,
+                display_name,
+                email,
+                department_code: department,
+                manager_username: manager,
+                roles,
+            };
+            let result = add_person(store.as_ref(), new, password, clock.now()).await;
+            store.close().await;
+            match result {
+                Ok(person) => {
+                    println!("added {} ({})", person.username, person.id);
+                    Ok(())
+                }
+                Err(AddPersonError::Store(e)) => Err(e.into()),
+                Err(e) => Err(Failure::usage(e.to_string())),
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let store = store::open(&settings.database_url()).await?;
+            let outcome = store::verify_audit_chain(store.as_ref()).await;
+            store.close().await;
+            match outcome? {
+                Ok(lines) => {
+                    println!("audit log intact: {lines} lines verified");
+                    Ok(())
+                }
+                Err(broken) => Err(Failure::runtime(format!(
+                    "audit log broken at line {}: {}",
+                    broken.seq, broken.reason
+                ))),
+            }
+        }
+    }
+}
+
+async fn serve(settings: Settings, clock: Arc<dyn Clock>) -> Result<(), Failure> {
+    let addr = SocketAddr::new(settings.bind, settings.port);
+    // Bind before touching the database so a second server on the same port fails fast
+    // and leaves the database alone.
+    let listener = countersign_server::bind(addr)
+        .await
+        .map_err(|e| Failure::runtime(e.to_string()))?;
+    let store = store::open(&settings.database_url()).await?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Failure::runtime(format!("cannot read the listening address: {e}")))?;
+    tracing::info!(
+        %local,
+        database = store.backend().name(),
+        version = env!("CARGO_PKG_VERSION"),
+        "countersign-server listening"
+    );
+    // A line on stdout that scripts (make run, tests) can wait for.
+    println!("listening on http://{local}");
+    let state = AppState::new(store.clone(), clock, settings);
+    let served = countersign_server::serve(listener, state, shutdown_signal()).await;
+    store.close().await;
+    tracing::info!("countersign-server stopped");
+    served.map_err(|e| Failure::runtime(format!("server error: {e}")))
+}
+
+async fn seed_demo(settings: &Settings, now: chrono::DateTime<chrono::Utc>) -> Result<(), Failure> {
+    let store = store::open(&settings.database_url()).await?;
+    let report = seed::seed_demo(store.as_ref(), now).await;
+    store.close().await;
+    let report = report.map_err(|e| Failure::runtime(e.to_string()))?;
+    if report.created {
+        println!("Demo organisation created.");
+    } else {
+        println!("Demo organisation already present; nothing changed.");
+    }
+    println!("Demo accounts (password for all: {}):", seed::DEMO_PASSWORD);
+    for (username, display_name, department, roles) in &report.accounts {
+        println!(
+            "  {username:<12} {display_name:<4}  {department:<6} {}",
+            roles.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Reads the password for `user add` from stdin: one line, without the newline.
+fn read_password() -> Result<String, Failure> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("Password (then Enter):");
+    }
+    let mut input = String::new();
+    stdin
+        .lock()
+        .take(4096)
+        .read_to_string(&mut input)
+        .map_err(|e| Failure::usage(format!("cannot read the password from stdin: {e}")))?;
+    let password = input.lines().next().unwrap_or_default().to_owned();
+    if password.is_empty() {
+        return Err(Failure::usage(
+            "no password on standard input: pipe it in, e.g. `printf '%s' \"$PW\" | countersign-server user add …`",
+        ));
+    }
+    Ok(password)
+}
+
+fn init_logging(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("COUNTERSIGN_LOG")
+        .or_else(|_| EnvFilter::try_new(&settings.log.level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match settings.log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,119 @@
+//! The real server, in-process, on a loopback port chosen by the OS.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use countersign_server::AppState;
+use countersign_server::clock::{Clock, ManualClock, SystemClock};
+use countersign_server::people::{NewPerson, add_person};
+use countersign_server::settings::Settings;
+use countersign_server::store::{self, Person};
+use tokio::sync::oneshot;
+
+use crate::TestDb;
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    /// Set when started with [`TestServer::start_at`]: the test moves time with it.
+    pub clock: Option<Arc<ManualClock>>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    // Declared last: dropped after the server has stopped using it.
+    _db: TestDb,
+}
+
+impl TestServer {
+    /// Starts the server over `db` with the wall clock and default settings.
+    pub async fn start(db: TestDb) -> Self {
+        Self::launch(db, Arc::new(SystemClock), None, Settings::default()).await
+    }
+
+    /// Starts the server with a manual clock set to `now`.
+    pub async fn start_at(db: TestDb, now: DateTime<Utc>) -> Self {
+        let clock = Arc::new(ManualClock::new(now));
+        Self::launch(db, clock.clone(), Some(clock), Settings::default()).await
+    }
+
+    /// Starts the server with the given settings (bind and port are overridden).
+    pub async fn start_with(db: TestDb, settings: Settings) -> Self {
+        Self::launch(db, Arc::new(SystemClock), None, settings).await
+    }
+
+    async fn launch(
+        db: TestDb,
+        clock: Arc<dyn Clock>,
+        manual: Option<Arc<ManualClock>>,
+        settings: Settings,
+    ) -> Self {
+        let store = store::open(db.url()).await.expect("open the test database");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let addr = listener.local_addr().expect("local address");
+        let state = AppState::new(store, clock, settings);
+        let (tx, rx) = oneshot::channel::<()>();
+        let serving = state.clone();
+        let task = tokio::spawn(async move {
+            let _ = countersign_server::serve(listener, serving, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        Self {
+            addr,
+            state,
+            clock: manual,
+            shutdown: Some(tx),
+            task: Some(task),
+            _db: db,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Adds an active person who can sign in with `password`.
+    pub async fn add_person(&self, username: &str, password: &str, roles: &[&str]) -> Person {
+        add_person(
+            self.state.store.as_ref(),
+            NewPerson {
+                username: username.into(),
+                display_name: format!("Test {username}"),
+                email: None,
+                department_code: None,
+                manager_username: None,
+                roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            },
+            password.to_owned(),
+            self.state.clock.now(),
+        )
+        .await
+        .expect("add a test person")
+    }
+
+    /// Stops serving and waits until the port is closed.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.state.store.close().await;
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
