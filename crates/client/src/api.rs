@@ -1,0 +1,185 @@
+//! The HTTP client for the Countersign API. Every failure becomes a [`ClientError`] that
+//! says which server and what to do: unreachable, not Countersign, or a refusal by code.
+
+use std::time::Duration;
+
+use countersign_api::{
+    ApiError, Me, RefreshRequest, ServerInfo, SessionInfo, SignInRequest, SignInResponse, Tokens,
+};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::error::{ClientError, ClientErrorCode, Result};
+use crate::server_url::ServerUrl;
+
+/// How long to wait for a connection. A server that is down answers "refused" at once; one
+/// behind a dead network route is given this long before we say it is unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
+/// The whole of an ordinary request.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The identity probe must answer fast: the person is waiting at the sign-in screen.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: ServerUrl,
+}
+
+impl ApiClient {
+    pub fn new(base: ServerUrl) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("countersign-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::internal(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self { http, base })
+    }
+
+    pub fn base(&self) -> &ServerUrl {
+        &self.base
+    }
+
+    /// Asks the server who it is. Fails with `server_unreachable` or `not_countersign`.
+    pub async fn info(&self) -> Result<ServerInfo> {
+        let url = self.base.join("/v1/info");
+        let response = self
+            .http
+            .get(&url)
+            .timeout(PROBE_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        let not_countersign = || {
+            ClientError::new(
+                ClientErrorCode::NotCountersign,
+                format!(
+                    "{} answered, but it is not a Countersign server.",
+                    self.base
+                ),
+            )
+            .with_url(self.base.as_str())
+        };
+        if !response.status().is_success() {
+            return Err(not_countersign());
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        match serde_json::from_slice::<ServerInfo>(&body) {
+            Ok(info) if info.is_countersign() => Ok(info),
+            _ => Err(not_countersign()),
+        }
+    }
+
+    pub async fn sign_in(&self, req: &SignInRequest) -> Result<SignInResponse> {
+        self.send(self.request(Method::POST, "/v1/sessions", None).json(req))
+            .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens> {
+        let body = RefreshRequest {
+            refresh_token: refresh_token.to_owned(),
+        };
+        self.send(
+            self.request(Method::POST, "/v1/sessions/refresh", None)
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn me(&self, access: &str) -> Result<Me> {
+        self.send(self.request(Method::GET, "/v1/me", Some(access)))
+            .await
+    }
+
+    pub async fn sessions(&self, access: &str) -> Result<Vec<SessionInfo>> {
+        self.send(self.request(Method::GET, "/v1/sessions", Some(access)))
+            .await
+    }
+
+    pub async fn revoke_session(&self, access: &str, id: Uuid) -> Result<()> {
+        let path = format!("/v1/sessions/{id}");
+        let response = self
+            .request(Method::DELETE, &path, Some(access))
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        Err(self.refusal(response).await)
+    }
+
+    fn request(&self, method: Method, path: &str, access: Option<&str>) -> RequestBuilder {
+        let builder = self.http.request(method, self.base.join(path));
+        match access {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    async fn send<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T> {
+        let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
+        if !response.status().is_success() {
+            return Err(self.refusal(response).await);
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        serde_json::from_slice(&body).map_err(|e| {
+            ClientError::new(
+                ClientErrorCode::ServerError,
+                format!(
+                    "{} sent an answer this app does not understand: {e}",
+                    self.base
+                ),
+            )
+            .with_url(self.base.as_str())
+        })
+    }
+
+    /// An error status: our JSON error body where there is one; otherwise the status line
+    /// (a proxy's 502, say) in words.
+    async fn refusal(&self, response: reqwest::Response) -> ClientError {
+        let status = response.status();
+        let body = response.bytes().await.unwrap_or_default();
+        match serde_json::from_slice::<ApiError>(&body) {
+            Ok(err) => ClientError::from_api(err, self.base.as_str()),
+            Err(_) if status == StatusCode::NOT_FOUND => ClientError::new(
+                ClientErrorCode::NotCountersign,
+                format!("{} does not offer the Countersign API.", self.base),
+            )
+            .with_url(self.base.as_str()),
+            Err(_) => ClientError::new(
+                ClientErrorCode::ServerError,
+                format!("{} answered {status}.", self.base),
+            )
+            .with_url(self.base.as_str()),
+        }
+    }
+
+    fn transport_error(&self, err: &reqwest::Error) -> ClientError {
+        let why = if err.is_timeout() {
+            "it did not answer in time".to_owned()
+        } else if err.is_connect() {
+            // The innermost cause is the useful part ("Connection refused").
+            let mut source: &dyn std::error::Error = err;
+            while let Some(next) = source.source() {
+                source = next;
+            }
+            source.to_string()
+        } else {
+            err.to_string()
+        };
+        ClientError::new(
+            ClientErrorCode::ServerUnreachable,
+            format!("Cannot reach {}: {why}.", self.base),
+        )
+        .with_url(self.base.as_str())
+    }
+}
