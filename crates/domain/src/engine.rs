@@ -945,6 +945,10 @@ impl Tx<'_, '_> {
     }
 
     fn submit(&mut self, form: &Json, resubmit_comment: Option<&String>) -> Result<(), Refusal> {
+        // A finished request is finished for everyone; say that before who may submit.
+        if self.state.status.is_finished() {
+            self.ensure_running()?;
+        }
         if self.actor.id != self.state.initiator {
             return Err(Refusal::NotPermitted);
         }
