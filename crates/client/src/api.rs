@@ -19,7 +19,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
 /// The whole of an ordinary request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The identity probe must answer fast: the person is waiting at the sign-in screen.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+const PROBE_TIMEOUT: Duration = Duration::from_millis(4500);
 
 #[derive(Debug, Clone)]
 pub struct ApiClient {

@@ -195,39 +195,19 @@ impl Client {
     /// the server is unreachable the person stays signed in with their last known identity;
     /// a session that the server ended comes back as signed out with the reason.
     pub async fn restore(&self) -> Result<SessionView> {
-        let (account, profile_id) = {
-            let inner = self.inner.lock().await;
-            (inner.profile.account.clone(), inner.profile.id.clone())
-        };
-        let Some(account) = account.filter(|a| a.signed_in) else {
+        let Some((account, server)) = self.load_connection().await? else {
             return Ok(self.signed_out(None).await);
         };
-        let key = AccountKey::new(&account.server, &account.username, &profile_id);
-        let lookup = key.clone();
-        let Some(stored) = self.blocking_credentials(move |c| c.load(&lookup)).await? else {
-            // The keyring lost it (wiped, or a session-only sign-in from the last run).
-            self.forget_sign_in().await?;
-            return Ok(self.signed_out(None).await);
-        };
-        let url = ServerUrl::parse(&account.server)?;
-        {
-            let mut inner = self.inner.lock().await;
-            inner.connection = Some(Connection {
-                api: ApiClient::new(url.clone())?,
-                key,
-                tokens: stored.tokens,
-            });
-        }
         match self.me().await {
             Ok(me) => Ok(SessionView::SignedIn {
                 me,
-                server: url.as_str().to_owned(),
+                server,
                 offline: false,
             }),
             Err(err) if err.is_offline() => match account.me {
                 Some(me) => Ok(SessionView::SignedIn {
                     me,
-                    server: url.as_str().to_owned(),
+                    server,
                     offline: true,
                 }),
                 None => Err(err),
@@ -235,6 +215,34 @@ impl Client {
             Err(err) if err.ends_session() => Ok(self.signed_out(Some(err)).await),
             Err(err) => Err(err),
         }
+    }
+
+    /// Loads the stored sign-in (profile + keyring) into a connection, without any network
+    /// call. `None` when nobody is signed in on this profile.
+    async fn load_connection(&self) -> Result<Option<(AccountRecord, String)>> {
+        let (account, profile_id) = {
+            let inner = self.inner.lock().await;
+            (inner.profile.account.clone(), inner.profile.id.clone())
+        };
+        let Some(account) = account.filter(|a| a.signed_in) else {
+            return Ok(None);
+        };
+        let key = AccountKey::new(&account.server, &account.username, &profile_id);
+        let lookup = key.clone();
+        let Some(stored) = self.blocking_credentials(move |c| c.load(&lookup)).await? else {
+            // The keyring lost it (wiped, or a session-only sign-in from the last run).
+            self.forget_sign_in().await?;
+            return Ok(None);
+        };
+        let url = ServerUrl::parse(&account.server)?;
+        let server = url.as_str().to_owned();
+        let mut inner = self.inner.lock().await;
+        inner.connection = Some(Connection {
+            api: ApiClient::new(url)?,
+            key,
+            tokens: stored.tokens,
+        });
+        Ok(Some((account, server)))
     }
 
     /// The signed-in person, fresh from the server (and remembered for offline use).
@@ -269,6 +277,9 @@ impl Client {
     /// Signs out: ends the session on the server when it can be reached, and always forgets
     /// the tokens here.
     pub async fn sign_out(&self) -> Result<SessionView> {
+        if self.inner.lock().await.connection.is_none() {
+            self.load_connection().await?;
+        }
         let connection = self.inner.lock().await.connection.take();
         if let Some(conn) = connection {
             let revoked = conn

@@ -13,7 +13,7 @@ impl ServerUrl {
     /// Accepts what a person would type. Without a scheme, a loopback or private host gets
     /// `http://` (a local test server) and anything else `https://`.
     pub fn parse(input: &str) -> Result<Self> {
-        let trimmed = input.trim().trim_end_matches('/');
+        let trimmed = input.trim();
         let invalid = |why: &str| {
             ClientError::new(
                 ClientErrorCode::InvalidServerUrl,

@@ -1,0 +1,309 @@
+//! The `countersign` CLI against the real server on loopback, with its tokens in a real
+//! Secret Service on a private D-Bus session.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{DateTime, Duration, Utc};
+use countersign_testkit::{DesktopSession, TestDb, TestServer};
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Cli<'a> {
+    session: &'a DesktopSession,
+    home: PathBuf,
+}
+
+impl<'a> Cli<'a> {
+    fn new(session: &'a DesktopSession) -> Self {
+        let home = session
+            .home()
+            .join(format!("profile-{}", uuid::Uuid::now_v7().simple()));
+        Self { session, home }
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut cmd: Command = self.session.command(env!("CARGO_BIN_EXE_countersign"));
+        cmd.arg("--home").arg(&self.home).args(args);
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+        drop(input);
+        child.wait_with_output().unwrap()
+    }
+
+    fn login(&self, server: &str, user: &str, password: &str) -> Output {
+        self.run(
+            &[
+                "login",
+                "--server",
+                server,
+                "--user",
+                user,
+                "--password-stdin",
+            ],
+            Some(password),
+        )
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// True when any file under `dir` contains `needle`.
+fn any_file_contains(dir: &Path, needle: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let path = e.path();
+        if path.is_dir() {
+            any_file_contains(&path, needle)
+        } else {
+            std::fs::read(&path).is_ok_and(|b| String::from_utf8_lossy(&b).contains(needle))
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_whoami_sessions_logout_with_tokens_only_in_the_keyring() {
+    let server = TestServer::start(TestDb::sqlite()).await;
+    server
+        .add_person("li.wei", PASSWORD, &["employee", "hr"])
+        .await;
+    let desktop = DesktopSession::headless();
+    let cli = Cli::new(&desktop);
+
+    let out = cli.login(&server.url(), "li.wei", PASSWORD);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Signed in to"), "{}", stdout(&out));
+
+    let out = cli.run(&["whoami", "--json"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["person"]["username"], "li.wei");
+    assert_eq!(json["offline"], false);
+
+    let out = cli.run(&["sessions", "--json"], None);
+    let sessions: Vec<countersign_api::SessionInfo> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert!(sessions[0].current);
+    assert!(
+        sessions[0].device_name.starts_with("countersign CLI on "),
+        "{}",
+        sessions[0].device_name
+    );
+
+    // D7: the tokens are in the keyring, not in any file the CLI wrote.
+    assert!(
+        !any_file_contains(&cli.home, "csa_"),
+        "access token in a plain file"
+    );
+    assert!(
+        !any_file_contains(&cli.home, "csr_"),
+        "refresh token in a plain file"
+    );
+    let found = desktop
+        .command("secret-tool")
+        .args(["search", "--all", "service", "countersign"])
+        .output()
+        .expect("secret-tool (apt package libsecret-tools; `make test` installs it)");
+    let listing = format!("{}{}", stdout(&found), stderr(&found));
+    assert!(
+        listing.contains("li.wei@"),
+        "the keyring holds the sign-in: {listing}"
+    );
+
+    let out = cli.run(&["logout"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli.run(&["whoami"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("Not signed in"), "{}", stderr(&out));
+    let person = server
+        .state
+        .store
+        .find_person_by_username("li.wei")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        server
+            .state
+            .store
+            .list_sessions(person.id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "logout ended the session on the server"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_fails_with_a_plain_message_and_exit_code_1() {
+    let server = TestServer::start(TestDb::sqlite()).await;
+    server.add_person("li.wei", PASSWORD, &[]).await;
+    let desktop = DesktopSession::headless();
+    let cli = Cli::new(&desktop);
+    for user in ["li.wei", "nobody"] {
+        let out = cli.login(&server.url(), user, "not the password");
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains("Wrong user name or password."),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_server_is_named_within_five_seconds() {
+    let desktop = DesktopSession::headless();
+    let cli = Cli::new(&desktop);
+    // A port that was just free: nothing listens there.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    // A server that accepts connections and then never answers (hung, or a black-holing
+    // firewall): the client must give up on its own.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hung_addr = hung.local_addr().unwrap();
+    for url in [format!("http://{closed}"), format!("http://{hung_addr}")] {
+        let started = Instant::now();
+        let out = cli.login(&url, "li.wei", PASSWORD);
+        let took = started.elapsed();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains(&format!("Cannot reach {url}")),
+            "{}",
+            stderr(&out)
+        );
+        assert!(took < StdDuration::from_secs(5), "took {took:?} for {url}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_is_not_countersign_is_told_apart() {
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new()
+        .route("/", get(|| async { axum::response::Html("<h1>Intranet</h1>") }))
+        .route("/other/v1/info", get(|| async { axum::Json(serde_json::json!({"service": "gitlab", "api_version": 4, "server_version": "17"})) }));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let desktop = DesktopSession::headless();
+    let cli = Cli::new(&desktop);
+    for url in [format!("http://{addr}"), format!("http://{addr}/other")] {
+        let out = cli.login(&url, "li.wei", PASSWORD);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains("is not a Countersign server"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+fn start() -> DateTime<Utc> {
+    Utc::now()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_access_token_is_refreshed_without_asking() {
+    let server = TestServer::start_at(TestDb::sqlite(), start()).await;
+    server.add_person("li.wei", PASSWORD, &[]).await;
+    let desktop = DesktopSession::headless();
+    let cli = Cli::new(&desktop);
+    assert!(
+        cli.login(&server.url(), "li.wei", PASSWORD)
+            .status
+            .success()
+    );
+    let clock = server.clock.as_ref().unwrap();
+
+    clock.advance(Duration::minutes(20));
+    for _ in 0..2 {
+        // Twice: the second run must use the refreshed pair stored by the first.
+        let out = cli.run(&["whoami"], None);
+        assert!(out.status.success(), "{}", stderr(&out));
+        clock.advance(Duration::minutes(20));
+    }
+    let person = server
+        .state
+        .store
+        .find_person_by_username("li.wei")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        server
+            .state
+            .store
+            .list_sessions(person.id)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "same session"
+    );
+
+    clock.advance(Duration::days(31));
+    let out = cli.run(&["whoami"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("expired"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_session_signs_the_cli_out_with_the_reason() {
+    let server = TestServer::start(TestDb::sqlite()).await;
+    server.add_person("li.wei", PASSWORD, &[]).await;
+    let desktop = DesktopSession::headless();
+    let laptop = Cli::new(&desktop);
+    let desk = Cli::new(&desktop);
+    assert!(
+        laptop
+            .login(&server.url(), "li.wei", PASSWORD)
+            .status
+            .success()
+    );
+    assert!(
+        desk.login(&server.url(), "li.wei", PASSWORD)
+            .status
+            .success()
+    );
+
+    let out = desk.run(&["sessions", "--json"], None);
+    let sessions: Vec<countersign_api::SessionInfo> = serde_json::from_slice(&out.stdout).unwrap();
+    let other = sessions.iter().find(|s| !s.current).unwrap();
+    let out = desk.run(&["sessions", "--revoke", &other.id.to_string()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = laptop.run(&["whoami"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("revoked"), "{}", stderr(&out));
+    let out = laptop.run(&["whoami"], None);
+    assert!(
+        stderr(&out).contains("Not signed in"),
+        "the dead tokens were forgotten: {}",
+        stderr(&out)
+    );
+    assert!(
+        desk.run(&["whoami"], None).status.success(),
+        "the other device is unaffected"
+    );
+}
