@@ -297,7 +297,8 @@ fn read_password() -> Result<String, Failure> {
 
 fn init_logging(settings: &Settings) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("COUNTERSIGN_LOG")
+    // RUST_LOG, when set, wins: it is what Rust operators reach for when debugging.
+    let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.log.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

@@ -37,8 +37,10 @@ impl Api {
         let db = TestDb::sqlite();
         let store = store::open(db.url()).await.unwrap();
         let clock = Arc::new(ManualClock::new(start()));
-        let mut settings = Settings::default();
-        settings.max_body_bytes = 4096;
+        let settings = Settings {
+            max_body_bytes: 4096,
+            ..Settings::default()
+        };
         let state = AppState::new(store.clone(), clock.clone(), settings);
         add_person(
             store.as_ref(),
