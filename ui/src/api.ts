@@ -7,24 +7,28 @@
 // a well-formed `CommandError`.
 import { commands } from './bindings';
 import type {
-  CommandError,
+  ClientError,
+  ClientErrorCode,
   LanguagePreference,
   Preferences,
-  Result,
   SessionView,
 } from './bindings';
 
 export type {
-  CommandError,
-  CommandErrorCode,
   DepartmentRef,
   Language,
   LanguagePreference,
   Me,
   Preferences,
-  Result,
   SessionView,
 } from './bindings';
+
+/** The core's error as the screens see it (`ClientError` in Rust). */
+export type CommandError = ClientError;
+export type CommandErrorCode = ClientErrorCode;
+
+/** What every command resolves to: tauri-specta's result shape. */
+export type Result<T, E> = { status: 'ok'; data: T } | { status: 'error'; error: E };
 
 function isCommandError(value: unknown): value is CommandError {
   if (typeof value !== 'object' || value === null) return false;

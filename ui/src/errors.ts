@@ -17,6 +17,7 @@ const sentences: Record<CommandErrorCode, ErrorKey> = {
   account_disabled: 'errors.account_disabled',
   session_expired: 'errors.session_expired',
   session_revoked: 'errors.session_revoked',
+  signed_out: 'errors.signed_out',
   keyring_unavailable: 'errors.keyring_unavailable',
   server_error: 'errors.server_error',
   settings: 'errors.settings',

@@ -62,7 +62,7 @@ export function Settings({
             <dt>{t('settings.username')}</dt>
             <dd>{me.username}</dd>
           </div>
-          {me.department !== null && (
+          {me.department && (
             <div>
               <dt>{t('settings.department')}</dt>
               <dd>{me.department.name}</dd>

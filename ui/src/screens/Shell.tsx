@@ -299,7 +299,7 @@ export function Shell({ session, preferences, onLanguageChange, onSignedOut }: S
               <span className="person-name" data-testid="display-name">
                 {me.display_name}
               </span>
-              {me.department !== null && (
+              {me.department && (
                 <span className="person-department" data-testid="department">
                   {me.department.name}
                 </span>
