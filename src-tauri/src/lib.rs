@@ -108,6 +108,7 @@ fn open_core() -> Core {
                     device_name: countersign_client::device_name("Countersign desktop"),
                     os_locale: sys_locale::get_locale(),
                     app_version: env!("CARGO_PKG_VERSION").to_owned(),
+                    default_server: std::env::var("COUNTERSIGN_SERVER_URL").ok(),
                 },
                 Arc::new(KeyringCredentials::default()),
             )

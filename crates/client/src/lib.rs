@@ -66,6 +66,9 @@ pub struct ClientOptions {
     /// The OS locale as a BCP 47 tag, if known.
     pub os_locale: Option<String>,
     pub app_version: String,
+    /// The server address to offer on the sign-in form before anyone has signed in here
+    /// (an organisation's installer or `make run` sets it).
+    pub default_server: Option<String>,
 }
 
 /// The live sign-in: which server, which keyring entry, the current tokens.
@@ -301,7 +304,9 @@ impl Client {
         let account = inner.profile.account.as_ref();
         SessionView::SignedOut {
             reason,
-            server: account.map(|a| a.server.clone()),
+            server: account
+                .map(|a| a.server.clone())
+                .or_else(|| self.options.default_server.clone()),
             username: account.map(|a| a.username.clone()),
         }
     }

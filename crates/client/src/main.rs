@@ -90,6 +90,7 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
             profile_dir,
             device_name: countersign_client::device_name("countersign CLI"),
             os_locale: None,
+            default_server: None,
             app_version: env!("CARGO_PKG_VERSION").to_owned(),
         },
         Arc::new(KeyringCredentials::default()),

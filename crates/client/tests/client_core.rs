@@ -20,6 +20,7 @@ fn client(dir: &std::path::Path, creds: &SessionOnlyCredentials, locale: &str) -
             device_name: "test device".into(),
             os_locale: Some(locale.into()),
             app_version: "9.9.9".into(),
+            default_server: Some("https://oa.example.com".into()),
         },
         Arc::new(creds.clone()),
     )
@@ -34,10 +35,19 @@ async fn a_sign_in_is_restored_and_survives_the_server_going_away() {
     let creds = SessionOnlyCredentials::default();
 
     let first = client(dir.path(), &creds, "en-US");
-    assert!(matches!(
-        first.restore().await.unwrap(),
-        SessionView::SignedOut { reason: None, .. }
-    ));
+    let SessionView::SignedOut {
+        reason: None,
+        server: offered,
+        ..
+    } = first.restore().await.unwrap()
+    else {
+        panic!("nobody signed in yet");
+    };
+    assert_eq!(
+        offered.as_deref(),
+        Some("https://oa.example.com"),
+        "the installer's default server is offered"
+    );
     let view = first
         .sign_in(&server.url(), "li.wei", PASSWORD)
         .await
