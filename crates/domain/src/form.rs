@@ -12,6 +12,7 @@
 //! the value the user typed.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use regex::Regex;
@@ -245,7 +246,49 @@ pub enum CrossFieldRule {
 #[serde(deny_unknown_fields)]
 pub struct Money {
     pub amount: Decimal,
-    pub currency: String,
+    pub currency: Currency,
+}
+
+/// An ISO 4217 currency code. Three bytes inline rather than a `String`, since every money
+/// cell of every table row carries one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    pub const CNY: Self = Self(*b"CNY");
+
+    /// A currency from its code: three upper-case ASCII letters.
+    pub fn new(code: &str) -> Option<Self> {
+        match code.as_bytes() {
+            &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_uppercase) => Some(Self([a, b, c])),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Always ASCII by construction.
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+}
+
+impl std::fmt::Display for Currency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Self::new(&code)
+            .ok_or_else(|| serde::de::Error::custom("currency is a 3-letter ISO 4217 code"))
+    }
 }
 
 /// A date range, with half days for leave.
@@ -292,7 +335,7 @@ pub enum Value {
     Person(Uuid),
     Department(Uuid),
     Attachments(Vec<AttachmentRef>),
-    Table(Vec<BTreeMap<String, Value>>),
+    Table(Vec<Row>),
 }
 
 impl Value {
@@ -303,6 +346,70 @@ impl Value {
             Self::Money(m) => Some(m.amount),
             _ => None,
         }
+    }
+}
+
+/// One row of a detail table: its filled-in cells by column key. Its JSON form is an object,
+/// like the row it was read from. Column keys are shared between rows rather than copied into
+/// each: a 200-line claim would otherwise spend most of its validation allocating keys.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Row {
+    /// Sorted by key, so equal rows compare equal however they were built.
+    cells: Vec<(Arc<str>, Value)>,
+}
+
+impl Row {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.cells
+            .binary_search_by(|(k, _)| (**k).cmp(key))
+            .ok()
+            .map(|i| &self.cells[i].1)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.cells.iter().map(|(k, v)| (&**k, v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    fn from_cells(mut cells: Vec<(Arc<str>, Value)>) -> Self {
+        cells.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Self { cells }
+    }
+}
+
+impl FromIterator<(String, Value)> for Row {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+        let mut cells: Vec<(Arc<str>, Value)> =
+            iter.into_iter().map(|(k, v)| (Arc::from(k), v)).collect();
+        cells.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        cells.dedup_by(|a, b| a.0 == b.0);
+        Self { cells }
+    }
+}
+
+impl Serialize for Row {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.cells.len()))?;
+        for (key, value) in &self.cells {
+            map.serialize_entry(&**key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Row {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(BTreeMap::<String, Value>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
     }
 }
 
@@ -400,7 +507,12 @@ pub fn evaluate(schema: &FormSchema, data: &Json, calendar: &WorkingCalendar) ->
         out.errors = vec![FieldError::new("", MessageKey::WrongType).with("expected", "object")];
         return out;
     };
-    reader.read_object(&schema.fields, object, None, &mut out.form.values, schema);
+    let values = &mut out.form.values;
+    reader.read_object(&schema.fields, object, None, schema, &mut |index, value| {
+        if let Some(field) = schema.fields.get(index) {
+            values.insert(field.key.clone(), value);
+        }
+    });
     let mut errors = reader.errors;
     compute(schema, &mut out.form, calendar, &mut errors);
     check_rules(schema, &out.form, &mut errors);
@@ -463,7 +575,7 @@ fn valid_key(key: &str) -> bool {
 }
 
 fn valid_currency(code: &str) -> bool {
-    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+    Currency::new(code).is_some()
 }
 
 fn anchored(pattern: &str) -> Result<Regex, regex::Error> {
@@ -955,6 +1067,9 @@ impl Loc<'_> {
     }
 }
 
+/// Fields matched in one pass over an object; larger objects look each field up instead.
+const SLOTS: usize = 16;
+
 struct Reader<'s> {
     errors: Vec<FieldError>,
     /// Compiled patterns by the field that declares them (compiled once per validation, not
@@ -1004,30 +1119,35 @@ impl<'s> Reader<'s> {
         fields: &'s [FieldDef],
         object: &Map<String, Json>,
         row: Option<(&str, usize)>,
-        out: &mut BTreeMap<String, Value>,
         schema: &FormSchema,
+        put: &mut dyn FnMut(usize, Value),
     ) {
-        for (key, _) in object {
-            if !fields.iter().any(|f| &f.key == key) {
-                let is_computed = row.is_none() && schema.computed.iter().any(|c| &c.key == key);
-                let loc = Loc { table: row, key };
-                self.error(
-                    loc,
-                    if is_computed {
-                        MessageKey::ReadOnly
-                    } else {
-                        MessageKey::UnknownField
-                    },
-                );
+        let mark = self.errors.len();
+        let mut present = 0;
+        // For the usual handful of columns, one pass over the object finds every field's value
+        // (key equality checks the length first, so most comparisons never touch the bytes);
+        // that is most of the cost of a 200-row table.
+        let mut found: [Option<&Json>; SLOTS] = [None; SLOTS];
+        let few = fields.len() <= SLOTS;
+        if few {
+            for (key, value) in object {
+                if let Some(index) = fields.iter().position(|f| f.key == *key) {
+                    found[index] = Some(value);
+                }
             }
         }
-        for field in fields {
+        for (index, field) in fields.iter().enumerate() {
             let loc = Loc {
                 table: row,
                 key: &field.key,
             };
-            let raw = object.get(&field.key).filter(|v| !v.is_null());
-            match raw {
+            let raw = if few {
+                found[index]
+            } else {
+                object.get(&field.key)
+            };
+            present += usize::from(raw.is_some());
+            match raw.filter(|v| !v.is_null()) {
                 None => {
                     if field.required {
                         self.error(loc, MessageKey::Required);
@@ -1035,10 +1155,30 @@ impl<'s> Reader<'s> {
                 }
                 Some(raw) => {
                     if let Some(value) = self.read_value(field, raw, loc, schema) {
-                        out.insert(field.key.clone(), value);
+                        put(index, value);
                     }
                 }
             }
+        }
+        // Field keys are unique, so the object has an unknown key exactly when it has more
+        // keys than fields found in it; only then is it worth finding which. Those errors go
+        // first, where a reader of the object meets them.
+        if object.len() > present {
+            let unknown: Vec<FieldError> = object
+                .keys()
+                .filter(|key| !fields.iter().any(|f| &f.key == *key))
+                .map(|key| {
+                    let is_computed =
+                        row.is_none() && schema.computed.iter().any(|c| &c.key == key);
+                    let key_kind = if is_computed {
+                        MessageKey::ReadOnly
+                    } else {
+                        MessageKey::UnknownField
+                    };
+                    FieldError::new(Loc { table: row, key }.render(), key_kind)
+                })
+                .collect();
+            self.errors.splice(mark..mark, unknown);
         }
     }
 
@@ -1104,8 +1244,9 @@ impl<'s> Reader<'s> {
                         None
                     }
                 };
+                let expected = Currency::new(currency);
                 let currency_ok = match object.get("currency").and_then(Json::as_str) {
-                    Some(c) if c == currency => true,
+                    Some(c) if c == currency && expected.is_some() => true,
                     _ => {
                         self.error(loc, MessageKey::CurrencyMismatch)
                             .params
@@ -1116,12 +1257,9 @@ impl<'s> Reader<'s> {
                 let mut amount = amount?;
                 // Money always carries cents, so "12.5" and "12.50" are one value and print alike.
                 amount.rescale(MONEY_DECIMALS);
-                (currency_ok && self.check_bounds(amount, *min, *max, loc)).then(|| {
-                    Value::Money(Money {
-                        amount,
-                        currency: currency.clone(),
-                    })
-                })
+                let currency = expected.filter(|_| currency_ok)?;
+                self.check_bounds(amount, *min, *max, loc)
+                    .then_some(Value::Money(Money { amount, currency }))
             }
             FieldType::Date {} => self.read_date(raw, loc).map(Value::Date),
             FieldType::DateRange {
@@ -1264,6 +1402,8 @@ impl<'s> Reader<'s> {
                         .insert("max".into(), max_rows.to_string());
                     return None;
                 }
+                let keys: Vec<Arc<str>> =
+                    columns.iter().map(|c| Arc::from(c.key.as_str())).collect();
                 let mut out_rows = Vec::with_capacity(rows.len());
                 for (index, row) in rows.iter().enumerate() {
                     let row_loc = Loc {
@@ -1274,15 +1414,15 @@ impl<'s> Reader<'s> {
                         self.wrong_type(row_loc, "object");
                         continue;
                     };
-                    let mut values = BTreeMap::new();
+                    let mut cells = Vec::with_capacity(columns.len());
                     self.read_object(
                         columns,
                         object,
                         Some((&field.key, index)),
-                        &mut values,
                         schema,
+                        &mut |column, value| cells.push((Arc::clone(&keys[column]), value)),
                     );
-                    out_rows.push(values);
+                    out_rows.push(Row::from_cells(cells));
                 }
                 (self.errors.len() == before).then_some(Value::Table(out_rows))
             }
@@ -1303,13 +1443,19 @@ impl<'s> Reader<'s> {
             return None;
         };
         // Whitespace alone is not an answer to a required question.
-        if text.trim().is_empty() {
+        if text.chars().all(char::is_whitespace) {
             if field.required {
                 self.error(loc, MessageKey::Required);
             }
             return None;
         }
-        let length = text.chars().count();
+        // A text no longer in bytes than the limit is no longer in characters either, so the
+        // characters are only counted when it could matter.
+        let length = if text.len() <= max as usize && min == 0 {
+            0
+        } else {
+            text.chars().count()
+        };
         if length > max as usize {
             self.error(loc, MessageKey::TooLong)
                 .params
@@ -1322,7 +1468,7 @@ impl<'s> Reader<'s> {
                 .insert("min".into(), min.to_string());
             return None;
         }
-        if single_line && text.contains(['\n', '\r']) {
+        if single_line && text.bytes().any(|b| b == b'\n' || b == b'\r') {
             self.error(loc, MessageKey::NoLineBreaks);
             return None;
         }
@@ -1369,13 +1515,14 @@ impl<'s> Reader<'s> {
             self.error(loc, MessageKey::AmountOutOfRange);
             return Numeric::Bad;
         }
-        if value.normalize().scale() > decimals {
+        let value = value.normalize();
+        if value.scale() > decimals {
             self.error(loc, MessageKey::TooManyDecimals)
                 .params
                 .insert("max".into(), decimals.to_string());
             return Numeric::Bad;
         }
-        Numeric::Ok(value.normalize())
+        Numeric::Ok(value)
     }
 
     fn check_bounds(
@@ -1548,18 +1695,16 @@ impl<'s> Reader<'s> {
             return None;
         }
         let mut files = Vec::with_capacity(items.len());
-        let mut seen = BTreeSet::new();
-        for item in items {
-            let file: AttachmentRef = match serde_json::from_value(item.clone()) {
-                Ok(file) => file,
-                Err(_) => {
-                    self.wrong_type(loc, "attachment");
-                    ok = false;
-                    continue;
-                }
+        for (index, item) in items.iter().enumerate() {
+            let Some(file) = read_attachment(item) else {
+                self.wrong_type(loc, "attachment");
+                ok = false;
+                continue;
             };
             if file.id.is_nil()
-                || !seen.insert(file.id)
+                || items[..index]
+                    .iter()
+                    .any(|earlier| earlier.get("id") == item.get("id"))
                 || file.name.trim().is_empty()
                 || file.name.chars().count() > MAX_FILE_NAME
             {
@@ -1591,17 +1736,39 @@ impl<'s> Reader<'s> {
 
 fn content_type_matches(accepted: &str, actual: &str) -> bool {
     let actual = actual
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+        .split_once(';')
+        .map_or(actual, |(head, _)| head)
+        .trim();
     match accepted.strip_suffix("/*") {
-        Some(family) => {
-            actual.split('/').next() == Some(&family.to_ascii_lowercase()) && actual.contains('/')
-        }
-        None => actual == accepted.to_ascii_lowercase(),
+        Some(family) => actual
+            .split_once('/')
+            .is_some_and(|(kind, _)| kind.eq_ignore_ascii_case(family)),
+        None => actual.eq_ignore_ascii_case(accepted),
     }
+}
+
+/// An attachment reference read straight from the JSON object (no clone, no serde pass).
+fn read_attachment(item: &Json) -> Option<AttachmentRef> {
+    let object = item.as_object()?;
+    if object.len() != 4 {
+        return None;
+    }
+    let (mut id, mut name, mut size, mut content_type) = (None, None, None, None);
+    for (key, value) in object {
+        match key.as_str() {
+            "id" => id = Uuid::try_parse(value.as_str()?).ok(),
+            "name" => name = value.as_str(),
+            "size" => size = value.as_u64(),
+            "content_type" => content_type = value.as_str(),
+            _ => return None,
+        }
+    }
+    Some(AttachmentRef {
+        id: id?,
+        name: name?.to_owned(),
+        size: size?,
+        content_type: content_type?.to_owned(),
+    })
 }
 
 enum DecimalProblem {
@@ -1629,13 +1796,22 @@ fn parse_decimal(text: &str) -> Result<Decimal, DecimalProblem> {
     text.parse::<Decimal>().map_err(|_| DecimalProblem::Invalid)
 }
 
+/// `YYYY-MM-DD` exactly (a hot path: one per table row).
 fn parse_date(text: &str) -> Option<NaiveDate> {
-    if text.len() != 10 {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .filter(|d| (MIN_YEAR..=MAX_YEAR).contains(&chrono::Datelike::year(d)))
+    let number = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let year = i32::try_from(number(0..4)?).ok()?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
 }
 
 fn compute(
@@ -1693,11 +1869,11 @@ fn sum_product(
     };
     let currency = factors.iter().find_map(|f| {
         match columns.iter().find(|c| &c.key == f).map(|c| &c.field_type) {
-            Some(FieldType::Money { currency, .. }) => Some(currency.clone()),
+            Some(FieldType::Money { currency, .. }) => Currency::new(currency),
             _ => None,
         }
     });
-    let rows: &[BTreeMap<String, Value>] = match form.values.get(table) {
+    let rows: &[Row] = match form.values.get(table) {
         Some(Value::Table(rows)) => rows,
         _ => &[],
     };
@@ -1824,7 +2000,7 @@ mod tests {
             form.computed.get("total"),
             Some(&Value::Money(Money {
                 amount: Decimal::new(1075, 2),
-                currency: "CNY".into()
+                currency: Currency::CNY
             }))
         );
         assert_eq!(
