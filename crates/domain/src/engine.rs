@@ -23,7 +23,9 @@ use uuid::Uuid;
 
 use crate::calendar::WorkingCalendar;
 use crate::form::{FieldError, FormSchema, validate};
-use crate::messages::MessageKey;
+use std::collections::BTreeMap;
+
+use crate::messages::{Locale, MessageKey};
 use crate::org::OrgSnapshot;
 use crate::workflow::{
     ApprovalMode, InitiatorApprover, PlannedKind, PlannedStep, ResubmitFrom, ReturnTarget,
@@ -557,6 +559,9 @@ impl Refusal {
             Self::NotReturned => MessageKey::NotReturned,
             Self::UnknownTask { .. } => MessageKey::UnknownTask,
             Self::InvalidForm { .. } => MessageKey::InvalidForm,
+            Self::Routing {
+                error: RouteError::Definition(_),
+            } => MessageKey::DefinitionInvalid,
             Self::Routing { .. } => MessageKey::NoApprover,
             Self::NoPreviousStep => MessageKey::NoPreviousStep,
             Self::ReturnNotAllowed { .. } => MessageKey::ReturnNotAllowed,
@@ -566,6 +571,33 @@ impl Refusal {
             Self::CommentRequired => MessageKey::CommentEmpty,
             Self::CommentTooLong { .. } => MessageKey::CommentTooLong,
         }
+    }
+
+    /// The parameters the message of [`Self::message_key`] names.
+    pub fn message_params(&self) -> BTreeMap<String, String> {
+        let mut params = BTreeMap::new();
+        match self {
+            Self::Routing {
+                error: RouteError::NoApprover { step } | RouteError::QuorumUnreachable { step, .. },
+            } => {
+                params.insert("step".to_owned(), step.clone());
+            }
+            Self::Routing {
+                error: RouteError::Definition(error),
+            } => {
+                params.insert("detail".to_owned(), error.to_string());
+            }
+            Self::CommentTooLong { max } => {
+                params.insert("max".to_owned(), max.to_string());
+            }
+            _ => {}
+        }
+        params
+    }
+
+    /// The refusal explained in `locale`, for a client that shows it as it is.
+    pub fn message(&self, locale: Locale) -> String {
+        self.message_key().render(locale, &self.message_params())
     }
 
     /// The stable snake_case code (the serde tag).

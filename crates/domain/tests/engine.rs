@@ -9,6 +9,7 @@ use countersign_domain::engine::{
     Action, Actor, AutoReason, Decision, EventKind, NoticeReason, Refusal, RequestState,
     RequestStatus, SignerPosition, TaskOutcome, Warning,
 };
+use countersign_domain::messages::Locale;
 use countersign_domain::org::Delegation;
 use countersign_domain::workflow::{ReturnTarget, RouteError};
 use serde_json::json;
@@ -1003,6 +1004,11 @@ fn empty_approver_rules_refuse_skip_or_fall_back() {
             error: RouteError::NoApprover { step: "a".into() }
         }
     );
+    assert_eq!(
+        refusal.message(Locale::En),
+        "No approver could be found for step “a”"
+    );
+    assert_eq!(refusal.message(Locale::ZhCn), "节点「a」找不到审批人");
 
     let world = World::new(def(json!({"kind": "skip"})));
     let done = world.submitted(ALICE, "1");
