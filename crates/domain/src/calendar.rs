@@ -619,6 +619,11 @@ mod tests {
     fn shipped_2026_schedule_has_the_notice_dates() {
         let cal = cn();
         assert_eq!(cal.covered_years().collect::<Vec<_>>(), vec![2026]);
+        assert!(
+            cal.source_of(2026)
+                .is_some_and(|s| s.contains("国务院办公厅关于2026年部分节假日安排的通知")),
+            "the data names its source"
+        );
         // Every holiday day listed in the notice is off, every make-up day is worked.
         let holidays = [
             (1, 1, 3),

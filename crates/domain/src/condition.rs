@@ -102,28 +102,6 @@ impl Condition {
         }
     }
 
-    /// Every form field this condition reads, for checking it against a schema.
-    pub fn fields(&self) -> Vec<&str> {
-        let mut out = Vec::new();
-        self.collect_fields(&mut out);
-        out
-    }
-
-    fn collect_fields<'a>(&'a self, out: &mut Vec<&'a str>) {
-        match self {
-            Self::Compare { field, .. } | Self::AnyOf { field, .. } | Self::IsSet { field } => {
-                out.push(field)
-            }
-            Self::InitiatorInDepartment { .. } => {}
-            Self::All { conditions } | Self::Any { conditions } => {
-                for c in conditions {
-                    c.collect_fields(out);
-                }
-            }
-            Self::Not { condition } => condition.collect_fields(out),
-        }
-    }
-
     /// Whether the condition tests the initiator's department (meaningless in a form rule,
     /// where the initiator is not known yet).
     pub fn reads_department(&self) -> bool {

@@ -53,15 +53,6 @@ pub struct Label {
     pub en: String,
 }
 
-impl Label {
-    pub fn new(zh: &str, en: &str) -> Self {
-        Self {
-            zh: zh.to_owned(),
-            en: en.to_owned(),
-        }
-    }
-}
-
 /// A form: its input fields, its computed fields and its rules across fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -614,11 +605,11 @@ impl FormSchema {
         if let Some(field) = self.field(key) {
             return Some(ValueKind::of(&field.field_type));
         }
-        let computed = self.computed.iter().find(|c| c.key == key)?;
-        Some(match &computed.formula {
-            Formula::WorkingDays { .. } => ValueKind::Numeric,
-            Formula::Sum { .. } | Formula::SumProduct { .. } => ValueKind::Numeric,
-        })
+        // Every formula yields a number or an amount.
+        self.computed
+            .iter()
+            .any(|c| c.key == key)
+            .then_some(ValueKind::Numeric)
     }
 
     fn check_structure(&self) -> Result<(), Vec<SchemaError>> {
@@ -807,15 +798,6 @@ pub(crate) fn check_condition_fields(
     path: &str,
     problems: &mut Vec<SchemaError>,
 ) {
-    check_condition(schema, condition, path, problems);
-}
-
-fn check_condition(
-    schema: &FormSchema,
-    condition: &Condition,
-    path: &str,
-    problems: &mut Vec<SchemaError>,
-) {
     let mut need =
         |field: &str, ok: &dyn Fn(ValueKind) -> bool, what: &str| match schema.value_kind(field) {
             Some(kind) if ok(kind) => {}
@@ -841,10 +823,10 @@ fn check_condition(
         Condition::InitiatorInDepartment { .. } => {}
         Condition::All { conditions } | Condition::Any { conditions } => {
             for c in conditions {
-                check_condition(schema, c, path, problems);
+                check_condition_fields(schema, c, path, problems);
             }
         }
-        Condition::Not { condition } => check_condition(schema, condition, path, problems),
+        Condition::Not { condition } => check_condition_fields(schema, condition, path, problems),
     }
 }
 
