@@ -14,7 +14,7 @@ async fn sign_in_restart_and_revocation_in_the_real_app() {
     countersign_server::seed::seed_demo(server.state.store.as_ref(), chrono::Utc::now())
         .await
         .unwrap();
-    let app_binary = cargo_bin("countersign-desktop", "countersign-desktop");
+    let app_binary = cargo_bin("countersign-desktop");
     let session = DesktopSession::with_display();
     let profile = session.home().join("desktop-profile");
     let profile = profile.to_str().unwrap();
