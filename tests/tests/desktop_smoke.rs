@@ -119,5 +119,54 @@ async fn sign_in_restart_and_revocation_in_the_real_app() {
         Some("li.wei")
     );
     app.screenshot("07-signed-out-reason-zh").await;
+
+    // Sign in again and sign out from settings: back at sign-in, the session ended on the
+    // server and nothing left to restore.
+    app.fill("#password", countersign_server::seed::DEMO_PASSWORD)
+        .await;
+    app.click("#sign-in").await;
+    app.wait_for_text("[data-testid='display-name']", "李伟")
+        .await;
+    app.click("[data-testid='nav-settings']").await;
+    app.click("#sign-out").await;
+    app.wait_for("#password").await;
+    assert!(
+        app.client
+            .find(fantoccini::Locator::Css(
+                "[data-testid='signed-out-reason']"
+            ))
+            .await
+            .is_err(),
+        "signing out yourself needs no explanation"
+    );
+    app.quit().await;
+    assert!(
+        store.list_sessions(person.id).await.unwrap().is_empty(),
+        "signing out ended the session on the server"
+    );
+    let app = driver.launch(&app_binary).await;
+    app.wait_for("#password").await;
+    app.quit().await;
+    drop(driver);
+
+    // A machine whose locale is Chinese gets the Chinese UI on first start.
+    let chinese = session.home().join("chinese-profile");
+    let driver = Driver::start(
+        &session,
+        &[
+            ("COUNTERSIGN_HOME", chinese.to_str().unwrap()),
+            ("LANG", "zh_CN.UTF-8"),
+            ("LC_ALL", "zh_CN.UTF-8"),
+        ],
+    );
+    let app = driver.launch(&app_binary).await;
+    app.wait_for("#server").await;
+    app.wait_until(
+        "the UI follows the Chinese OS locale",
+        "return document.documentElement.lang === 'zh-CN'",
+    )
+    .await;
+    app.wait_for_text("#sign-in", "登录").await;
+    app.screenshot("08-sign-in-zh-from-os-locale").await;
     app.quit().await;
 }

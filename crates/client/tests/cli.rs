@@ -64,6 +64,20 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The live sessions of a person, straight from the server's store.
+async fn live_sessions(
+    server: &TestServer,
+    username: &str,
+) -> Vec<countersign_server::store::SessionRecord> {
+    let store = &server.state.store;
+    let person = store
+        .find_person_by_username(username)
+        .await
+        .unwrap()
+        .unwrap();
+    store.list_sessions(person.id).await.unwrap()
+}
+
 /// True when any file under `dir` contains `needle`.
 fn any_file_contains(dir: &Path, needle: &str) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -133,21 +147,8 @@ async fn login_whoami_sessions_logout_with_tokens_only_in_the_keyring() {
     let out = cli.run(&["whoami"], None);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("Not signed in"), "{}", stderr(&out));
-    let person = server
-        .state
-        .store
-        .find_person_by_username("li.wei")
-        .await
-        .unwrap()
-        .unwrap();
     assert!(
-        server
-            .state
-            .store
-            .list_sessions(person.id)
-            .await
-            .unwrap()
-            .is_empty(),
+        live_sessions(&server, "li.wei").await.is_empty(),
         "logout ended the session on the server"
     );
 }
@@ -243,21 +244,8 @@ async fn an_expired_access_token_is_refreshed_without_asking() {
         assert!(out.status.success(), "{}", stderr(&out));
         clock.advance(Duration::minutes(20));
     }
-    let person = server
-        .state
-        .store
-        .find_person_by_username("li.wei")
-        .await
-        .unwrap()
-        .unwrap();
     assert_eq!(
-        server
-            .state
-            .store
-            .list_sessions(person.id)
-            .await
-            .unwrap()
-            .len(),
+        live_sessions(&server, "li.wei").await.len(),
         1,
         "same session"
     );

@@ -31,6 +31,25 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Runs `user add` with these arguments, the password arriving on stdin as it would
+/// from a pipe.
+fn user_add(db: &TestDb, args: &[&str], password: &str) -> Output {
+    let mut add = server()
+        .args(["--database-url", db.url(), "user", "add"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    add.wait_with_output().unwrap()
+}
+
 /// Starts `serve` and waits for its "listening on URL" line; returns the child and URL.
 fn serve(db: &TestDb, extra: &[&str]) -> (Child, String) {
     let mut child = server()
@@ -184,28 +203,12 @@ fn seed_demo_creates_the_organisation_once_and_prints_the_credentials() {
 #[test]
 fn seed_demo_leaves_a_real_organisation_alone() {
     let db = TestDb::sqlite();
-    let mut add = server()
-        .args([
-            "--database-url",
-            db.url(),
-            "user",
-            "add",
-            "--username",
-            "ceo",
-            "--display-name",
-            "CEO",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long enough password\n")
-        .unwrap();
-    assert!(add.wait().unwrap().success());
+    let added = user_add(
+        &db,
+        &["--username", "ceo", "--display-name", "CEO"],
+        "a long enough password",
+    );
+    assert!(added.status.success(), "{}", stderr(&added));
     let out = run(server().args(["--database-url", db.url(), "seed-demo"]));
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -220,12 +223,9 @@ async fn user_add_takes_the_password_from_stdin_and_the_person_can_sign_in() {
     let db = TestDb::sqlite();
     let seeded = run(server().args(["--database-url", db.url(), "seed-demo"]));
     assert!(seeded.status.success());
-    let mut add = server()
-        .args([
-            "--database-url",
-            db.url(),
-            "user",
-            "add",
+    let out = user_add(
+        &db,
+        &[
             "--username",
             "Xu.Ming",
             "--display-name",
@@ -238,18 +238,9 @@ async fn user_add_takes_the_password_from_stdin_and_the_person_can_sign_in() {
             "employee",
             "--role",
             "auditor",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long enough password\n")
-        .unwrap();
-    let out = add.wait_with_output().unwrap();
+        ],
+        "a long enough password",
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("added xu.ming"));
 

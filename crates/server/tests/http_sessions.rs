@@ -34,13 +34,17 @@ fn start() -> DateTime<Utc> {
 
 impl Api {
     async fn new() -> Self {
+        Self::with(Settings {
+            max_body_bytes: 4096,
+            ..Settings::default()
+        })
+        .await
+    }
+
+    async fn with(settings: Settings) -> Self {
         let db = TestDb::sqlite();
         let store = store::open(db.url()).await.unwrap();
         let clock = Arc::new(ManualClock::new(start()));
-        let settings = Settings {
-            max_body_bytes: 4096,
-            ..Settings::default()
-        };
         let state = AppState::new(store.clone(), clock.clone(), settings);
         add_person(
             store.as_ref(),
@@ -202,6 +206,25 @@ async fn repeated_failures_lock_the_account_and_say_for_how_long() {
     api.clock.advance(Duration::seconds(18));
     let (status, _) = api.sign_in("li.wei", PASSWORD).await;
     assert_eq!(status, StatusCode::CREATED, "the lock ends on time");
+}
+
+#[tokio::test]
+async fn many_failures_from_one_source_lock_that_source_for_every_account() {
+    let mut settings = Settings::default();
+    settings.auth.source_throttle.free_failures = 3;
+    let api = Api::with(settings).await;
+    // Guessing across many accounts never trips a per-account lock…
+    for name in ["a.one", "b.two", "c.three"] {
+        let (status, _) = api.sign_in(name, "guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // …but the source is now locked, for a real account too.
+    let (status, body) = api.sign_in("li.wei", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(error(&body).retry_after_secs, Some(60));
+    api.clock.advance(Duration::seconds(60));
+    let (status, _) = api.sign_in("li.wei", PASSWORD).await;
+    assert_eq!(status, StatusCode::CREATED);
 }
 
 #[tokio::test]
