@@ -70,18 +70,6 @@ impl ErrorCode {
             ErrorCode::Unknown => "unknown",
         }
     }
-
-    /// True for the codes after which the stored session cannot be used any more and the user
-    /// has to sign in again.
-    pub fn ends_session(self) -> bool {
-        matches!(
-            self,
-            ErrorCode::SessionRevoked
-                | ErrorCode::RefreshReused
-                | ErrorCode::TokenInvalid
-                | ErrorCode::AccountDisabled
-        )
-    }
 }
 
 impl std::fmt::Display for ErrorCode {
