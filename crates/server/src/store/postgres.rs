@@ -6,7 +6,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use super::{Backend, Result, StoreError, sql_store};
+use super::{Backend, Result, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
@@ -36,4 +36,7 @@ impl PostgresStore {
     }
 }
 
-sql_store!(PostgresStore, Backend::Postgres, "BEGIN");
+super::base_sql!(PostgresStore, "BEGIN", Backend::Postgres);
+super::org::org_sql!(PostgresStore, "BEGIN");
+super::sessions::sessions_sql!(PostgresStore, "BEGIN");
+super::audit::audit_sql!(PostgresStore, "BEGIN");

@@ -6,7 +6,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{Backend, Result, StoreError, sql_store};
+use super::{Backend, Result, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -46,4 +46,7 @@ impl SqliteStore {
 // SQLite upgrades a deferred transaction's read lock to a write lock lazily, and fails at
 // once (without waiting for busy_timeout) when another writer got there first. Taking the
 // write lock up front makes writers queue instead.
-sql_store!(SqliteStore, Backend::Sqlite, "BEGIN IMMEDIATE");
+super::base_sql!(SqliteStore, "BEGIN IMMEDIATE", Backend::Sqlite);
+super::org::org_sql!(SqliteStore, "BEGIN IMMEDIATE");
+super::sessions::sessions_sql!(SqliteStore, "BEGIN IMMEDIATE");
+super::audit::audit_sql!(SqliteStore, "BEGIN IMMEDIATE");
