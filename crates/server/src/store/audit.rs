@@ -31,8 +31,6 @@ pub struct AuditRecord {
     pub hash: Vec<u8>,
 }
 
-/// Everything the server keeps, behind one interface so the handlers and services never know
-
 /// The hash-chained audit log.
 #[async_trait::async_trait]
 pub trait AuditStore: Send + Sync + 'static {

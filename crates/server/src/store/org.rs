@@ -71,8 +71,6 @@ impl std::fmt::Debug for Person {
     }
 }
 
-/// A session as stored: only hashes of its tokens, never the tokens.
-
 /// Departments and people.
 #[async_trait::async_trait]
 pub trait OrgStore: Send + Sync + 'static {

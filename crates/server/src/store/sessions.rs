@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::Result;
 
+/// A session as stored: only hashes of its tokens, never the tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     pub id: Uuid,
