@@ -73,7 +73,7 @@ pub enum Condition {
 /// What a condition is evaluated against.
 #[derive(Debug, Clone, Copy)]
 pub struct ConditionInput<'a> {
-    pub form: &'a ValidForm,
+    pub form: &'a ValidForm<'a>,
     /// The initiator's department and every department above it; empty when unknown (while
     /// drafting), which makes department tests false.
     pub initiator_departments: &'a BTreeSet<Uuid>,
@@ -88,8 +88,10 @@ impl Condition {
                 .and_then(Value::as_decimal)
                 .is_some_and(|left| op.holds(left, *value)),
             Self::AnyOf { field, values } => match input.form.get(field) {
-                Some(Value::Choice(v) | Value::Text(v)) => values.contains(v),
-                Some(Value::Choices(chosen)) => chosen.iter().any(|c| values.contains(c)),
+                Some(Value::Choice(v) | Value::Text(v)) => values.iter().any(|x| x == v),
+                Some(Value::Choices(chosen)) => {
+                    chosen.iter().any(|c| values.iter().any(|x| x == c))
+                }
                 _ => false,
             },
             Self::IsSet { field } => input.form.get(field).is_some(),

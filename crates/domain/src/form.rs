@@ -11,8 +11,8 @@
 //! JSON integer is accepted for a number, a JSON float never is, since it may already have lost
 //! the value the user typed.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use regex::Regex;
@@ -301,35 +301,55 @@ fn half_pm() -> HalfDay {
     HalfDay::Pm
 }
 
-/// A reference to an uploaded file.
+/// A reference to an uploaded file. Its texts borrow from the JSON it was read from, like
+/// every text of a [`ValidForm`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AttachmentRef {
+pub struct AttachmentRef<'a> {
     pub id: Uuid,
-    pub name: String,
+    pub name: Cow<'a, str>,
     pub size: u64,
-    pub content_type: String,
+    pub content_type: Cow<'a, str>,
 }
 
-/// A typed, validated value.
+impl AttachmentRef<'_> {
+    /// The same reference owning its texts.
+    pub fn into_owned(self) -> AttachmentRef<'static> {
+        AttachmentRef {
+            id: self.id,
+            name: Cow::Owned(self.name.into_owned()),
+            size: self.size,
+            content_type: Cow::Owned(self.content_type.into_owned()),
+        }
+    }
+}
+
+/// A typed, validated value. Texts borrow from the form data they were read from (`'a`), so
+/// validating a 200-line claim copies no descriptions, categories or file names; a value
+/// deserialised from JSON owns its texts. [`Value::into_owned`] detaches a value from its
+/// data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
-pub enum Value {
-    Text(String),
+pub enum Value<'a> {
+    Text(Cow<'a, str>),
     Number(Decimal),
     Money(Money),
     Date(NaiveDate),
     DateRange(DateRange),
     Datetime(DateTime<Utc>),
-    Choice(String),
-    Choices(Vec<String>),
+    Choice(Cow<'a, str>),
+    Choices(Vec<Cow<'a, str>>),
     Person(Uuid),
     Department(Uuid),
-    Attachments(Vec<AttachmentRef>),
-    Table(Vec<Row>),
+    Attachments(Vec<AttachmentRef<'a>>),
+    Table(Vec<Row<'a>>),
 }
 
-impl Value {
+fn owned(text: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(text.into_owned())
+}
+
+impl Value<'_> {
     /// The numeric value of a number or the amount of money.
     pub fn as_decimal(&self) -> Option<Decimal> {
         match self {
@@ -338,26 +358,49 @@ impl Value {
             _ => None,
         }
     }
+
+    /// The same value owning its texts, to keep beyond the data it was read from.
+    pub fn into_owned(self) -> Value<'static> {
+        match self {
+            Self::Text(t) => Value::Text(owned(t)),
+            Self::Number(n) => Value::Number(n),
+            Self::Money(m) => Value::Money(m),
+            Self::Date(d) => Value::Date(d),
+            Self::DateRange(r) => Value::DateRange(r),
+            Self::Datetime(t) => Value::Datetime(t),
+            Self::Choice(c) => Value::Choice(owned(c)),
+            Self::Choices(c) => Value::Choices(c.into_iter().map(owned).collect()),
+            Self::Person(p) => Value::Person(p),
+            Self::Department(d) => Value::Department(d),
+            Self::Attachments(files) => {
+                Value::Attachments(files.into_iter().map(AttachmentRef::into_owned).collect())
+            }
+            Self::Table(rows) => Value::Table(rows.into_iter().map(Row::into_owned).collect()),
+        }
+    }
 }
 
 /// One row of a detail table: its filled-in cells by column key. Its JSON form is an object,
-/// like the row it was read from. Column keys are shared between rows rather than copied into
-/// each: a 200-line claim would otherwise spend most of its validation allocating keys.
+/// like the row it was read from. Keys borrow from the row's JSON object, like the values.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Row {
+pub struct Row<'a> {
     /// Sorted by key, so equal rows compare equal however they were built.
-    cells: Vec<(Arc<str>, Value)>,
+    cells: Vec<(Cow<'a, str>, Value<'a>)>,
 }
 
-impl Row {
-    pub fn get(&self, key: &str) -> Option<&Value> {
+impl<'a> Row<'a> {
+    pub fn get(&self, key: &str) -> Option<&Value<'a>> {
+        // A handful of cells is faster to scan (lengths first) than to bisect.
+        if self.cells.len() <= 8 {
+            return self.cells.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+        }
         self.cells
             .binary_search_by(|(k, _)| (**k).cmp(key))
             .ok()
             .map(|i| &self.cells[i].1)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value<'a>)> {
         self.cells.iter().map(|(k, v)| (&**k, v))
     }
 
@@ -369,23 +412,29 @@ impl Row {
         self.cells.is_empty()
     }
 
-    fn from_cells(mut cells: Vec<(Arc<str>, Value)>) -> Self {
-        cells.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        Self { cells }
+    /// The same row owning its keys and texts.
+    pub fn into_owned(self) -> Row<'static> {
+        Row {
+            cells: self
+                .cells
+                .into_iter()
+                .map(|(k, v)| (owned(k), v.into_owned()))
+                .collect(),
+        }
     }
 }
 
-impl FromIterator<(String, Value)> for Row {
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
-        let mut cells: Vec<(Arc<str>, Value)> =
-            iter.into_iter().map(|(k, v)| (Arc::from(k), v)).collect();
+impl<'a> FromIterator<(String, Value<'a>)> for Row<'a> {
+    fn from_iter<I: IntoIterator<Item = (String, Value<'a>)>>(iter: I) -> Self {
+        let mut cells: Vec<(Cow<'a, str>, Value<'a>)> =
+            iter.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect();
         cells.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         cells.dedup_by(|a, b| a.0 == b.0);
         Self { cells }
     }
 }
 
-impl Serialize for Row {
+impl Serialize for Row<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(Some(self.cells.len()))?;
@@ -396,26 +445,42 @@ impl Serialize for Row {
     }
 }
 
-impl<'de> Deserialize<'de> for Row {
+impl<'de, 'a> Deserialize<'de> for Row<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(BTreeMap::<String, Value>::deserialize(deserializer)?
+        Ok(BTreeMap::<String, Value<'a>>::deserialize(deserializer)?
             .into_iter()
             .collect())
     }
 }
 
-/// A form whose every value passed validation, with its computed values.
+/// A form whose every value passed validation, with its computed values. Its texts borrow
+/// from the form data it was validated from (see [`Value`]); [`ValidForm::into_owned`] keeps
+/// it beyond that data. Its JSON is the same either way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct ValidForm {
-    pub values: BTreeMap<String, Value>,
-    pub computed: BTreeMap<String, Value>,
+pub struct ValidForm<'a> {
+    pub values: BTreeMap<String, Value<'a>>,
+    pub computed: BTreeMap<String, Value<'a>>,
 }
 
-impl ValidForm {
+impl<'a> ValidForm<'a> {
     /// An input or computed value by key.
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub fn get(&self, key: &str) -> Option<&Value<'a>> {
         self.values.get(key).or_else(|| self.computed.get(key))
+    }
+
+    /// The same form owning its texts.
+    pub fn into_owned(self) -> ValidForm<'static> {
+        let own = |values: BTreeMap<String, Value<'a>>| {
+            values
+                .into_iter()
+                .map(|(k, v)| (k, v.into_owned()))
+                .collect()
+        };
+        ValidForm {
+            values: own(self.values),
+            computed: own(self.computed),
+        }
     }
 }
 
@@ -453,18 +518,29 @@ impl FieldError {
 /// computed, and every error. Partial values let the client show a running total while other
 /// fields are still wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct Evaluation {
-    pub form: ValidForm,
+pub struct Evaluation<'a> {
+    pub form: ValidForm<'a>,
     pub errors: Vec<FieldError>,
 }
 
+impl Evaluation<'_> {
+    /// The same evaluation owning its texts.
+    pub fn into_owned(self) -> Evaluation<'static> {
+        Evaluation {
+            form: self.form.into_owned(),
+            errors: self.errors,
+        }
+    }
+}
+
 /// Validates `data` against `schema`, returning the typed form or every error at once.
-/// The calendar is needed for working-day computed fields (leave duration).
-pub fn validate(
+/// The calendar is needed for working-day computed fields (leave duration). The form's texts
+/// borrow from `data`; call [`ValidForm::into_owned`] to keep it longer.
+pub fn validate<'a>(
     schema: &FormSchema,
-    data: &Json,
+    data: &'a Json,
     calendar: &WorkingCalendar,
-) -> Result<ValidForm, Vec<FieldError>> {
+) -> Result<ValidForm<'a>, Vec<FieldError>> {
     let evaluation = evaluate(schema, data, calendar);
     if evaluation.errors.is_empty() {
         Ok(evaluation.form)
@@ -474,7 +550,11 @@ pub fn validate(
 }
 
 /// Reads, checks and computes everything it can from `data`; see [`Evaluation`].
-pub fn evaluate(schema: &FormSchema, data: &Json, calendar: &WorkingCalendar) -> Evaluation {
+pub fn evaluate<'a>(
+    schema: &FormSchema,
+    data: &'a Json,
+    calendar: &WorkingCalendar,
+) -> Evaluation<'a> {
     let mut out = Evaluation::default();
     if let Err(problems) = schema.check_structure() {
         out.errors = problems
@@ -499,7 +579,7 @@ pub fn evaluate(schema: &FormSchema, data: &Json, calendar: &WorkingCalendar) ->
         return out;
     };
     let values = &mut out.form.values;
-    reader.read_object(&schema.fields, object, None, schema, &mut |index, value| {
+    reader.read_object(&schema.fields, object, None, schema, |index, _, value| {
         if let Some(field) = schema.fields.get(index) {
             values.insert(field.key.clone(), value);
         }
@@ -1096,25 +1176,27 @@ impl<'s> Reader<'s> {
             .insert("expected".into(), expected.into());
     }
 
-    fn read_object(
+    /// Reads every field of `object`, handing each value read to `put` with the field's index
+    /// and the object's own key for it.
+    fn read_object<'a>(
         &mut self,
         fields: &'s [FieldDef],
-        object: &Map<String, Json>,
+        object: &'a Map<String, Json>,
         row: Option<(&str, usize)>,
         schema: &FormSchema,
-        put: &mut dyn FnMut(usize, Value),
+        mut put: impl FnMut(usize, &'a str, Value<'a>),
     ) {
         let mark = self.errors.len();
         let mut present = 0;
         // For the usual handful of columns, one pass over the object finds every field's value
         // (key equality checks the length first, so most comparisons never touch the bytes);
         // that is most of the cost of a 200-row table.
-        let mut found: [Option<&Json>; SLOTS] = [None; SLOTS];
+        let mut found: [Option<(&'a String, &'a Json)>; SLOTS] = [None; SLOTS];
         let few = fields.len() <= SLOTS;
         if few {
             for (key, value) in object {
                 if let Some(index) = fields.iter().position(|f| f.key == *key) {
-                    found[index] = Some(value);
+                    found[index] = Some((key, value));
                 }
             }
         }
@@ -1126,18 +1208,18 @@ impl<'s> Reader<'s> {
             let raw = if few {
                 found[index]
             } else {
-                object.get(&field.key)
+                object.get_key_value(field.key.as_str())
             };
             present += usize::from(raw.is_some());
-            match raw.filter(|v| !v.is_null()) {
+            match raw.filter(|(_, v)| !v.is_null()) {
                 None => {
                     if field.required {
                         self.error(loc, MessageKey::Required);
                     }
                 }
-                Some(raw) => {
+                Some((key, raw)) => {
                     if let Some(value) = self.read_value(field, raw, loc, schema) {
-                        put(index, value);
+                        put(index, key, value);
                     }
                 }
             }
@@ -1166,13 +1248,13 @@ impl<'s> Reader<'s> {
 
     /// Reads one present, non-null value; `None` when it is invalid (errors recorded) or is
     /// an empty value of an optional field.
-    fn read_value(
+    fn read_value<'a>(
         &mut self,
         field: &'s FieldDef,
-        raw: &Json,
+        raw: &'a Json,
         loc: Loc<'_>,
         schema: &FormSchema,
-    ) -> Option<Value> {
+    ) -> Option<Value<'a>> {
         match &field.field_type {
             FieldType::Text {
                 min_length,
@@ -1185,18 +1267,18 @@ impl<'s> Reader<'s> {
                     .iter()
                     .find(|(f, _)| std::ptr::eq(*f, field))
                     .map(|(_, r)| r);
-                if pattern.is_some_and(|p| !p.is_match(&text)) {
+                if pattern.is_some_and(|p| !p.is_match(text)) {
                     self.error(loc, MessageKey::PatternMismatch);
                     return None;
                 }
-                Some(Value::Text(text))
+                Some(Value::Text(Cow::Borrowed(text)))
             }
             FieldType::LongText {
                 min_length,
                 max_length,
             } => self
                 .read_text(field, raw, loc, *min_length, *max_length, false)
-                .map(Value::Text),
+                .map(|text| Value::Text(Cow::Borrowed(text))),
             FieldType::Number { min, max, decimals } => {
                 let Numeric::Ok(n) = self.read_decimal(raw, loc, *decimals, true) else {
                     return None;
@@ -1209,12 +1291,20 @@ impl<'s> Reader<'s> {
                     self.wrong_type(loc, "money");
                     return None;
                 };
-                if object.keys().any(|k| k != "amount" && k != "currency") {
-                    self.wrong_type(loc, "money");
-                    return None;
+                // One pass over the (two) keys rather than a check and two look-ups.
+                let (mut raw_amount, mut raw_currency) = (None, None);
+                for (key, value) in object {
+                    match key.as_str() {
+                        "amount" => raw_amount = Some(value),
+                        "currency" => raw_currency = Some(value),
+                        _ => {
+                            self.wrong_type(loc, "money");
+                            return None;
+                        }
+                    }
                 }
                 let amount_loc = loc;
-                let amount = match object.get("amount") {
+                let amount = match raw_amount {
                     Some(raw_amount) => {
                         match self.read_decimal(raw_amount, amount_loc, MONEY_DECIMALS, false) {
                             Numeric::Ok(a) => Some(a),
@@ -1227,7 +1317,7 @@ impl<'s> Reader<'s> {
                     }
                 };
                 let expected = Currency::new(currency);
-                let currency_ok = match object.get("currency").and_then(Json::as_str) {
+                let currency_ok = match raw_currency.and_then(Json::as_str) {
                     Some(c) if c == currency && expected.is_some() => true,
                     _ => {
                         self.error(loc, MessageKey::CurrencyMismatch)
@@ -1280,7 +1370,7 @@ impl<'s> Reader<'s> {
                     self.error(loc, MessageKey::UnknownOption);
                     return None;
                 }
-                Some(Value::Choice(choice.to_owned()))
+                Some(Value::Choice(Cow::Borrowed(choice)))
             }
             FieldType::MultiSelect {
                 options,
@@ -1294,7 +1384,7 @@ impl<'s> Reader<'s> {
                 if items.is_empty() && !field.required && *min_selected == 0 {
                     return None;
                 }
-                let mut chosen: Vec<String> = Vec::with_capacity(items.len());
+                let mut chosen: Vec<Cow<'a, str>> = Vec::with_capacity(items.len());
                 let mut ok = true;
                 for item in items {
                     match item.as_str() {
@@ -1303,7 +1393,7 @@ impl<'s> Reader<'s> {
                                 self.error(loc, MessageKey::DuplicateOption);
                                 ok = false;
                             } else {
-                                chosen.push(key.to_owned());
+                                chosen.push(Cow::Borrowed(key));
                             }
                         }
                         Some(_) => {
@@ -1384,8 +1474,14 @@ impl<'s> Reader<'s> {
                         .insert("max".into(), max_rows.to_string());
                     return None;
                 }
-                let keys: Vec<Arc<str>> =
-                    columns.iter().map(|c| Arc::from(c.key.as_str())).collect();
+                // A row keeps its cells sorted by key: rank the columns once, not every row.
+                let mut order: Vec<usize> = (0..columns.len()).collect();
+                order.sort_unstable_by(|&a, &b| columns[a].key.cmp(&columns[b].key));
+                let mut rank = vec![0; columns.len()];
+                for (position, &column) in order.iter().enumerate() {
+                    rank[column] = position;
+                }
+                let mut cells: Vec<(usize, &'a str, Value<'a>)> = Vec::with_capacity(columns.len());
                 let mut out_rows = Vec::with_capacity(rows.len());
                 for (index, row) in rows.iter().enumerate() {
                     let row_loc = Loc {
@@ -1396,36 +1492,46 @@ impl<'s> Reader<'s> {
                         self.wrong_type(row_loc, "object");
                         continue;
                     };
-                    let mut cells = Vec::with_capacity(columns.len());
                     self.read_object(
                         columns,
                         object,
                         Some((&field.key, index)),
                         schema,
-                        &mut |column, value| cells.push((Arc::clone(&keys[column]), value)),
+                        |column, key, value| cells.push((rank[column], key, value)),
                     );
-                    out_rows.push(Row::from_cells(cells));
+                    if self.errors.len() == before {
+                        cells.sort_unstable_by_key(|cell| cell.0);
+                        let cells = cells
+                            .drain(..)
+                            .map(|(_, key, value)| (Cow::Borrowed(key), value))
+                            .collect();
+                        out_rows.push(Row { cells });
+                    } else {
+                        // An invalid table has no value: stop building rows, keep reading
+                        // them for their errors.
+                        cells.clear();
+                    }
                 }
                 (self.errors.len() == before).then_some(Value::Table(out_rows))
             }
         }
     }
 
-    fn read_text(
+    fn read_text<'a>(
         &mut self,
         field: &FieldDef,
-        raw: &Json,
+        raw: &'a Json,
         loc: Loc<'_>,
         min: u32,
         max: u32,
         single_line: bool,
-    ) -> Option<String> {
+    ) -> Option<&'a str> {
         let Some(text) = raw.as_str() else {
             self.wrong_type(loc, "string");
             return None;
         };
         // Whitespace alone is not an answer to a required question.
-        if text.chars().all(char::is_whitespace) {
+        if blank(text) {
             if field.required {
                 self.error(loc, MessageKey::Required);
             }
@@ -1450,11 +1556,11 @@ impl<'s> Reader<'s> {
                 .insert("min".into(), min.to_string());
             return None;
         }
-        if single_line && text.bytes().any(|b| b == b'\n' || b == b'\r') {
+        if single_line && has_line_break(text) {
             self.error(loc, MessageKey::NoLineBreaks);
             return None;
         }
-        Some(text.to_owned())
+        Some(text)
     }
 
     fn read_decimal(
@@ -1493,7 +1599,7 @@ impl<'s> Reader<'s> {
                 return Numeric::Bad;
             }
         };
-        if value.abs() > AMOUNT_LIMIT {
+        if !within_limit(value) {
             self.error(loc, MessageKey::AmountOutOfRange);
             return Numeric::Bad;
         }
@@ -1515,7 +1621,7 @@ impl<'s> Reader<'s> {
         loc: Loc<'_>,
     ) -> bool {
         if let Some(min) = min
-            && value < min
+            && compare(value, min).is_lt()
         {
             if value.is_sign_negative() && !min.is_sign_negative() {
                 self.error(loc, MessageKey::Negative);
@@ -1527,7 +1633,7 @@ impl<'s> Reader<'s> {
             return false;
         }
         if let Some(max) = max
-            && value > max
+            && compare(value, max).is_gt()
         {
             self.error(loc, MessageKey::AboveMax)
                 .params
@@ -1641,16 +1747,16 @@ impl<'s> Reader<'s> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn read_attachments(
+    fn read_attachments<'a>(
         &mut self,
         field: &FieldDef,
-        raw: &Json,
+        raw: &'a Json,
         loc: Loc<'_>,
         min_count: u32,
         max_count: u32,
         max_size: u64,
         accept: &[String],
-    ) -> Option<Value> {
+    ) -> Option<Value<'a>> {
         let Some(items) = raw.as_array() else {
             self.wrong_type(loc, "array");
             return None;
@@ -1687,8 +1793,8 @@ impl<'s> Reader<'s> {
                 || items[..index]
                     .iter()
                     .any(|earlier| earlier.get("id") == item.get("id"))
-                || file.name.trim().is_empty()
-                || file.name.chars().count() > MAX_FILE_NAME
+                || blank(&file.name)
+                || (file.name.len() > MAX_FILE_NAME && file.name.chars().count() > MAX_FILE_NAME)
             {
                 self.error(loc, MessageKey::InvalidId);
                 ok = false;
@@ -1717,20 +1823,77 @@ impl<'s> Reader<'s> {
 }
 
 fn content_type_matches(accepted: &str, actual: &str) -> bool {
-    let actual = actual
-        .split_once(';')
-        .map_or(actual, |(head, _)| head)
-        .trim();
+    let actual = trim(
+        actual
+            .as_bytes()
+            .iter()
+            .position(|&b| b == b';')
+            .map_or(actual, |semicolon| &actual[..semicolon]),
+    );
     match accepted.strip_suffix("/*") {
         Some(family) => actual
             .split_once('/')
             .is_some_and(|(kind, _)| kind.eq_ignore_ascii_case(family)),
-        None => actual.eq_ignore_ascii_case(accepted),
+        // Equal bytes first: the usual case, and cheaper than comparing case-blind.
+        None => actual == accepted || actual.eq_ignore_ascii_case(accepted),
+    }
+}
+
+/// Whether `text` is empty or all whitespace (`char::is_whitespace`). Answered from the first
+/// byte for almost every real text.
+fn blank(text: &str) -> bool {
+    match text.as_bytes().first() {
+        Some(&b) if b.is_ascii() && !matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') => {
+            false
+        }
+        _ => text.chars().all(char::is_whitespace),
+    }
+}
+
+/// `str::trim`, answered from the two end bytes when neither can be whitespace.
+fn trim(text: &str) -> &str {
+    let plain = |b: &u8| b.is_ascii() && !b.is_ascii_whitespace() && *b != 0x0B;
+    match text.as_bytes() {
+        [first, .., last] if plain(first) && plain(last) => text,
+        [only] if plain(only) => text,
+        _ => text.trim(),
+    }
+}
+
+/// Whether `text` contains a line feed or carriage return: eight bytes at a time, each word
+/// tested for either byte with the usual zero-byte trick, the tail byte by byte.
+fn has_line_break(text: &str) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const LF: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    const CR: u64 = u64::from_ne_bytes([b'\r'; 8]);
+    // Non-zero exactly when some byte of `v` is zero.
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let mut words = text.as_bytes().chunks_exact(8);
+    words.by_ref().any(|word| {
+        let word = u64::from_ne_bytes(word.try_into().unwrap_or_default());
+        zero_byte(word ^ LF) | zero_byte(word ^ CR) != 0
+    }) || words.remainder().iter().any(|&b| b == b'\n' || b == b'\r')
+}
+
+/// Whether `|value| <= 10^12`. A mantissa within the limit settles it without comparing
+/// decimals, since the scale only makes the value smaller.
+fn within_limit(value: Decimal) -> bool {
+    const LIMIT: u128 = 1_000_000_000_000;
+    value.mantissa().unsigned_abs() <= LIMIT || value.abs() <= AMOUNT_LIMIT
+}
+
+/// Numeric order of two decimals; at equal scales, the order of their mantissas.
+fn compare(a: Decimal, b: Decimal) -> std::cmp::Ordering {
+    if a.scale() == b.scale() {
+        a.mantissa().cmp(&b.mantissa())
+    } else {
+        a.cmp(&b)
     }
 }
 
 /// An attachment reference read straight from the JSON object (no clone, no serde pass).
-fn read_attachment(item: &Json) -> Option<AttachmentRef> {
+fn read_attachment(item: &Json) -> Option<AttachmentRef<'_>> {
     let object = item.as_object()?;
     if object.len() != 4 {
         return None;
@@ -1747,9 +1910,9 @@ fn read_attachment(item: &Json) -> Option<AttachmentRef> {
     }
     Some(AttachmentRef {
         id: id?,
-        name: name?.to_owned(),
+        name: Cow::Borrowed(name?),
         size: size?,
-        content_type: content_type?.to_owned(),
+        content_type: Cow::Borrowed(content_type?),
     })
 }
 
@@ -1761,19 +1924,44 @@ enum DecimalProblem {
 /// Strict decimal syntax: optional minus, digits, optional fraction. No exponent, no
 /// separators, no plus sign: what a form sends, nothing a locale might mean differently.
 fn parse_decimal(text: &str) -> Result<Decimal, DecimalProblem> {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let (whole, fraction) = match digits.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
+    let bytes = text.as_bytes();
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    let (whole, fraction) = match digits.iter().position(|&b| b == b'.') {
+        Some(dot) => (&digits[..dot], Some(&digits[dot + 1..])),
         None => (digits, None),
     };
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let all_digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
     if !all_digits(whole) || fraction.is_some_and(|f| !all_digits(f)) {
         return Err(DecimalProblem::Invalid);
     }
     // Leading zeros do not count towards magnitude; anything longer than 13 integer digits
     // is beyond ±10^12 whatever it says.
-    if whole.trim_start_matches('0').len() > 13 || fraction.is_some_and(|f| f.len() > 20) {
+    let significant = whole
+        .iter()
+        .position(|&b| b != b'0')
+        .map_or(0, |first| whole.len() - first);
+    let fraction = fraction.unwrap_or_default();
+    if significant > 13 || fraction.len() > 20 {
         return Err(DecimalProblem::OutOfRange);
+    }
+    // Up to 19 significant digits fit a u64 exactly: build the decimal from its digits (what
+    // the general parser would produce, without its generality). Longer ones go to it.
+    if significant + fraction.len() <= 19 {
+        let mantissa = whole
+            .iter()
+            .chain(fraction)
+            .fold(0u64, |m, &d| m * 10 + u64::from(d - b'0'));
+        let scale = fraction.len() as u32;
+        return Ok(Decimal::from_parts(
+            mantissa as u32,
+            (mantissa >> 32) as u32,
+            0,
+            negative,
+            scale,
+        ));
     }
     text.parse::<Decimal>().map_err(|_| DecimalProblem::Invalid)
 }
@@ -1842,10 +2030,10 @@ fn compute(
 /// own error, or the column is optional). Returns `None` when the table is absent.
 fn sum_product(
     schema: &FormSchema,
-    form: &ValidForm,
+    form: &ValidForm<'_>,
     table: &str,
     factors: &[String],
-) -> Result<Option<Value>, MessageKey> {
+) -> Result<Option<Value<'static>>, MessageKey> {
     let Some(FieldType::Table { columns, .. }) = schema.field(table).map(|f| &f.field_type) else {
         return Ok(None);
     };
@@ -1969,15 +2157,11 @@ mod tests {
 
     #[test]
     fn valid_form_computes_totals() {
-        let form = validate(
-            &reimbursement(),
-            &json!({"title": "Trip", "lines": [
-                {"amount": {"amount": "10.50", "currency": "CNY"}, "quantity": 2},
-                {"amount": {"amount": "0.25", "currency": "CNY"}, "quantity": "3", "day": "2026-03-09"}
-            ]}),
-            &cal(),
-        )
-        .expect("valid");
+        let data = json!({"title": "Trip", "lines": [
+            {"amount": {"amount": "10.50", "currency": "CNY"}, "quantity": 2},
+            {"amount": {"amount": "0.25", "currency": "CNY"}, "quantity": "3", "day": "2026-03-09"}
+        ]});
+        let form = validate(&reimbursement(), &data, &cal()).expect("valid");
         assert_eq!(
             form.computed.get("total"),
             Some(&Value::Money(Money {
@@ -2112,12 +2296,8 @@ mod tests {
 
     #[test]
     fn leave_days_are_working_days_on_the_calendar() {
-        let form = validate(
-            &leave(),
-            &json!({"kind": "annual", "period": {"start": "2026-09-30", "end": "2026-10-09", "start_half": "pm"}}),
-            &cal(),
-        )
-        .expect("valid");
+        let data = json!({"kind": "annual", "period": {"start": "2026-09-30", "end": "2026-10-09", "start_half": "pm"}});
+        let form = validate(&leave(), &data, &cal()).expect("valid");
         // 30 Sept afternoon, 8 and 9 Oct: National Day week costs nothing.
         assert_eq!(
             form.computed.get("days"),
@@ -2141,11 +2321,8 @@ mod tests {
                 ("certificate".into(), MessageKey::Required)
             ]
         );
-        let ok = validate(
-            &leave(),
-            &json!({"kind": "sick", "period": {"start": "2026-03-09", "end": "2026-03-10"}}),
-            &cal(),
-        );
+        let data = json!({"kind": "sick", "period": {"start": "2026-03-09", "end": "2026-03-10"}});
+        let ok = validate(&leave(), &data, &cal());
         assert!(
             ok.is_ok(),
             "two days of sick leave need no certificate: {ok:?}"
@@ -2322,12 +2499,9 @@ mod tests {
 
     #[test]
     fn valid_form_json_is_stable() {
-        let form = validate(
-            &reimbursement(),
-            &json!({"title": "T", "lines": [{"amount": {"amount": "1.5", "currency": "CNY"}}]}),
-            &cal(),
-        )
-        .expect("valid");
+        let data =
+            json!({"title": "T", "lines": [{"amount": {"amount": "1.5", "currency": "CNY"}}]});
+        let form = validate(&reimbursement(), &data, &cal()).expect("valid");
         let text = serde_json::to_value(&form).expect("serialises");
         assert_eq!(
             text,
@@ -2340,5 +2514,156 @@ mod tests {
         );
         let back: ValidForm = serde_json::from_value(text).expect("round trip");
         assert_eq!(back, form);
+    }
+
+    #[test]
+    fn a_valid_form_borrows_its_texts_and_can_own_them() {
+        let data = json!({"kind": "sick", "period": {"start": "2026-03-09", "end": "2026-03-13"},
+            "certificate": [{"id": "0190f5b0-0000-7000-8000-000000000001", "name": "诊断.pdf",
+                             "size": 10, "content_type": "application/pdf"}]});
+        let form = validate(&leave(), &data, &cal()).expect("valid");
+        let Some(Value::Choice(kind)) = form.values.get("kind") else {
+            panic!("a choice: {form:?}");
+        };
+        assert!(matches!(kind, Cow::Borrowed("sick")));
+        let Some(Value::Attachments(files)) = form.values.get("certificate") else {
+            panic!("attachments: {form:?}");
+        };
+        assert!(matches!(files[0].name, Cow::Borrowed("诊断.pdf")));
+        let owned: ValidForm<'static> = form.clone().into_owned();
+        assert_eq!(owned, form);
+        assert_eq!(
+            serde_json::to_value(&owned).expect("serialises"),
+            serde_json::to_value(&form).expect("serialises")
+        );
+        let evaluation = evaluate(&leave(), &data, &cal()).into_owned();
+        assert_eq!(evaluation.form, owned);
+        assert!(evaluation.errors.is_empty());
+    }
+
+    #[test]
+    fn rows_find_cells_by_key_however_many() {
+        for columns in [3usize, 8, 9, 20] {
+            let row: Row = (0..columns)
+                .rev()
+                .map(|i| (format!("c{i:02}"), Value::Number(Decimal::from(i))))
+                .collect();
+            assert_eq!(row.len(), columns);
+            for i in 0..columns {
+                assert_eq!(
+                    row.get(&format!("c{i:02}")),
+                    Some(&Value::Number(Decimal::from(i)))
+                );
+            }
+            assert_eq!(row.get("c"), None);
+            assert_eq!(row.get("zz"), None);
+            let keys: Vec<&str> = row.iter().map(|(k, _)| k).collect();
+            assert!(keys.windows(2).all(|w| w[0] < w[1]), "sorted: {keys:?}");
+        }
+    }
+
+    /// The decimal parser as it was before its fast path: the reference it must agree with.
+    fn reference_parse_decimal(text: &str) -> Result<Decimal, DecimalProblem> {
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        let (whole, fraction) = match digits.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (digits, None),
+        };
+        let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !all_digits(whole) || fraction.is_some_and(|f| !all_digits(f)) {
+            return Err(DecimalProblem::Invalid);
+        }
+        if whole.trim_start_matches('0').len() > 13 || fraction.is_some_and(|f| f.len() > 20) {
+            return Err(DecimalProblem::OutOfRange);
+        }
+        text.parse::<Decimal>().map_err(|_| DecimalProblem::Invalid)
+    }
+
+    fn same_parse(text: &str) -> Result<(), String> {
+        let describe = |r: Result<Decimal, DecimalProblem>| match r {
+            // The bits, sign of zero aside (normalising clears it before anyone looks).
+            Ok(d) if d.is_zero() => format!("0 scale {}", d.scale()),
+            Ok(d) => format!("{:?}", d.serialize()),
+            Err(DecimalProblem::Invalid) => "invalid".into(),
+            Err(DecimalProblem::OutOfRange) => "out of range".into(),
+        };
+        let (got, want) = (
+            describe(parse_decimal(text)),
+            describe(reference_parse_decimal(text)),
+        );
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!("{text:?}: {got} != {want}"))
+        }
+    }
+
+    #[test]
+    fn decimal_parsing_agrees_with_the_general_parser_at_the_edges() {
+        for text in [
+            "0",
+            "-0",
+            "-0.00",
+            "00",
+            "0.0",
+            "12.50",
+            "-12.5",
+            "1.",
+            ".5",
+            "-",
+            "--1",
+            "+1",
+            "1e3",
+            "1_000",
+            " 1",
+            "1.2.3",
+            "٣",
+            "",
+            "1000000000000",
+            "1000000000000.01",
+            "9999999999999",
+            "10000000000000",
+            "0000000000000000000001.5",
+            "9999999999999.999999",
+            "999999999999.9999999",
+            "1844674407370.9551615",
+            "1844674407370.95516159",
+            "0.12345678901234567890",
+            "0.123456789012345678901",
+            "1234567890123.12345678901234567890",
+            "-9999999999999.9999999999",
+        ] {
+            same_parse(text).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decimal_parsing_agrees_with_the_general_parser(
+            text in "-?[0-9]{0,15}(\\.[0-9]{0,22})?|-?0{0,8}[0-9]{1,14}\\.[0-9]{1,8}|[-+.0-9e ]{0,8}"
+        ) {
+            proptest::prop_assert!(same_parse(&text).is_ok(), "{}", same_parse(&text).unwrap_err());
+        }
+
+        #[test]
+        fn text_helpers_agree_with_the_standard_library(
+            text in "[ \t\n\r\u{0B}\u{0C}\u{85}\u{3000}a-c字;]{0,40}|\\PC{0,40}"
+        ) {
+            proptest::prop_assert_eq!(blank(&text), text.chars().all(char::is_whitespace));
+            proptest::prop_assert_eq!(trim(&text), text.trim());
+            proptest::prop_assert_eq!(has_line_break(&text), text.contains(['\n', '\r']));
+        }
+
+        #[test]
+        fn decimal_helpers_agree_with_decimal_arithmetic(
+            a in proptest::num::i64::ANY, b in proptest::num::i64::ANY,
+            sa in 0u32..29, sb in 0u32..29, big in proptest::bool::ANY,
+        ) {
+            let widen = |m: i64| if big { i128::from(m) * 1_000_000_007 } else { i128::from(m) };
+            let (x, y) = (Decimal::from_i128_with_scale(widen(a), sa), Decimal::from_i128_with_scale(widen(b), sb));
+            proptest::prop_assert_eq!(compare(x, y), x.cmp(&y));
+            proptest::prop_assert_eq!(compare(x, x), std::cmp::Ordering::Equal);
+            proptest::prop_assert_eq!(within_limit(x), x.abs() <= AMOUNT_LIMIT);
+        }
     }
 }

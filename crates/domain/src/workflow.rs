@@ -545,7 +545,7 @@ pub enum RouteError {
 /// What routing needs to know about the request.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteInput<'a> {
-    pub form: &'a ValidForm,
+    pub form: &'a ValidForm<'a>,
     pub initiator: Uuid,
     pub org: &'a OrgSnapshot,
 }
