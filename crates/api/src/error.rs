@@ -39,6 +39,12 @@ pub enum ErrorCode {
     Forbidden,
     NotFound,
     Conflict,
+    /// The action was understood and refused by the rules (already decided by someone else,
+    /// request withdrawn, invalid form…); `refusal` has the details.
+    Refused,
+    /// The sync cursor is from another server or ahead of this one (a restored backup):
+    /// drop the cache's server data and sync again from the start.
+    ResyncRequired,
     /// The server cannot reach its database or is shutting down.
     Unavailable,
     /// Something failed on the server; the details are in its log, not in the response.
@@ -65,6 +71,8 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::Refused => "refused",
+            ErrorCode::ResyncRequired => "resync_required",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::Unknown => "unknown",
@@ -79,13 +87,16 @@ impl std::fmt::Display for ErrorCode {
 }
 
 /// The JSON body of every error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     /// For `login_throttled` (and any future rate limit): seconds until a retry can succeed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
+    /// For `refused`: what the rules said, with who decided and when, or the field errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<crate::requests::RefusalView>,
 }
 
 impl ApiError {
@@ -94,6 +105,7 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after_secs: None,
+            refusal: None,
         }
     }
 }

@@ -6,8 +6,11 @@
 //! older client keeps working against a newer server. Request bodies reject unknown fields so a
 //! typo in a client is a clear 400, not a silently ignored value.
 
+pub mod directory;
 pub mod error;
+pub mod requests;
 pub mod session;
+pub mod sync;
 
 pub use error::{ApiError, ErrorCode};
 pub use session::{

@@ -1,0 +1,125 @@
+//! Templates, requests and tasks: what clients submit, act on and read.
+
+use chrono::{DateTime, Utc};
+use countersign_domain::engine::{Action, Refusal, RequestState, RequestStatus, TaskId};
+use countersign_domain::form::FieldError;
+use countersign_domain::templates::Template;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// One published version of a template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateView {
+    /// The template with its form and workflow, exactly as published.
+    pub template: Template,
+    pub published_at: DateTime<Utc>,
+    /// Retired versions stay readable (running requests use them) but take no new requests.
+    #[serde(default)]
+    pub retired: bool,
+}
+
+/// `POST /v1/requests`: submit a new request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRequest {
+    /// Chosen by the client (UUIDv7) so an offline draft keeps its id once submitted; the
+    /// server makes one when absent.
+    #[serde(default)]
+    pub id: Option<Uuid>,
+    pub template_id: String,
+    /// The version the draft was made with; the current version when absent. A retired
+    /// version is refused.
+    #[serde(default)]
+    pub template_version: Option<u32>,
+    /// A short title for lists; derived from the template when absent.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The form data, in the shape the form schema describes.
+    pub form: serde_json::Value,
+}
+
+/// `POST /v1/requests/{id}/actions`: act on a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActRequest {
+    pub action: Action,
+    /// The request version the person saw when they acted. When it is stale the action is
+    /// tried on the current state: if it still applies it is applied; if not, the refusal
+    /// says what happened in between (who decided, when).
+    #[serde(default)]
+    pub expected_version: Option<u64>,
+}
+
+/// A request as every participant sees it: the form, the route, every task and the whole
+/// history with who, when and how long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub id: Uuid,
+    pub template_id: String,
+    pub template_version: u32,
+    pub title: String,
+    pub initiator: Uuid,
+    pub status: RequestStatus,
+    /// +1 per change; what `expected_version` refers to.
+    pub version: u64,
+    /// The form as submitted (input shape).
+    pub form: serde_json::Value,
+    /// Computed fields (totals, leave days) as the server computed them: an object of
+    /// the domain's typed values by field key.
+    #[serde(default)]
+    pub computed: serde_json::Value,
+    /// Route, tasks, visits and events.
+    pub state: RequestState,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl RequestView {
+    /// The open tasks that wait for `person` (as assignee).
+    pub fn open_tasks_for(&self, person: Uuid) -> impl Iterator<Item = TaskId> + '_ {
+        self.state
+            .open_tasks()
+            .filter(move |t| t.assignee == person)
+            .map(|t| t.id)
+    }
+}
+
+/// Why an action or submission was refused, for people and for programs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefusalView {
+    /// The stable code (`already_decided`, `request_withdrawn`, `invalid_form`, …).
+    pub code: String,
+    /// In English; clients translate by `refusal`.
+    pub message: String,
+    /// The engine's refusal with its details (who decided, when, field errors).
+    #[serde(default)]
+    pub refusal: Option<Refusal>,
+    /// The request's current version, when the refusal concerns one.
+    #[serde(default)]
+    pub current_version: Option<u64>,
+}
+
+impl RefusalView {
+    pub fn field_errors(&self) -> &[FieldError] {
+        match &self.refusal {
+            Some(Refusal::InvalidForm { errors }) => errors,
+            _ => &[],
+        }
+    }
+}
+
+/// `GET /v1/tasks`: one task waiting for the caller, with its request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingTask {
+    pub task: TaskId,
+    pub request: RequestView,
+}
+
+/// A page of a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `before` for the next page; absent on the last page.
+    #[serde(default)]
+    pub next: Option<String>,
+}
