@@ -22,6 +22,22 @@ pub struct AuditEntry {
     pub device: Option<String>,
 }
 
+impl AuditEntry {
+    /// An action the server or an operator's command took, not a signed-in person.
+    pub fn system(at: DateTime<Utc>, action: &str, resource: String) -> Self {
+        Self {
+            at,
+            actor_id: None,
+            actor: "system".to_owned(),
+            action: action.to_owned(),
+            resource,
+            outcome: "ok".to_owned(),
+            source: None,
+            device: None,
+        }
+    }
+}
+
 /// One stored line of the audit log with its place in the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
@@ -139,7 +155,7 @@ impl From<AuditRow> for AuditRecord {
 /// The SQL of [`AuditStore`], shared by both backends. `$begin_write` opens a transaction that
 /// already holds the write lock where the database needs that said up front (SQLite).
 macro_rules! audit_sql {
-    ($store:ty, $begin_write:literal) => {
+    ($store:ty, $begin_write:literal, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::AuditStore for $store {
             #[tracing::instrument(skip_all)]
@@ -148,43 +164,9 @@ macro_rules! audit_sql {
                 entry: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<$crate::store::AuditRecord> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                // Writing the head first takes the lock that serialises appends; RETURNING
-                // gives the new sequence number and the previous line's hash.
-                let (seq, prev_hash): (i64, Vec<u8>) = sqlx::query_as(
-                    "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-                )
-                .fetch_one(&mut *tx)
-                .await?;
-                let hash = $crate::store::audit_hash(&prev_hash, seq, entry);
-                sqlx::query(
-                    "INSERT INTO audit_log (seq, at, actor_id, actor, action, resource, outcome, \
-                     source, device, prev_hash, hash) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(seq)
-                .bind(entry.at)
-                .bind(entry.actor_id)
-                .bind(&entry.actor)
-                .bind(&entry.action)
-                .bind(&entry.resource)
-                .bind(&entry.outcome)
-                .bind(&entry.source)
-                .bind(&entry.device)
-                .bind(&prev_hash)
-                .bind(&hash)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-                    .bind(&hash)
-                    .execute(&mut *tx)
-                    .await?;
+                let record = $crate::store::audit::append_in_tx!(tx, entry);
                 tx.commit().await?;
-                Ok($crate::store::AuditRecord {
-                    seq,
-                    entry: entry.clone(),
-                    prev_hash,
-                    hash,
-                })
+                Ok(record)
             }
 
             #[tracing::instrument(skip_all)]
@@ -206,3 +188,48 @@ macro_rules! audit_sql {
 }
 
 pub(crate) use audit_sql;
+
+/// Appends `$entry` to the audit chain inside the open transaction `$tx` and evaluates to the
+/// stored [`AuditRecord`]. Writing the head first takes the lock that serialises appends (a
+/// row lock on PostgreSQL, the write lock on SQLite); every transaction that writes the change
+/// feed appends its audit line first, so feed rows are numbered in commit order too.
+macro_rules! append_in_tx {
+    ($tx:ident, $entry:expr) => {{
+        let entry: &$crate::store::AuditEntry = $entry;
+        let (seq, prev_hash): (i64, Vec<u8>) =
+            sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut *$tx)
+                .await?;
+        let hash = $crate::store::audit_hash(&prev_hash, seq, entry);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor_id, actor, action, resource, outcome, \
+             source, device, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(seq)
+        .bind(entry.at)
+        .bind(entry.actor_id)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.resource)
+        .bind(&entry.outcome)
+        .bind(&entry.source)
+        .bind(&entry.device)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(&hash)
+            .execute(&mut *$tx)
+            .await?;
+        $crate::store::AuditRecord {
+            seq,
+            entry: entry.clone(),
+            prev_hash,
+            hash,
+        }
+    }};
+}
+
+pub(crate) use append_in_tx;

@@ -7,16 +7,23 @@
 //! storage test against both.
 
 mod audit;
+mod feed;
 mod org;
 mod postgres;
+mod requests;
 mod sessions;
 mod sqlite;
 
 use std::sync::Arc;
 
 pub use audit::{AuditEntry, AuditRecord, AuditStore, ChainBreak, audit_hash, verify_audit_chain};
-pub use org::{Department, OrgStore, Person, PersonStatus};
+pub use feed::{EVERYONE, FeedEntry, FeedNotice, FeedRow, FeedStore};
+pub use org::{Delegation, Department, OrgStore, Person, PersonStatus};
 pub use postgres::PostgresStore;
+pub use requests::{
+    MutationRecord, RequestRecord, RequestStore, RequestWrite, TaskRecord, TemplateRecord,
+    TemplateStore, WriteOutcome,
+};
 pub use sessions::{IssuedHashes, SessionRecord, SessionStore, ThrottleState};
 pub use sqlite::SqliteStore;
 
@@ -94,7 +101,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 /// which database they run on. Each area has its own trait and module; methods that change
 /// several rows are atomic.
 #[async_trait::async_trait]
-pub trait Store: OrgStore + SessionStore + AuditStore {
+pub trait Store:
+    OrgStore + SessionStore + AuditStore + FeedStore + TemplateStore + RequestStore
+{
     fn backend(&self) -> Backend;
 
     /// Round-trips to the database; `/readyz` is ready when this succeeds.

@@ -37,6 +37,8 @@ impl PostgresStore {
 }
 
 super::base_sql!(PostgresStore, "BEGIN", Backend::Postgres);
-super::org::org_sql!(PostgresStore, "BEGIN");
-super::sessions::sessions_sql!(PostgresStore, "BEGIN");
-super::audit::audit_sql!(PostgresStore, "BEGIN");
+super::org::org_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
+super::sessions::sessions_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
+super::audit::audit_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
+super::feed::feed_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
+super::requests::requests_sql!(PostgresStore, "BEGIN", sqlx::Postgres);

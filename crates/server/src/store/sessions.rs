@@ -130,7 +130,7 @@ impl From<ThrottleRow> for ThrottleState {
 /// The SQL of [`SessionStore`], shared by both backends. `$begin_write` opens a transaction that
 /// already holds the write lock where the database needs that said up front (SQLite).
 macro_rules! sessions_sql {
-    ($store:ty, $begin_write:literal) => {
+    ($store:ty, $begin_write:literal, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::SessionStore for $store {
             #[tracing::instrument(skip_all)]

@@ -47,6 +47,8 @@ impl SqliteStore {
 // once (without waiting for busy_timeout) when another writer got there first. Taking the
 // write lock up front makes writers queue instead.
 super::base_sql!(SqliteStore, "BEGIN IMMEDIATE", Backend::Sqlite);
-super::org::org_sql!(SqliteStore, "BEGIN IMMEDIATE");
-super::sessions::sessions_sql!(SqliteStore, "BEGIN IMMEDIATE");
-super::audit::audit_sql!(SqliteStore, "BEGIN IMMEDIATE");
+super::org::org_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
+super::sessions::sessions_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
+super::audit::audit_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
+super::feed::feed_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
+super::requests::requests_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);

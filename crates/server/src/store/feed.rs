@@ -1,0 +1,128 @@
+//! The change feed (sync protocol v1): one row per change of a record and person who may see
+//! it, read by each client after its cursor. Rows are written only inside transactions that
+//! first appended to the audit chain, which serialises them, so `seq` order is commit order
+//! and a client that read up to `seq` can never miss a row numbered below it.
+
+use uuid::Uuid;
+
+use super::Result;
+
+/// The audience of changes everyone may see (templates, the directory).
+pub const EVERYONE: Uuid = Uuid::nil();
+
+/// A feed row to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedRow {
+    /// A person, or [`EVERYONE`].
+    pub audience: Uuid,
+    pub kind: &'static str,
+    pub entity_id: String,
+    pub version: i64,
+    /// `upsert` or `delete`.
+    pub op: &'static str,
+}
+
+/// A feed row as read.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FeedEntry {
+    pub seq: i64,
+    pub kind: String,
+    pub entity_id: String,
+    pub version: i64,
+    pub op: String,
+}
+
+/// What a committed write added to the feed, for the live-event hub: who should pull, and
+/// up to which sequence number.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FeedNotice {
+    pub last_seq: i64,
+    /// The people whose feed grew; [`EVERYONE`] among them means all.
+    pub audiences: Vec<Uuid>,
+}
+
+impl FeedNotice {
+    pub fn of(rows: &[FeedRow], last_seq: i64) -> Self {
+        let mut audiences: Vec<Uuid> = rows.iter().map(|r| r.audience).collect();
+        audiences.sort();
+        audiences.dedup();
+        Self {
+            last_seq,
+            audiences,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.audiences.is_empty()
+    }
+}
+
+#[async_trait::async_trait]
+pub trait FeedStore: Send + Sync + 'static {
+    /// Rows visible to `person` (theirs and everyone's) with `seq > after`, in order.
+    async fn feed_after(&self, person: Uuid, after: i64, limit: i64) -> Result<Vec<FeedEntry>>;
+    /// The highest sequence number written; 0 for an empty feed.
+    async fn feed_head(&self) -> Result<i64>;
+}
+
+/// Inserts `$rows` (an iterator of `&FeedRow`) into the feed inside `$tx`, at `$at`, and
+/// evaluates to the last sequence number written (0 when there were none).
+macro_rules! feed_in_tx {
+    ($tx:ident, $rows:expr, $at:expr) => {{
+        let mut last: i64 = 0;
+        for row in $rows {
+            let row: &$crate::store::FeedRow = row;
+            last = sqlx::query_scalar(
+                "INSERT INTO feed (audience, kind, entity_id, version, op, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
+            )
+            .bind(row.audience)
+            .bind(row.kind)
+            .bind(&row.entity_id)
+            .bind(row.version)
+            .bind(row.op)
+            .bind($at)
+            .fetch_one(&mut *$tx)
+            .await?;
+        }
+        last
+    }};
+}
+
+pub(crate) use feed_in_tx;
+
+macro_rules! feed_sql {
+    ($store:ty, $begin_write:literal, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::FeedStore for $store {
+            #[tracing::instrument(skip_all)]
+            async fn feed_after(
+                &self,
+                person: uuid::Uuid,
+                after: i64,
+                limit: i64,
+            ) -> $crate::store::Result<Vec<$crate::store::FeedEntry>> {
+                Ok(sqlx::query_as(
+                    "SELECT seq, kind, entity_id, version, op FROM feed \
+                     WHERE seq > $1 AND audience IN ($2, $3) ORDER BY seq LIMIT $4",
+                )
+                .bind(after)
+                .bind(person)
+                .bind($crate::store::EVERYONE)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn feed_head(&self) -> $crate::store::Result<i64> {
+                let head: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM feed")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(head.unwrap_or(0))
+            }
+        }
+    };
+}
+
+pub(crate) use feed_sql;

@@ -1,0 +1,617 @@
+//! Templates, requests with their tasks and participants, and client mutations.
+//!
+//! A request is stored whole (its form and the engine's state as JSON) plus what queries need
+//! as columns: its tasks (for "pending for me" and the overdue scan) and its participants
+//! (for visibility). Every change is one [`RequestWrite`], applied atomically with its audit
+//! line, its feed rows and, for a client mutation, the mutation's answer.
+
+use chrono::{DateTime, Utc};
+use countersign_domain::engine::RequestState;
+use countersign_domain::templates::Template;
+use uuid::Uuid;
+
+use super::{AuditEntry, FeedRow, Result};
+
+/// One published version of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateRecord {
+    pub template: Template,
+    pub published_at: DateTime<Utc>,
+    pub published_by: Option<Uuid>,
+    /// The approved process-change request that published it (S6); none for the library.
+    pub source_request: Option<Uuid>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub id: Uuid,
+    pub template_id: String,
+    pub template_version: u32,
+    pub initiator_id: Uuid,
+    pub title: String,
+    /// The form as submitted.
+    pub form: serde_json::Value,
+    /// Computed fields as the server computed them (the domain's typed values by key).
+    pub computed: serde_json::Value,
+    pub state: RequestState,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl RequestRecord {
+    /// The stored version: the engine's revision.
+    pub fn version(&self) -> i64 {
+        i64::try_from(self.state.revision).unwrap_or(i64::MAX)
+    }
+}
+
+/// One task as a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskRecord {
+    pub request_id: Uuid,
+    pub task_no: u32,
+    pub assignee_id: Uuid,
+    pub seat_id: Uuid,
+    pub step_id: String,
+    pub open: bool,
+    pub opened_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// When the overdue warning went out; kept across rewrites of the task.
+    pub overdue_at: Option<DateTime<Utc>>,
+}
+
+impl TaskRecord {
+    /// The task rows of a request's state.
+    pub fn of(state: &RequestState) -> Vec<TaskRecord> {
+        state
+            .tasks
+            .iter()
+            .map(|t| TaskRecord {
+                request_id: state.request,
+                task_no: t.id,
+                assignee_id: t.assignee,
+                seat_id: t.seat,
+                step_id: t.step_id.clone(),
+                open: t.is_open(),
+                opened_at: t.opened_at,
+                due_at: t.due_at,
+                closed_at: t.closed_at,
+                overdue_at: None,
+            })
+            .collect()
+    }
+}
+
+/// A client mutation's answer, kept so that a replay gets the same answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MutationRecord {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub kind: String,
+    /// `applied` or `refused`.
+    pub status: String,
+    pub result: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Everything one change to a request writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct RequestWrite {
+    pub request: RequestRecord,
+    /// `None` inserts a new request; `Some(v)` updates it only while its stored version is
+    /// still `v` (optimistic concurrency).
+    pub expected_version: Option<i64>,
+    pub participants: Vec<Uuid>,
+    pub feed: Vec<FeedRow>,
+    pub audit: AuditEntry,
+    pub mutation: Option<MutationRecord>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Committed; the last feed sequence number written.
+    Written { last_seq: i64 },
+    /// Someone changed the request since `expected_version`: nothing was written.
+    Stale,
+}
+
+#[async_trait::async_trait]
+pub trait TemplateStore: Send + Sync + 'static {
+    /// Publishes a version; fails with a conflict when that version exists.
+    async fn publish_template(
+        &self,
+        template: &TemplateRecord,
+        feed: &[FeedRow],
+        audit: &AuditEntry,
+    ) -> Result<i64>;
+    async fn find_template(&self, id: &str, version: u32) -> Result<Option<TemplateRecord>>;
+    /// The highest version that is not retired.
+    async fn current_template(&self, id: &str) -> Result<Option<TemplateRecord>>;
+    /// Every version of every template, by id and version.
+    async fn list_templates(&self) -> Result<Vec<TemplateRecord>>;
+}
+
+#[async_trait::async_trait]
+pub trait RequestStore: Send + Sync + 'static {
+    /// Inserts or updates a request, its tasks and participants, with its audit line, feed
+    /// rows and mutation answer, atomically. A mutation id seen before is a conflict.
+    async fn write_request(&self, write: &RequestWrite) -> Result<WriteOutcome>;
+    async fn find_request(&self, id: Uuid) -> Result<Option<RequestRecord>>;
+    async fn find_requests(&self, ids: &[Uuid]) -> Result<Vec<RequestRecord>>;
+    async fn is_participant(&self, request: Uuid, person: Uuid) -> Result<bool>;
+    /// Requests `person` started, most recently changed first, changed before `before`.
+    async fn requests_started_by(
+        &self,
+        person: Uuid,
+        before: Option<DateTime<Utc>>,
+        limit: i64,
+    ) -> Result<Vec<RequestRecord>>;
+    /// Open tasks assigned to `person`, oldest first.
+    async fn open_tasks_of(&self, person: Uuid, limit: i64) -> Result<Vec<TaskRecord>>;
+    async fn find_mutation(&self, id: Uuid) -> Result<Option<MutationRecord>>;
+    /// Records a refused mutation's answer (an applied one is written with its request).
+    async fn record_mutation(&self, mutation: &MutationRecord, audit: &AuditEntry) -> Result<()>;
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct TemplateRow {
+    body: sqlx::types::Json<Template>,
+    published_at: DateTime<Utc>,
+    published_by: Option<Uuid>,
+    source_request: Option<Uuid>,
+    retired_at: Option<DateTime<Utc>>,
+}
+
+impl From<TemplateRow> for TemplateRecord {
+    fn from(r: TemplateRow) -> Self {
+        TemplateRecord {
+            template: r.body.0,
+            published_at: r.published_at,
+            published_by: r.published_by,
+            source_request: r.source_request,
+            retired_at: r.retired_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RequestRow {
+    id: Uuid,
+    template_id: String,
+    template_version: i32,
+    initiator_id: Uuid,
+    title: String,
+    form: sqlx::types::Json<serde_json::Value>,
+    computed: sqlx::types::Json<serde_json::Value>,
+    state: sqlx::types::Json<RequestState>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<RequestRow> for RequestRecord {
+    fn from(r: RequestRow) -> Self {
+        RequestRecord {
+            id: r.id,
+            template_id: r.template_id,
+            template_version: u32::try_from(r.template_version).unwrap_or(0),
+            initiator_id: r.initiator_id,
+            title: r.title,
+            form: r.form.0,
+            computed: r.computed.0,
+            state: r.state.0,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct TaskRow {
+    request_id: Uuid,
+    task_no: i32,
+    assignee_id: Uuid,
+    seat_id: Uuid,
+    step_id: String,
+    open: bool,
+    opened_at: DateTime<Utc>,
+    due_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+    overdue_at: Option<DateTime<Utc>>,
+}
+
+impl From<TaskRow> for TaskRecord {
+    fn from(r: TaskRow) -> Self {
+        TaskRecord {
+            request_id: r.request_id,
+            task_no: u32::try_from(r.task_no).unwrap_or(0),
+            assignee_id: r.assignee_id,
+            seat_id: r.seat_id,
+            step_id: r.step_id,
+            open: r.open,
+            opened_at: r.opened_at,
+            due_at: r.due_at,
+            closed_at: r.closed_at,
+            overdue_at: r.overdue_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct MutationRow {
+    id: Uuid,
+    person_id: Uuid,
+    kind: String,
+    status: String,
+    result: sqlx::types::Json<serde_json::Value>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<MutationRow> for MutationRecord {
+    fn from(r: MutationRow) -> Self {
+        MutationRecord {
+            id: r.id,
+            person_id: r.person_id,
+            kind: r.kind,
+            status: r.status,
+            result: r.result.0,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// The request status as stored in its column (for reports that filter on it).
+pub fn status_name(state: &RequestState) -> String {
+    serde_json::to_value(state.status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+pub(super) const REQUEST_COLUMNS: &str = "id, template_id, template_version, initiator_id, title, \
+     form, computed, state, created_at, updated_at";
+
+pub(super) const TEMPLATE_COLUMNS: &str =
+    "body, published_at, published_by, source_request, retired_at";
+
+pub(super) const TASK_COLUMNS: &str = "request_id, task_no, assignee_id, seat_id, step_id, open, \
+     opened_at, due_at, closed_at, overdue_at";
+
+/// The SQL of [`TemplateStore`] and [`RequestStore`], shared by both backends. `$db` is the
+/// sqlx database type, for the few queries built at run time.
+macro_rules! requests_sql {
+    ($store:ty, $begin_write:literal, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::TemplateStore for $store {
+            #[tracing::instrument(skip_all)]
+            async fn publish_template(
+                &self,
+                record: &$crate::store::TemplateRecord,
+                feed: &[$crate::store::FeedRow],
+                audit: &$crate::store::AuditEntry,
+            ) -> $crate::store::Result<i64> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                $crate::store::audit::append_in_tx!(tx, audit);
+                sqlx::query(
+                    "INSERT INTO templates (id, version, body, published_at, published_by, \
+                     source_request, retired_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&record.template.id)
+                .bind(i32::try_from(record.template.version).unwrap_or(i32::MAX))
+                .bind(sqlx::types::Json(&record.template))
+                .bind(record.published_at)
+                .bind(record.published_by)
+                .bind(record.source_request)
+                .bind(record.retired_at)
+                .execute(&mut *tx)
+                .await?;
+                let last = $crate::store::feed::feed_in_tx!(tx, feed, record.published_at);
+                tx.commit().await?;
+                Ok(last)
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn find_template(
+                &self,
+                id: &str,
+                version: u32,
+            ) -> $crate::store::Result<Option<$crate::store::TemplateRecord>> {
+                let row: Option<$crate::store::requests::TemplateRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {} FROM templates WHERE id = $1 AND version = $2",
+                        $crate::store::requests::TEMPLATE_COLUMNS
+                    )))
+                    .bind(id)
+                    .bind(i32::try_from(version).unwrap_or(i32::MAX))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(Into::into))
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn current_template(
+                &self,
+                id: &str,
+            ) -> $crate::store::Result<Option<$crate::store::TemplateRecord>> {
+                let row: Option<$crate::store::requests::TemplateRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {} FROM templates WHERE id = $1 AND retired_at IS NULL \
+                         ORDER BY version DESC LIMIT 1",
+                        $crate::store::requests::TEMPLATE_COLUMNS
+                    )))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(Into::into))
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn list_templates(
+                &self,
+            ) -> $crate::store::Result<Vec<$crate::store::TemplateRecord>> {
+                let rows: Vec<$crate::store::requests::TemplateRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {} FROM templates ORDER BY id, version",
+                        $crate::store::requests::TEMPLATE_COLUMNS
+                    )))
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::RequestStore for $store {
+            #[tracing::instrument(skip_all)]
+            async fn write_request(
+                &self,
+                write: &$crate::store::RequestWrite,
+            ) -> $crate::store::Result<$crate::store::WriteOutcome> {
+                let r = &write.request;
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                $crate::store::audit::append_in_tx!(tx, &write.audit);
+                if let Some(m) = &write.mutation {
+                    sqlx::query(
+                        "INSERT INTO mutations (id, person_id, kind, status, result, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(m.id)
+                    .bind(m.person_id)
+                    .bind(&m.kind)
+                    .bind(&m.status)
+                    .bind(sqlx::types::Json(&m.result))
+                    .bind(m.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let status = $crate::store::requests::status_name(&r.state);
+                match write.expected_version {
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO requests (id, template_id, template_version, \
+                             initiator_id, title, status, version, form, computed, state, \
+                             created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        )
+                        .bind(r.id)
+                        .bind(&r.template_id)
+                        .bind(i32::try_from(r.template_version).unwrap_or(i32::MAX))
+                        .bind(r.initiator_id)
+                        .bind(&r.title)
+                        .bind(&status)
+                        .bind(r.version())
+                        .bind(sqlx::types::Json(&r.form))
+                        .bind(sqlx::types::Json(&r.computed))
+                        .bind(sqlx::types::Json(&r.state))
+                        .bind(r.created_at)
+                        .bind(r.updated_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    Some(expected) => {
+                        let updated = sqlx::query(
+                            "UPDATE requests SET title = $1, status = $2, version = $3, \
+                             form = $4, computed = $5, state = $6, updated_at = $7 \
+                             WHERE id = $8 AND version = $9",
+                        )
+                        .bind(&r.title)
+                        .bind(&status)
+                        .bind(r.version())
+                        .bind(sqlx::types::Json(&r.form))
+                        .bind(sqlx::types::Json(&r.computed))
+                        .bind(sqlx::types::Json(&r.state))
+                        .bind(r.updated_at)
+                        .bind(r.id)
+                        .bind(expected)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                        if updated != 1 {
+                            return Ok($crate::store::WriteOutcome::Stale);
+                        }
+                    }
+                }
+                for task in $crate::store::TaskRecord::of(&r.state) {
+                    // The overdue mark is the scan's, not the engine's: an update keeps it.
+                    sqlx::query(
+                        "INSERT INTO tasks (request_id, task_no, assignee_id, seat_id, step_id, \
+                         open, opened_at, due_at, closed_at, overdue_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL) \
+                         ON CONFLICT (request_id, task_no) DO UPDATE SET \
+                         assignee_id = excluded.assignee_id, seat_id = excluded.seat_id, \
+                         open = excluded.open, due_at = excluded.due_at, \
+                         closed_at = excluded.closed_at",
+                    )
+                    .bind(task.request_id)
+                    .bind(i32::try_from(task.task_no).unwrap_or(i32::MAX))
+                    .bind(task.assignee_id)
+                    .bind(task.seat_id)
+                    .bind(&task.step_id)
+                    .bind(task.open)
+                    .bind(task.opened_at)
+                    .bind(task.due_at)
+                    .bind(task.closed_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for person in &write.participants {
+                    sqlx::query(
+                        "INSERT INTO request_participants (request_id, person_id) \
+                         VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(r.id)
+                    .bind(person)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let last_seq = $crate::store::feed::feed_in_tx!(tx, &write.feed, r.updated_at);
+                tx.commit().await?;
+                Ok($crate::store::WriteOutcome::Written { last_seq })
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn find_request(
+                &self,
+                id: uuid::Uuid,
+            ) -> $crate::store::Result<Option<$crate::store::RequestRecord>> {
+                let row: Option<$crate::store::requests::RequestRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {} FROM requests WHERE id = $1",
+                        $crate::store::requests::REQUEST_COLUMNS
+                    )))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(Into::into))
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn find_requests(
+                &self,
+                ids: &[uuid::Uuid],
+            ) -> $crate::store::Result<Vec<$crate::store::RequestRecord>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut query = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {} FROM requests WHERE id IN (",
+                    $crate::store::requests::REQUEST_COLUMNS
+                ));
+                let mut list = query.separated(", ");
+                for id in ids {
+                    list.push_bind(*id);
+                }
+                list.push_unseparated(")");
+                let rows: Vec<$crate::store::requests::RequestRow> =
+                    query.build_query_as().fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn is_participant(
+                &self,
+                request: uuid::Uuid,
+                person: uuid::Uuid,
+            ) -> $crate::store::Result<bool> {
+                let found: Option<i32> = sqlx::query_scalar(
+                    "SELECT 1 FROM request_participants WHERE request_id = $1 AND person_id = $2",
+                )
+                .bind(request)
+                .bind(person)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(found.is_some())
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn requests_started_by(
+                &self,
+                person: uuid::Uuid,
+                before: Option<chrono::DateTime<chrono::Utc>>,
+                limit: i64,
+            ) -> $crate::store::Result<Vec<$crate::store::RequestRecord>> {
+                // Far enough in the future to stand for "no bound" on both databases.
+                let before = before.unwrap_or_else($crate::store::requests::far_future);
+                let rows: Vec<$crate::store::requests::RequestRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {} FROM requests WHERE initiator_id = $1 AND updated_at < $2 \
+                         ORDER BY updated_at DESC LIMIT $3",
+                        $crate::store::requests::REQUEST_COLUMNS
+                    )))
+                    .bind(person)
+                    .bind(before)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn open_tasks_of(
+                &self,
+                person: uuid::Uuid,
+                limit: i64,
+            ) -> $crate::store::Result<Vec<$crate::store::TaskRecord>> {
+                let rows: Vec<$crate::store::requests::TaskRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {} FROM tasks WHERE assignee_id = $1 AND open = TRUE \
+                         ORDER BY opened_at LIMIT $2",
+                        $crate::store::requests::TASK_COLUMNS
+                    )))
+                    .bind(person)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn find_mutation(
+                &self,
+                id: uuid::Uuid,
+            ) -> $crate::store::Result<Option<$crate::store::MutationRecord>> {
+                let row: Option<$crate::store::requests::MutationRow> = sqlx::query_as(
+                    "SELECT id, person_id, kind, status, result, created_at \
+                     FROM mutations WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn record_mutation(
+                &self,
+                m: &$crate::store::MutationRecord,
+                audit: &$crate::store::AuditEntry,
+            ) -> $crate::store::Result<()> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                $crate::store::audit::append_in_tx!(tx, audit);
+                sqlx::query(
+                    "INSERT INTO mutations (id, person_id, kind, status, result, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(m.id)
+                .bind(m.person_id)
+                .bind(&m.kind)
+                .bind(&m.status)
+                .bind(sqlx::types::Json(&m.result))
+                .bind(m.created_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use requests_sql;
+
+/// 9999-12-31: "no upper bound" for time filters. Not `DateTime::MAX_UTC`, whose text form
+/// (`+262142-…`) sorts before every real date in SQLite's text comparison.
+pub(super) fn far_future() -> DateTime<Utc> {
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
