@@ -6,6 +6,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use countersign_api::requests::RefusalView;
 use countersign_api::{ApiError, ErrorCode};
 
 use crate::store::StoreError;
@@ -20,7 +21,12 @@ pub enum Error {
         code: ErrorCode,
         message: String,
         retry_after_secs: Option<u64>,
+        /// For `refused`: the engine's reasons.
+        refusal: Option<Box<RefusalView>>,
     },
+    /// The same client mutation arrived twice at once and the other copy was applied.
+    #[error("mutation {0} was already applied")]
+    DuplicateMutation(uuid::Uuid),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]
@@ -33,7 +39,22 @@ impl Error {
             code,
             message: message.into(),
             retry_after_secs: None,
+            refusal: None,
         }
+    }
+
+    /// The rules refused an action: 409 with the refusal's details.
+    pub fn rule(view: RefusalView) -> Self {
+        Error::Refused {
+            code: ErrorCode::Refused,
+            message: view.message.clone(),
+            retry_after_secs: None,
+            refusal: Some(Box::new(view)),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::refused(ErrorCode::Forbidden, message)
     }
 
     pub fn malformed(message: impl Into<String>) -> Self {
@@ -49,7 +70,9 @@ impl Error {
         match self {
             Error::Refused { code, .. } => *code,
             Error::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
-            Error::Store(StoreError::Conflict { .. }) => ErrorCode::Conflict,
+            Error::Store(StoreError::Conflict { .. }) | Error::DuplicateMutation(_) => {
+                ErrorCode::Conflict
+            }
             Error::Store(_) | Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -70,7 +93,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::LoginThrottled => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::AccountDisabled | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::Conflict | ErrorCode::Refused => StatusCode::CONFLICT,
+        ErrorCode::ResyncRequired => StatusCode::GONE,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal | ErrorCode::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -96,10 +120,12 @@ impl IntoResponse for Error {
                 code,
                 message,
                 retry_after_secs,
+                refusal,
             } => ApiError {
                 code,
                 message,
                 retry_after_secs,
+                refusal: refusal.map(|r| *r),
             },
             Error::Store(StoreError::Unavailable(detail)) => {
                 tracing::error!(%detail, "database unavailable");
@@ -107,6 +133,9 @@ impl IntoResponse for Error {
                     code,
                     "The server cannot reach its database right now. Try again shortly.",
                 )
+            }
+            Error::DuplicateMutation(id) => {
+                ApiError::new(code, format!("Mutation {id} was already applied."))
             }
             Error::Store(StoreError::Conflict { constraint }) => {
                 ApiError::new(code, format!("That already exists ({constraint})."))

@@ -9,12 +9,18 @@
 pub mod auth;
 pub mod clock;
 pub mod error;
+pub mod events;
 pub mod http;
+pub mod mutations;
 pub mod people;
+pub mod policy;
+pub mod requests;
 pub mod seed;
 pub mod settings;
 pub mod state;
 pub mod store;
+pub mod sync;
+pub mod templates;
 
 use std::future::Future;
 use std::net::SocketAddr;

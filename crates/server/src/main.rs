@@ -85,6 +85,9 @@ enum UserCommand {
         /// A role; repeat for several. Default: employee.
         #[arg(long = "role")]
         roles: Vec<String>,
+        /// A routing position such as finance_director or it_head; repeat for several.
+        #[arg(long = "position")]
+        positions: Vec<String>,
     },
 }
 
@@ -171,8 +174,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve { .. } => serve(settings, clock).await,
         Command::Migrate => {
             let store = store::open(&settings.database_url()).await?;
-            println!("database schema is up to date ({})", store.backend().name());
+            let state = AppState::new(store.clone(), clock, settings)
+                .map_err(|e| Failure::usage(e.to_string()))?;
+            let prepared = state.prepare().await;
             store.close().await;
+            prepared.map_err(|e| Failure::runtime(format!("cannot prepare the database: {e}")))?;
+            println!("database schema is up to date ({})", store.backend().name());
             Ok(())
         }
         Command::SeedDemo => seed_demo(&settings, clock.now()).await,
@@ -185,6 +192,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     department,
                     manager,
                     roles,
+                    positions,
                 },
         } => {
             let password = read_password()?;
@@ -196,6 +204,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 department_code: department,
                 manager_username: manager,
                 roles,
+                positions,
             };
             let result = add_person(store.as_ref(), new, password, clock.now()).await;
             store.close().await;
@@ -239,16 +248,22 @@ async fn serve(settings: Settings, clock: Arc<dyn Clock>) -> Result<(), Failure>
     let local = listener
         .local_addr()
         .map_err(|e| Failure::runtime(format!("cannot read the listening address: {e}")))?;
+    let state =
+        AppState::new(store.clone(), clock, settings).map_err(|e| Failure::usage(e.to_string()))?;
+    state
+        .prepare()
+        .await
+        .map_err(|e| Failure::runtime(format!("cannot prepare the database: {e}")))?;
+    let shutdown = shutdown_signal();
     tracing::info!(
         %local,
         database = store.backend().name(),
         version = env!("CARGO_PKG_VERSION"),
         "countersign-server listening"
     );
-    // A line on stdout that scripts (make run, tests) can wait for.
+    // A line on stdout that scripts (make run, tests) can wait for: the server is ready.
     println!("listening on http://{local}");
-    let state = AppState::new(store.clone(), clock, settings);
-    let served = countersign_server::serve(listener, state, shutdown_signal()).await;
+    let served = countersign_server::serve(listener, state, shutdown).await;
     store.close().await;
     tracing::info!("countersign-server stopped");
     served.map_err(|e| Failure::runtime(format!("server error: {e}")))
@@ -310,26 +325,29 @@ fn init_logging(settings: &Settings) {
     };
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Resolves on Ctrl-C or SIGTERM. The handlers are registered when this is called, not
+/// when the future is first polled, so a signal sent the moment the server says it is ready
+/// still stops it gracefully.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sig) => {
-                sig.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let interrupt = tokio::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
+        let terminate = async move {
+            match terminate {
+                Some(mut sig) => {
+                    sig.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = interrupt => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutting down: finishing requests in flight");
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::auth::{normalise_username, password};
-use crate::store::{Person, PersonStatus, Store, StoreError};
+use crate::store::{AuditEntry, Person, PersonStatus, Store, StoreError};
 
 /// The roles a person can hold (requirement S2). What each may do is decided by the policy
 /// module; an unknown role name is refused rather than silently granting nothing.
@@ -28,6 +28,8 @@ pub struct NewPerson {
     pub department_code: Option<String>,
     pub manager_username: Option<String>,
     pub roles: Vec<String>,
+    /// Routing positions such as `finance_director` or `it_head`.
+    pub positions: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,12 +126,15 @@ pub async fn add_person(
         department_id,
         manager_id,
         roles,
+        positions: new.positions,
         status: PersonStatus::Active,
         password_hash: Some(hash),
         created_at: now,
         last_sign_in_at: None,
+        version: 1,
     };
-    match store.insert_person(&person).await {
+    let audit = AuditEntry::system(now, "person.create", format!("person:{}", person.id));
+    match store.insert_person(&person, &audit).await {
         Ok(()) => Ok(person),
         Err(StoreError::Conflict { .. }) => Err(AddPersonError::Taken(username)),
         Err(e) => Err(AddPersonError::Store(e)),

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::people::{AddPersonError, NewPerson, add_person};
-use crate::store::{Department, Store, StoreError};
+use crate::store::{AuditEntry, Department, Store, StoreError};
 
 /// Every demo account signs in with this password. It is printed by `seed-demo` and in the
 /// README: the demo organisation is for trying the product, never for real data.
@@ -32,6 +32,17 @@ type DemoPerson = (
     &'static [&'static str],
     bool,
 );
+
+/// Routing positions of the demo people, so that every step of the template library finds
+/// someone: the finance director, the general manager, IT's head, procurement and the
+/// workflow administrator.
+const POSITIONS: [(&str, &[&str]); 5] = [
+    ("zhao.min", &["general_manager"]),
+    ("qian.li", &["finance_director"]),
+    ("wu.gang", &["it_head"]),
+    ("wei.dong", &["workflow_admin"]),
+    ("you.na", &["procurement"]),
+];
 
 /// Managers come before the people who report to them.
 const PEOPLE: [DemoPerson; 20] = [
@@ -257,14 +268,18 @@ pub async fn seed_demo(store: &dyn Store, now: DateTime<Utc>) -> Result<SeedRepo
             None => None,
         };
         store
-            .insert_department(&Department {
-                id: Uuid::now_v7(),
-                code: code.into(),
-                name: name.into(),
-                parent_id,
-                head_id: None,
-                created_at: now,
-            })
+            .insert_department(
+                &Department {
+                    id: Uuid::now_v7(),
+                    code: code.into(),
+                    name: name.into(),
+                    parent_id,
+                    head_id: None,
+                    created_at: now,
+                    version: 1,
+                },
+                &AuditEntry::system(now, "department.create", format!("department:{code}")),
+            )
             .await?;
     }
     for (username, display_name, dept, manager, roles, heads) in PEOPLE {
@@ -280,6 +295,11 @@ pub async fn seed_demo(store: &dyn Store, now: DateTime<Utc>) -> Result<SeedRepo
                         department_code: Some(dept.into()),
                         manager_username: manager.map(Into::into),
                         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+                        positions: POSITIONS
+                            .iter()
+                            .find(|(u, _)| *u == username)
+                            .map(|(_, p)| p.iter().map(|p| (*p).to_owned()).collect())
+                            .unwrap_or_default(),
                     },
                     DEMO_PASSWORD.to_owned(),
                     now,
@@ -288,7 +308,8 @@ pub async fn seed_demo(store: &dyn Store, now: DateTime<Utc>) -> Result<SeedRepo
             }
         };
         if heads && let Some(d) = store.find_department_by_code(dept).await? {
-            store.set_department_head(d.id, person.id).await?;
+            let audit = AuditEntry::system(now, "department.head", format!("department:{dept}"));
+            store.set_department_head(d.id, person.id, &audit).await?;
         }
     }
     store.meta_set(SEEDED_KEY, &now.to_rfc3339()).await?;

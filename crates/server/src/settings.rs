@@ -30,6 +30,9 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Further years of the working-day calendar (JSON, the shipped calendar's format), for
+    /// years the shipped data does not cover yet.
+    pub calendar_file: Option<PathBuf>,
     pub log: LogSettings,
     pub auth: AuthSettings,
 }
@@ -66,6 +69,7 @@ impl Default for Settings {
             data_dir: default_data_dir(),
             database_url: None,
             max_body_bytes: 1024 * 1024,
+            calendar_file: None,
             log: LogSettings::default(),
             auth: AuthSettings::default(),
         }
@@ -171,12 +175,13 @@ impl figment::Provider for EnvVar {
 /// environment. Only keys that name a setting are taken: `COUNTERSIGN_CONFIG` and the
 /// variables of other Countersign tools are not settings.
 fn env_layer(figment: Figment, env: &[(String, String)]) -> Figment {
-    const TOP_LEVEL: [&str; 7] = [
+    const TOP_LEVEL: [&str; 8] = [
         "bind",
         "port",
         "data_dir",
         "database_url",
         "max_body_bytes",
+        "calendar_file",
         "log",
         "auth",
     ];

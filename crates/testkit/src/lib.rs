@@ -3,17 +3,20 @@
 //! - [`TestDb`]: a fresh SQLite file or PostgreSQL database per test, removed on drop.
 //! - [`TestServer`]: the real server on 127.0.0.1 port 0 over a [`TestDb`], with a clock the
 //!   test can move.
+//! - [`TestApi`]: the same server's router without a socket, for handler tests.
 //! - [`DesktopSession`]: a private D-Bus session with an unlocked Secret Service (and, when
 //!   asked, an Xvfb display) so keyring and desktop tests touch nothing of the machine's.
 //! - [`cargo_bin`]: builds and locates a workspace binary for tests in other packages.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api;
 mod bins;
 mod db;
 mod desktop;
 mod server;
 
+pub use api::{Answer, TestApi};
 pub use bins::{cargo_bin, target_dir};
 pub use db::{TestDb, pg_admin_url};
 pub use desktop::DesktopSession;

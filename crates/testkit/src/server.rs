@@ -52,7 +52,8 @@ impl TestServer {
             .await
             .expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
-        let state = AppState::new(store, clock, settings);
+        let state = AppState::new(store, clock, settings).expect("server state");
+        state.prepare().await.expect("prepare the test database");
         let (tx, rx) = oneshot::channel::<()>();
         let serving = state.clone();
         let task = tokio::spawn(async move {
@@ -87,6 +88,7 @@ impl TestServer {
                 department_code: None,
                 manager_username: None,
                 roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+                positions: vec![],
             },
             password.to_owned(),
             self.state.clock.now(),

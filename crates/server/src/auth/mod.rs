@@ -157,6 +157,7 @@ impl AppState {
                 code: ErrorCode::LoginThrottled,
                 message: format!("Too many failed sign-ins. Try again in {secs} s."),
                 retry_after_secs: Some(secs),
+                refusal: None,
             };
             return Err(self
                 .refuse(None, "session.create", &resource, error, &origin)

@@ -76,6 +76,27 @@ impl<S: Send + Sync> FromRequestParts<S> for Origin {
     }
 }
 
+/// The bearer token of a request: `None` without an `Authorization` header, an error for a
+/// header that is not `Bearer <token>`.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Result<Option<String>, Error> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| Some(t.to_owned()))
+        .ok_or_else(|| {
+            Error::refused(
+                ErrorCode::Unauthenticated,
+                "The Authorization header must be 'Bearer <access token>'.",
+            )
+        })
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Error;
 
@@ -83,26 +104,37 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let bearer = match parts.headers.get(AUTHORIZATION) {
-            None => None,
-            Some(value) => {
-                let token = value
-                    .to_str()
-                    .ok()
-                    .and_then(|v| v.strip_prefix("Bearer "))
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty());
-                match token {
-                    Some(t) => Some(t),
-                    None => {
-                        return Err(Error::refused(
-                            ErrorCode::Unauthenticated,
-                            "The Authorization header must be 'Bearer <access token>'.",
-                        ));
-                    }
-                }
-            }
-        };
-        state.authenticate(bearer).await
+        // The route guard has already authenticated the request.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let bearer = bearer_token(&parts.headers)?;
+        state.authenticate(bearer.as_deref()).await
     }
+}
+
+/// Query parameters. A bad one is a `malformed_request` that names it, not a bare 400.
+pub struct Params<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Params<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Params(value)),
+            Err(rejection) => Err(Error::malformed(format!(
+                "The query parameters do not fit: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
+/// Parses a path segment that must be a UUID.
+pub fn uuid_segment(text: &str, what: &str) -> Result<uuid::Uuid, Error> {
+    uuid::Uuid::parse_str(text).map_err(|_| Error::malformed(format!("'{text}' is not {what} id")))
 }

@@ -1,23 +1,15 @@
 //! Liveness, readiness and identity: the endpoints load balancers, monitors and clients ask
 //! before anything else. None needs a token.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use countersign_api::{API_VERSION, Health, SERVICE_NAME, ServerInfo};
 
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/v1/info", get(info))
-}
-
 /// The process is up and serving HTTP.
-async fn healthz() -> Json<Health> {
+pub(super) async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
         detail: None,
@@ -25,7 +17,7 @@ async fn healthz() -> Json<Health> {
 }
 
 /// The server can do useful work: its database answers.
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     match state.store.ping().await {
         Ok(()) => (
             StatusCode::OK,
@@ -47,7 +39,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     }
 }
 
-async fn info() -> Json<ServerInfo> {
+pub(super) async fn info() -> Json<ServerInfo> {
     Json(ServerInfo {
         service: SERVICE_NAME.into(),
         api_version: API_VERSION,

@@ -1,10 +1,9 @@
 //! Sign-in and the caller's own sessions (requirement S4: personal accounts, per device,
 //! listable and revocable).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use countersign_api::{Me, RefreshRequest, SessionInfo, SignInRequest, SignInResponse, Tokens};
 use uuid::Uuid;
 
@@ -13,15 +12,7 @@ use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/sessions", post(sign_in).get(list))
-        .route("/v1/sessions/refresh", post(refresh))
-        .route("/v1/sessions/{id}", delete(revoke))
-        .route("/v1/me", get(me))
-}
-
-async fn sign_in(
+pub(super) async fn sign_in(
     State(state): State<AppState>,
     origin: Origin,
     Body(req): Body<SignInRequest>,
@@ -30,7 +21,7 @@ async fn sign_in(
     Ok((StatusCode::CREATED, Json(response)))
 }
 
-async fn refresh(
+pub(super) async fn refresh(
     State(state): State<AppState>,
     origin: Origin,
     Body(req): Body<RefreshRequest>,
@@ -38,7 +29,7 @@ async fn refresh(
     Ok(Json(state.refresh(&req.refresh_token, &origin).await?))
 }
 
-async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     origin: Origin,
@@ -68,7 +59,7 @@ async fn list(
     ))
 }
 
-async fn revoke(
+pub(super) async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     origin: Origin,
@@ -80,7 +71,11 @@ async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(State(state): State<AppState>, caller: Caller, origin: Origin) -> Result<Json<Me>> {
+pub(super) async fn me(
+    State(state): State<AppState>,
+    caller: Caller,
+    origin: Origin,
+) -> Result<Json<Me>> {
     let me = state.me(&caller.person).await?;
     state
         .audit(
