@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use countersign_server::store::{
-    self, AuditEntry, Department, IssuedHashes, Person, PersonStatus, SessionRecord, Store,
-    StoreError, ThrottleState,
+    self, AuditEntry, Department, EVERYONE, FeedRow, IssuedHashes, MutationRecord, Person,
+    PersonStatus, RequestRecord, RequestWrite, SessionRecord, Store, StoreError, TemplateRecord,
+    ThrottleState, WriteOutcome,
 };
 use countersign_testkit::TestDb;
 use uuid::Uuid;
@@ -44,6 +45,9 @@ conformance!(
     the_audit_chain_links_every_line,
     an_edited_audit_line_breaks_the_chain,
     meta_values_are_upserted,
+    a_request_write_is_atomic_and_versioned,
+    the_feed_is_per_person_and_in_order,
+    template_versions_are_kept_apart,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -55,6 +59,10 @@ async fn open(db: &TestDb) -> Arc<dyn Store> {
     store::open(db.url()).await.unwrap()
 }
 
+fn sys(action: &str) -> AuditEntry {
+    AuditEntry::system(t0(), action, "test".into())
+}
+
 fn person(username: &str) -> Person {
     Person {
         id: Uuid::now_v7(),
@@ -64,10 +72,12 @@ fn person(username: &str) -> Person {
         department_id: None,
         manager_id: None,
         roles: vec!["employee".into(), "finance".into()],
+        positions: vec!["finance_director".into()],
         status: PersonStatus::Active,
         password_hash: Some("$argon2id$stub".into()),
         created_at: t0(),
         last_sign_in_at: None,
+        version: 1,
     }
 }
 
@@ -92,7 +102,10 @@ async fn people_are_stored_and_found_by_name(db: &TestDb) {
     let store = open(db).await;
     let mut p = person("li.wei");
     p.manager_id = None;
-    store.insert_person(&p).await.unwrap();
+    store
+        .insert_person(&p, &sys("person.create"))
+        .await
+        .unwrap();
     let by_name = store
         .find_person_by_username("li.wei")
         .await
@@ -113,15 +126,24 @@ async fn people_are_stored_and_found_by_name(db: &TestDb) {
 
 async fn a_taken_username_is_a_conflict(db: &TestDb) {
     let store = open(db).await;
-    store.insert_person(&person("wang.fang")).await.unwrap();
-    let err = store.insert_person(&person("wang.fang")).await.unwrap_err();
+    store
+        .insert_person(&person("wang.fang"), &sys("person.create"))
+        .await
+        .unwrap();
+    let err = store
+        .insert_person(&person("wang.fang"), &sys("person.create"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
 }
 
 async fn departments_have_codes_and_heads(db: &TestDb) {
     let store = open(db).await;
     let head = person("qian.li");
-    store.insert_person(&head).await.unwrap();
+    store
+        .insert_person(&head, &sys("person.create"))
+        .await
+        .unwrap();
     let dept = Department {
         id: Uuid::now_v7(),
         code: "FIN".into(),
@@ -129,9 +151,16 @@ async fn departments_have_codes_and_heads(db: &TestDb) {
         parent_id: None,
         head_id: None,
         created_at: t0(),
+        version: 1,
     };
-    store.insert_department(&dept).await.unwrap();
-    store.set_department_head(dept.id, head.id).await.unwrap();
+    store
+        .insert_department(&dept, &sys("department.create"))
+        .await
+        .unwrap();
+    store
+        .set_department_head(dept.id, head.id, &sys("department.head"))
+        .await
+        .unwrap();
     let found = store.find_department_by_code("FIN").await.unwrap().unwrap();
     assert_eq!(found.head_id, Some(head.id));
     assert_eq!(found.name, "财务部 Finance", "Chinese names survive");
@@ -141,7 +170,10 @@ async fn departments_have_codes_and_heads(db: &TestDb) {
 async fn a_refresh_token_rotates_exactly_once(db: &TestDb) {
     let store = open(db).await;
     let p = person("zhou.jie");
-    store.insert_person(&p).await.unwrap();
+    store
+        .insert_person(&p, &sys("person.create"))
+        .await
+        .unwrap();
     let s = session(p.id, 1, t0());
     store.insert_session(&s).await.unwrap();
     assert_eq!(
@@ -203,7 +235,10 @@ async fn a_refresh_token_rotates_exactly_once(db: &TestDb) {
 async fn revoked_sessions_leave_the_list(db: &TestDb) {
     let store = open(db).await;
     let p = person("han.bing");
-    store.insert_person(&p).await.unwrap();
+    store
+        .insert_person(&p, &sys("person.create"))
+        .await
+        .unwrap();
     let a = session(p.id, 10, t0());
     let b = session(p.id, 20, t0() + Duration::seconds(1));
     store.insert_session(&a).await.unwrap();
@@ -330,4 +365,266 @@ async fn meta_values_are_upserted(db: &TestDb) {
     store.meta_set("k", "1").await.unwrap();
     store.meta_set("k", "2").await.unwrap();
     assert_eq!(store.meta_get("k").await.unwrap().as_deref(), Some("2"));
+}
+
+fn leave_template(version: u32) -> TemplateRecord {
+    let mut template = countersign_domain::templates::shipped("leave").unwrap();
+    template.version = version;
+    TemplateRecord {
+        template,
+        published_at: t0(),
+        published_by: None,
+        source_request: None,
+        retired_at: None,
+    }
+}
+
+fn feed_row(audience: Uuid, id: &str, version: i64) -> FeedRow {
+    FeedRow {
+        audience,
+        kind: "request",
+        entity_id: id.to_owned(),
+        version,
+        op: "upsert",
+    }
+}
+
+async fn a_request_write_is_atomic_and_versioned(db: &TestDb) {
+    let store = open(db).await;
+    let initiator = person("shen.yue");
+    let approver = person("jiang.tao");
+    store
+        .insert_person(&initiator, &sys("person.create"))
+        .await
+        .unwrap();
+    store
+        .insert_person(&approver, &sys("person.create"))
+        .await
+        .unwrap();
+    store
+        .publish_template(&leave_template(1), &[], &sys("template.publish"))
+        .await
+        .unwrap();
+
+    let id = Uuid::now_v7();
+    let mut state = countersign_domain::engine::RequestState::draft(id, initiator.id, t0());
+    state.revision = 1;
+    state.tasks.push(countersign_domain::engine::Task {
+        id: 1,
+        step: 0,
+        step_id: "manager".into(),
+        round: 1,
+        lane: 0,
+        seat: approver.id,
+        assignee: approver.id,
+        opened_at: t0(),
+        due_at: Some(t0() + Duration::hours(8)),
+        closed_at: None,
+        closed_by: None,
+        outcome: None,
+        elapsed_secs: None,
+        working_secs: None,
+    });
+    let record = RequestRecord {
+        id,
+        template_id: "leave".into(),
+        template_version: 1,
+        initiator_id: initiator.id,
+        title: "请假：家事".into(),
+        form: serde_json::json!({"reason": "家事"}),
+        computed: serde_json::json!({"days": {"kind": "number", "value": "2"}}),
+        state: state.clone(),
+        created_at: t0(),
+        updated_at: t0(),
+    };
+    let mutation = MutationRecord {
+        id: Uuid::now_v7(),
+        person_id: initiator.id,
+        kind: "submit_request".into(),
+        status: "applied".into(),
+        result: serde_json::json!({"ok": true}),
+        created_at: t0(),
+    };
+    let write = RequestWrite {
+        request: record.clone(),
+        expected_version: None,
+        participants: vec![initiator.id, approver.id],
+        feed: vec![
+            feed_row(initiator.id, &id.to_string(), 1),
+            feed_row(approver.id, &id.to_string(), 1),
+        ],
+        audit: sys("request.submit"),
+        mutation: Some(mutation.clone()),
+    };
+    let outcome = store.write_request(&write).await.unwrap();
+    let WriteOutcome::Written { last_seq } = outcome else {
+        panic!("written")
+    };
+    assert_eq!(
+        store.find_request(id).await.unwrap(),
+        Some(record.clone()),
+        "round trip"
+    );
+    assert_eq!(
+        store.find_mutation(mutation.id).await.unwrap(),
+        Some(mutation.clone())
+    );
+    assert!(store.is_participant(id, approver.id).await.unwrap());
+    assert!(!store.is_participant(id, Uuid::now_v7()).await.unwrap());
+    let tasks = store.open_tasks_of(approver.id, 10).await.unwrap();
+    assert_eq!((tasks.len(), tasks[0].task_no), (1, 1));
+
+    // A write against a stale version changes nothing at all.
+    let mut later = record.clone();
+    later.state.revision = 2;
+    later.title = "changed".into();
+    let stale = RequestWrite {
+        request: later.clone(),
+        expected_version: Some(0),
+        participants: vec![],
+        feed: vec![feed_row(initiator.id, &id.to_string(), 2)],
+        audit: sys("request.approve"),
+        mutation: None,
+    };
+    assert_eq!(
+        store.write_request(&stale).await.unwrap(),
+        WriteOutcome::Stale
+    );
+    assert_eq!(
+        store.find_request(id).await.unwrap().unwrap().title,
+        "请假：家事"
+    );
+    assert_eq!(
+        store.feed_head().await.unwrap(),
+        last_seq,
+        "no feed row from a stale write"
+    );
+
+    // The same mutation id again is a conflict, and nothing of that write lands.
+    let replay = RequestWrite {
+        expected_version: Some(1),
+        mutation: Some(mutation),
+        ..stale.clone()
+    };
+    assert!(matches!(
+        store.write_request(&replay).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        store.find_request(id).await.unwrap().unwrap().title,
+        "请假：家事"
+    );
+
+    // The right version goes through; closing the task takes it off the pending list.
+    later.state.tasks[0].outcome = Some(countersign_domain::engine::TaskOutcome::Approved);
+    later.state.tasks[0].closed_at = Some(t0() + Duration::minutes(5));
+    let good = RequestWrite {
+        request: later,
+        expected_version: Some(1),
+        ..stale
+    };
+    assert!(matches!(
+        store.write_request(&good).await.unwrap(),
+        WriteOutcome::Written { .. }
+    ));
+    assert!(
+        store
+            .open_tasks_of(approver.id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let found = store.find_requests(&[id, Uuid::now_v7()]).await.unwrap();
+    assert_eq!((found.len(), found[0].title.as_str()), (1, "changed"));
+    let started = store
+        .requests_started_by(initiator.id, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(started.len(), 1);
+    assert!(
+        store
+            .requests_started_by(initiator.id, Some(t0()), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn the_feed_is_per_person_and_in_order(db: &TestDb) {
+    let store = open(db).await;
+    let a = person("a.person");
+    let b = person("b.person");
+    // Inserting people adds directory changes for everyone.
+    store
+        .insert_person(&a, &sys("person.create"))
+        .await
+        .unwrap();
+    store
+        .insert_person(&b, &sys("person.create"))
+        .await
+        .unwrap();
+    let template = leave_template(1);
+    let rows = [FeedRow {
+        audience: EVERYONE,
+        kind: "template",
+        entity_id: "leave@1".into(),
+        version: 1,
+        op: "upsert",
+    }];
+    store
+        .publish_template(&template, &rows, &sys("template.publish"))
+        .await
+        .unwrap();
+    let for_a = store.feed_after(a.id, 0, 100).await.unwrap();
+    let for_b = store.feed_after(b.id, 0, 100).await.unwrap();
+    assert_eq!(for_a, for_b, "both see only everyone's changes so far");
+    let kinds: Vec<&str> = for_a.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, vec!["person", "person", "template"]);
+    assert!(for_a.windows(2).all(|w| w[0].seq < w[1].seq), "in order");
+    let head = store.feed_head().await.unwrap();
+    assert_eq!(head, for_a.last().unwrap().seq);
+    let after = store.feed_after(a.id, for_a[0].seq, 1).await.unwrap();
+    assert_eq!(after.len(), 1, "limit");
+    assert_eq!(after[0].seq, for_a[1].seq, "resumes after the cursor");
+}
+
+async fn template_versions_are_kept_apart(db: &TestDb) {
+    let store = open(db).await;
+    store
+        .publish_template(&leave_template(1), &[], &sys("template.publish"))
+        .await
+        .unwrap();
+    store
+        .publish_template(&leave_template(2), &[], &sys("template.publish"))
+        .await
+        .unwrap();
+    let again = store
+        .publish_template(&leave_template(2), &[], &sys("template.publish"))
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict { .. })),
+        "a published version never changes"
+    );
+    assert_eq!(
+        store
+            .current_template("leave")
+            .await
+            .unwrap()
+            .unwrap()
+            .template
+            .version,
+        2
+    );
+    assert_eq!(
+        store
+            .find_template("leave", 1)
+            .await
+            .unwrap()
+            .unwrap()
+            .template
+            .version,
+        1
+    );
+    assert!(store.find_template("leave", 3).await.unwrap().is_none());
+    assert_eq!(store.list_templates().await.unwrap().len(), 2);
 }
