@@ -754,11 +754,18 @@ pub fn evaluate<'a>(
         return out;
     };
     let values = &mut out.form.values;
-    reader.read_object(&schema.fields, object, None, schema, |index, _, value| {
-        if let Some(field) = schema.fields.get(index) {
-            values.insert(field.key.clone(), value);
-        }
-    });
+    reader.read_object(
+        &schema.fields,
+        None,
+        object,
+        None,
+        schema,
+        |index, _, value| {
+            if let Some(field) = schema.fields.get(index) {
+                values.insert(field.key.clone(), value);
+            }
+        },
+    );
     let mut errors = reader.errors;
     compute(schema, &mut out.form, calendar, &mut errors);
     check_rules(schema, &out.form, &mut errors);
@@ -876,7 +883,7 @@ impl FormSchema {
                 format!("at most {MAX_FIELDS} fields"),
             ));
         }
-        let mut keys = HashSet::new();
+        let mut keys = Seen::default();
         for field in &self.fields {
             check_field(field, "", true, &mut problems);
             if !keys.insert(field.key.as_str()) {
@@ -1253,7 +1260,7 @@ fn check_field(field: &FieldDef, prefix: &str, top: bool, problems: &mut Vec<Sch
                 problems,
                 "row limits",
             );
-            let mut keys = HashSet::new();
+            let mut keys = Seen::default();
             for column in columns {
                 check_field(column, &path, false, problems);
                 if !keys.insert(column.key.as_str()) {
@@ -1272,8 +1279,35 @@ fn check_field(field: &FieldDef, prefix: &str, top: bool, problems: &mut Vec<Sch
     }
 }
 
+/// Keys seen so far, for duplicate checks: the first few scanned (a form has a handful of
+/// fields, a select a handful of options, and hashing each costs more than comparing), the
+/// rest hashed. Every validation checks its schema, so this is on the hot path.
+#[derive(Default)]
+struct Seen<'k> {
+    few: [&'k str; 16],
+    len: usize,
+    many: HashSet<&'k str>,
+}
+
+impl<'k> Seen<'k> {
+    /// Adds `key`; false when it was already there.
+    fn insert(&mut self, key: &'k str) -> bool {
+        if self.few[..self.len].contains(&key) {
+            return false;
+        }
+        match self.few.get_mut(self.len) {
+            Some(slot) => {
+                *slot = key;
+                self.len += 1;
+                true
+            }
+            None => self.many.insert(key),
+        }
+    }
+}
+
 fn check_options(path: &str, options: &[SelectOption], problems: &mut Vec<SchemaError>) {
-    let mut keys = HashSet::new();
+    let mut keys = Seen::default();
     let unique = options
         .iter()
         .all(|o| !o.key.is_empty() && o.key.len() <= MAX_KEY_LEN && keys.insert(o.key.as_str()));
@@ -1306,6 +1340,13 @@ impl Loc<'_> {
 
 /// Fields matched in one pass over an object; larger objects look each field up instead.
 const SLOTS: usize = 16;
+
+/// The order in which to read a table's columns, and where each column's errors start in
+/// the current row.
+struct Visit {
+    order: Vec<usize>,
+    starts: Vec<(usize, usize)>,
+}
 
 struct Reader<'s> {
     errors: Vec<FieldError>,
@@ -1353,9 +1394,14 @@ impl<'s> Reader<'s> {
 
     /// Reads every field of `object`, handing each value read to `put` with the field's index
     /// and the object's own key for it.
+    ///
+    /// Fields are read in schema order, or in `visit`'s order when given (a table's columns by
+    /// key, so a row's cells come out sorted); errors come out in schema order either way.
+    #[allow(clippy::too_many_arguments)]
     fn read_object<'a>(
         &mut self,
         fields: &'s [FieldDef],
+        mut visit: Option<&mut Visit>,
         object: &'a Map<String, Json>,
         row: Option<(&str, usize)>,
         schema: &FormSchema,
@@ -1375,7 +1421,15 @@ impl<'s> Reader<'s> {
                 }
             }
         }
-        for (index, field) in fields.iter().enumerate() {
+        for step in 0..fields.len() {
+            let index = match visit.as_deref_mut() {
+                Some(visit) => {
+                    visit.starts.push((visit.order[step], self.errors.len()));
+                    visit.order[step]
+                }
+                None => step,
+            };
+            let field = &fields[index];
             let loc = Loc {
                 table: row,
                 key: &field.key,
@@ -1399,6 +1453,12 @@ impl<'s> Reader<'s> {
                 }
             }
         }
+        if let Some(visit) = visit {
+            if self.errors.len() > mark {
+                self.restore_field_order(mark, &visit.starts);
+            }
+            visit.starts.clear();
+        }
         // Field keys are unique, so the object has an unknown key exactly when it has more
         // keys than fields found in it; only then is it worth finding which. Those errors go
         // first, where a reader of the object meets them.
@@ -1419,6 +1479,31 @@ impl<'s> Reader<'s> {
                 .collect();
             self.errors.splice(mark..mark, unknown);
         }
+    }
+
+    /// Puts the errors recorded since `mark`, made field by field in the order of `starts`
+    /// (field index, index of its first error), back in field order.
+    fn restore_field_order(&mut self, mark: usize, starts: &[(usize, usize)]) {
+        let end = self.errors.len();
+        let mut spans: Vec<(usize, usize, usize)> = starts
+            .iter()
+            .enumerate()
+            .map(|(step, &(field, first))| {
+                let next = starts.get(step + 1).map_or(end, |&(_, next)| next);
+                (field, first, next)
+            })
+            .filter(|(_, first, next)| first < next)
+            .collect();
+        if spans.windows(2).all(|w| w[0].0 < w[1].0) {
+            return;
+        }
+        spans.sort_by_key(|span| span.0);
+        let reordered: Vec<FieldError> = spans
+            .iter()
+            .flat_map(|&(_, first, next)| self.errors[first..next].iter().cloned())
+            .collect();
+        self.errors.truncate(mark);
+        self.errors.extend(reordered);
     }
 
     /// Reads one present, non-null value; `None` when it is invalid (errors recorded) or is
@@ -1649,12 +1734,13 @@ impl<'s> Reader<'s> {
                         .insert("max".into(), max_rows.to_string());
                     return None;
                 }
-                // A row keeps its cells sorted by key: order the columns once, not every row.
+                // A row keeps its cells sorted by key: read the columns in key order.
                 let mut order: Vec<usize> = (0..columns.len()).collect();
                 order.sort_unstable_by(|&a, &b| columns[a].key.cmp(&columns[b].key));
-                // Each row's values by column, then taken out in key order.
-                let mut slots: Vec<Option<(&'a str, Value<'a>)>> =
-                    columns.iter().map(|_| None).collect();
+                let mut visit = Visit {
+                    order,
+                    starts: Vec::with_capacity(columns.len()),
+                };
                 let mut table = Table::with_capacity(rows.len(), columns.len());
                 for (index, row) in rows.iter().enumerate() {
                     let row_loc = Loc {
@@ -1665,30 +1751,17 @@ impl<'s> Reader<'s> {
                         self.wrong_type(row_loc, "object");
                         continue;
                     };
-                    let mut filled = 0;
+                    // Cells of an invalid table are kept to no purpose, but keeping them costs
+                    // less than asking.
                     self.read_object(
                         columns,
+                        Some(&mut visit),
                         object,
                         Some((&field.key, index)),
                         schema,
-                        |column, key, value| {
-                            slots[column] = Some((key, value));
-                            filled += 1;
-                        },
+                        |_, key, value| table.cells.push((Cow::Borrowed(key), value)),
                     );
-                    if self.errors.len() == before {
-                        table.cells.reserve(filled);
-                        for &column in &order {
-                            if let Some((key, value)) = slots[column].take() {
-                                table.cells.push((Cow::Borrowed(key), value));
-                            }
-                        }
-                        table.ends.push(table.cells.len());
-                    } else {
-                        // An invalid table has no value: stop building rows, keep reading
-                        // them for their errors.
-                        slots.iter_mut().for_each(|slot| *slot = None);
-                    }
+                    table.ends.push(table.cells.len());
                 }
                 (self.errors.len() == before).then_some(Value::Table(table))
             }
@@ -2021,10 +2094,17 @@ fn content_type_matches(accepted: &str, actual: &str) -> bool {
 /// byte for almost every real text.
 fn blank(text: &str) -> bool {
     match text.as_bytes().first() {
-        // Printable ASCII: not whitespace.
-        Some(b'!'..=b'~') => false,
+        Some(&lead) if starts_no_whitespace(lead) => false,
         _ => text.chars().all(char::is_whitespace),
     }
+}
+
+/// Whether no whitespace character's UTF-8 encoding starts with `lead`: printable ASCII, and
+/// the lead bytes of U+00C0–U+0FFF and U+4000 on (Unicode's non-ASCII whitespace is U+0085,
+/// U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F and U+3000). Chinese text
+/// starts in the second range.
+fn starts_no_whitespace(lead: u8) -> bool {
+    matches!(lead, b'!'..=b'~' | 0xC3..=0xE0 | 0xE4..=0xF4)
 }
 
 /// `str::trim`, answered from the two end bytes when neither can be whitespace.
@@ -2170,20 +2250,21 @@ fn parse_decimal(text: &str) -> Result<Decimal, DecimalProblem> {
 
 /// `YYYY-MM-DD` exactly (a hot path: one per table row).
 fn parse_date(text: &str) -> Option<NaiveDate> {
-    let b = text.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = text.as_bytes() else {
         return None;
-    }
-    let number = |range: std::ops::Range<usize>| {
-        b[range].iter().try_fold(0u32, |n, d| {
-            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-        })
     };
-    let year = i32::try_from(number(0..4)?).ok()?;
+    let digit = |b: u8| {
+        let d = b.wrapping_sub(b'0');
+        (d <= 9).then_some(u16::from(d))
+    };
+    let year = digit(y0)? * 1000 + digit(y1)? * 100 + digit(y2)? * 10 + digit(y3)?;
+    let month = digit(m0)? * 10 + digit(m1)?;
+    let day = digit(d0)? * 10 + digit(d1)?;
+    let year = i32::from(year);
     if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
         return None;
     }
-    NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
+    NaiveDate::from_ymd_opt(year, u32::from(month), u32::from(day))
 }
 
 fn compute(
@@ -2404,6 +2485,32 @@ mod tests {
         ];
         want.sort();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_rows_errors_come_in_column_order_though_cells_are_read_by_key() {
+        // Columns are amount, quantity, day; by key they are amount, day, quantity.
+        let errors = validate(
+            &reimbursement(),
+            &json!({"title": "t", "lines": [
+                {"day": "2026-02-30", "quantity": "0.5", "x": 1},
+                {"amount": {"amount": "1", "currency": "USD"}, "day": 7, "quantity": -2}
+            ]}),
+            &cal(),
+        )
+        .expect_err("invalid");
+        assert_eq!(
+            paths(&errors),
+            vec![
+                ("lines[0].x".into(), MessageKey::UnknownField),
+                ("lines[0].amount".into(), MessageKey::Required),
+                ("lines[0].quantity".into(), MessageKey::TooManyDecimals),
+                ("lines[0].day".into(), MessageKey::InvalidDate),
+                ("lines[1].amount".into(), MessageKey::CurrencyMismatch),
+                ("lines[1].quantity".into(), MessageKey::Negative),
+                ("lines[1].day".into(), MessageKey::WrongType),
+            ]
+        );
     }
 
     #[test]
@@ -2779,6 +2886,19 @@ mod tests {
             let keys: Vec<&str> = row.iter().map(|(k, _)| k).collect();
             assert!(keys.windows(2).all(|w| w[0] < w[1]), "sorted: {keys:?}");
         }
+    }
+
+    #[test]
+    fn no_whitespace_character_starts_with_a_byte_said_not_to_start_one() {
+        let mut buffer = [0u8; 4];
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            let lead = c.encode_utf8(&mut buffer).as_bytes()[0];
+            assert!(
+                !(c.is_whitespace() && starts_no_whitespace(lead)),
+                "{c:?} is whitespace"
+            );
+        }
+        assert!(starts_no_whitespace("出".as_bytes()[0]) && starts_no_whitespace(b'a'));
     }
 
     #[test]
