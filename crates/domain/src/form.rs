@@ -524,17 +524,19 @@ impl<'a> Table<'a> {
     }
 
     pub fn row(&self, index: usize) -> Option<Row<'_, 'a>> {
-        let end = *self.ends.get(index)?;
-        let start = index.checked_sub(1).map_or(0, |i| self.ends[i]);
-        Some(Row {
-            cells: &self.cells[start..end],
-        })
+        (index < self.len()).then(|| self.row_at(index))
     }
 
     pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_, 'a>> {
-        (0..self.ends.len()).map(|index| Row {
-            cells: &self.cells[index.checked_sub(1).map_or(0, |i| self.ends[i])..self.ends[index]],
-        })
+        (0..self.len()).map(|index| self.row_at(index))
+    }
+
+    /// Row `index`, which must exist.
+    fn row_at(&self, index: usize) -> Row<'_, 'a> {
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        Row {
+            cells: &self.cells[start..self.ends[index]],
+        }
     }
 
     /// Appends a row from its cells in any order; a key given twice keeps its first value.
@@ -2332,17 +2334,25 @@ fn sum_product(
     };
     let mut total = Decimal::ZERO;
     for row in rows.into_iter().flat_map(Table::rows) {
-        let mut product = Decimal::ONE;
+        let mut product: Option<Decimal> = None;
         let mut complete = true;
         for factor in factors {
             match row.get(factor).and_then(Value::as_decimal) {
-                Some(v) => product = product.checked_mul(v).ok_or(MessageKey::AmountOutOfRange)?,
+                // The first factor is the product so far: multiplying it by one would give the
+                // same decimal, scale included (validated values are never negative zero).
+                Some(v) => {
+                    product = Some(match product {
+                        None => v,
+                        Some(p) => p.checked_mul(v).ok_or(MessageKey::AmountOutOfRange)?,
+                    });
+                }
                 None => complete = false,
             }
         }
         if !complete {
             continue;
         }
+        let mut product = product.unwrap_or(Decimal::ONE);
         if currency.is_some() {
             product = product
                 .round_dp_with_strategy(MONEY_DECIMALS, RoundingStrategy::MidpointAwayFromZero);
