@@ -10,6 +10,20 @@
 //! Numbers and money are `rust_decimal::Decimal` and travel as JSON strings (`"1234.50"`); a
 //! JSON integer is accepted for a number, a JSON float never is, since it may already have lost
 //! the value the user typed.
+//!
+//! # Validated forms borrow from their data
+//!
+//! A [`ValidForm<'a>`](ValidForm) (and the [`Value`]s, [`Table`], [`Row`]s, [`Files`] and
+//! [`AttachmentRef`]s in it) borrows its texts — descriptions, choices, file names, content
+//! types, a table's column keys — from the JSON it was read from, as `Cow::Borrowed`, so
+//! accepting a 200-line claim copies none of them. Keep the JSON alive while using the form,
+//! or call [`ValidForm::into_owned`] (also on [`Evaluation`], [`Value`] and the rest) to keep
+//! it longer. A form read back from JSON owns its texts. None of this changes the JSON of a
+//! form: it is the same as when every text was a `String`.
+//!
+//! A table's rows share one vector of cells ([`Table::rows`] yields each as a [`Row`] with
+//! `get`, `iter` and `len`); attachments are a [`Files`], which dereferences to a slice of
+//! [`AttachmentRef`].
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};

@@ -10,7 +10,7 @@
 //! | need | call |
 //! | --- | --- |
 //! | check a draft while typing (errors + running totals) | [`form::evaluate`] |
-//! | accept a submission | [`form::validate`] (or let [`engine::Engine::apply`] do it on `submit`) |
+//! | accept a submission | [`form::validate`] (or let [`engine::Engine::apply`] do it on `submit`); the [`form::ValidForm`] it returns borrows its texts from the JSON, [`form::ValidForm::into_owned`] keeps it longer |
 //! | show the route a draft would take | [`engine::Engine::preview_route`] |
 //! | act on a request | [`engine::Engine::apply`] with a [`engine::RequestState`] and an [`engine::Action`] |
 //! | explain a refusal | [`engine::Refusal::message_key`] → [`messages::MessageKey::render`] |
