@@ -6,6 +6,7 @@
 //! older client keeps working against a newer server. Request bodies reject unknown fields so a
 //! typo in a client is a clear 400, not a silently ignored value.
 
+pub mod accounts;
 pub mod directory;
 pub mod error;
 pub mod requests;
