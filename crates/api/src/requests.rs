@@ -72,6 +72,10 @@ pub struct RequestView {
     pub state: RequestState,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Tasks that passed their due time while open and were flagged overdue (S9), ascending.
+    /// A flagged task stays listed after it is decided; whether it still waits is in `state`.
+    #[serde(default)]
+    pub overdue_tasks: Vec<TaskId>,
 }
 
 impl RequestView {
@@ -81,6 +85,13 @@ impl RequestView {
             .open_tasks()
             .filter(move |t| t.assignee == person)
             .map(|t| t.id)
+    }
+
+    /// The open tasks waiting for `person` that are flagged overdue: what a client warns
+    /// about.
+    pub fn overdue_tasks_for(&self, person: Uuid) -> impl Iterator<Item = TaskId> + '_ {
+        self.open_tasks_for(person)
+            .filter(|t| self.overdue_tasks.contains(t))
     }
 }
 
@@ -97,6 +108,10 @@ pub struct RefusalView {
     /// The request's current version, when the refusal concerns one.
     #[serde(default)]
     pub current_version: Option<u64>,
+    /// The request the refusal concerns when the call did not name it: a departure refused
+    /// because one of the person's open tasks cannot be handed on names that request here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<Uuid>,
 }
 
 impl RefusalView {

@@ -6,17 +6,24 @@
 //! PostgreSQL for larger organisations. HTTP lives in [`http`]; time comes from a
 //! [`clock::Clock`] handed in, so tests can move it.
 
+pub mod accounts;
+pub mod approvals;
 pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod jobs;
 pub mod mutations;
+pub mod offboarding;
 pub mod people;
 pub mod policy;
+pub mod proposals;
+pub mod reports;
 pub mod requests;
 pub mod seed;
 pub mod settings;
+pub mod shutdown;
 pub mod state;
 pub mod store;
 pub mod sync;
@@ -46,15 +53,38 @@ pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, BindError
     })
 }
 
+/// How long `serve` waits for its background work to stop after the last request.
+const BACKGROUND_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves the API on `listener` until `shutdown` resolves, then lets requests in flight
-/// finish.
+/// finish. Also runs, for as long as it serves, the relay of other replicas' writes to the
+/// live event streams and the scheduled jobs ([`jobs::run_scheduler`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // Owned by this call: if it is cancelled, dropping the set aborts the background work.
+    let mut background = tokio::task::JoinSet::new();
+    background.spawn(events::relay_replica_notices(state.clone()));
+    background.spawn(jobs::run_scheduler(state.clone()));
+    let stopping = state.shutdown.clone();
+    let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Event streams never end by themselves; graceful shutdown waits for every open
+            // response, so they must be told to end first.
+            stopping.trigger();
+        })
+        .await;
+    state.shutdown.trigger();
+    let drained = tokio::time::timeout(BACKGROUND_GRACE, async {
+        while background.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("background work did not stop in time; aborting it");
+    }
+    served
 }

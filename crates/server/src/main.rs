@@ -89,6 +89,17 @@ enum UserCommand {
         #[arg(long = "position")]
         positions: Vec<String>,
     },
+    /// List active accounts with no sign-in and no session activity for DAYS days (S3).
+    /// With --disable, disable each one: its sessions end and its open tasks go to its
+    /// manager, audited as `system`, one transaction per account.
+    Dormant {
+        /// Days without activity.
+        #[arg(long, default_value_t = countersign_server::reports::DEFAULT_DORMANT_DAYS)]
+        days: u32,
+        /// Disable the accounts listed.
+        #[arg(long)]
+        disable: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -217,6 +228,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 Err(e) => Err(Failure::usage(e.to_string())),
             }
         }
+        Command::User {
+            command: UserCommand::Dormant { days, disable },
+        } => dormant(settings, clock, days, disable).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -285,6 +299,80 @@ async fn seed_demo(settings: &Settings, now: chrono::DateTime<chrono::Utc>) -> R
             "  {username:<12} {display_name:<4}  {department:<6} {}",
             roles.join(", ")
         );
+    }
+    Ok(())
+}
+
+/// `user dormant`: lists the dormant accounts and, with `disable`, disables them one by one.
+/// An account that cannot be disabled (its tasks have nowhere to go) is reported and the
+/// others still are; the command then fails so that a scheduler notices.
+async fn dormant(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    days: u32,
+    disable: bool,
+) -> Result<(), Failure> {
+    let store = store::open(&settings.database_url()).await?;
+    let state =
+        AppState::new(store.clone(), clock, settings).map_err(|e| Failure::usage(e.to_string()))?;
+    let outcome = dormant_in(&state, days, disable).await;
+    store.close().await;
+    outcome
+}
+
+async fn dormant_in(state: &AppState, days: u32, disable: bool) -> Result<(), Failure> {
+    use countersign_server::error::Error;
+    let report = state.dormant_accounts(days).await.map_err(|e| match e {
+        Error::Refused { message, .. } => Failure::usage(message),
+        other => Failure::runtime(other.to_string()),
+    })?;
+    let audit = countersign_server::store::AuditEntry::system(
+        state.clock.now(),
+        "report.read",
+        format!("report:dormant_accounts?days={days}"),
+    );
+    state.store.append_audit(&audit).await?;
+    let cutoff = report.cutoff.to_rfc3339();
+    if report.accounts.is_empty() {
+        println!("no dormant accounts: everyone was active since {cutoff}");
+        return Ok(());
+    }
+    println!(
+        "{} dormant account(s), no activity since {cutoff}:",
+        report.accounts.len()
+    );
+    for a in &report.accounts {
+        let last = a
+            .last_sign_in_at
+            .max(a.last_seen_at)
+            .map_or_else(|| "never".to_owned(), |t| t.to_rfc3339());
+        println!(
+            "  {:<20} {:<12} idle {:>5} days  last active {last}  open tasks {}",
+            a.username, a.display_name, a.idle_days, a.open_tasks
+        );
+    }
+    if !disable {
+        return Ok(());
+    }
+    let mut failed = 0usize;
+    for a in &report.accounts {
+        match state.disable_dormant(a.id, days).await {
+            Ok(done) => println!(
+                "disabled {} ({} session(s) revoked, {} task(s) handed on)",
+                a.username,
+                done.sessions_revoked,
+                done.reassigned.len()
+            ),
+            Err(e) => {
+                failed += 1;
+                eprintln!("could not disable {}: {e}", a.username);
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(Failure::runtime(format!(
+            "{failed} dormant account(s) could not be disabled"
+        )));
     }
     Ok(())
 }

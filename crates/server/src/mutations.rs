@@ -87,6 +87,7 @@ impl AppState {
                         message,
                         refusal: None,
                         current_version: None,
+                        request: None,
                     });
                     let result = MutationResult {
                         id: m.id,

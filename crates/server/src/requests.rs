@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use countersign_api::accounts::ActResponse;
 use countersign_api::requests::{
     ActRequest, Page, PendingTask, RefusalView, RequestView, SubmitRequest,
 };
@@ -21,8 +22,8 @@ use crate::error::{Error, Result};
 use crate::policy;
 use crate::state::AppState;
 use crate::store::{
-    AuditEntry, FeedNotice, FeedRow, MutationRecord, PersonStatus, RequestRecord, RequestWrite,
-    StoreError, TemplateRecord, WriteOutcome,
+    ApprovalEffect, AuditEntry, FeedNotice, FeedRow, MutationRecord, PersonStatus, RequestRecord,
+    RequestWrite, StoreError, TemplateRecord, WriteOutcome,
 };
 
 /// How often a decision is retried on a fresh read when another write got in between.
@@ -51,6 +52,7 @@ pub fn view(record: &RequestRecord) -> RequestView {
         state: record.state.clone(),
         created_at: record.created_at,
         updated_at: record.updated_at,
+        overdue_tasks: record.overdue_tasks.clone(),
     }
 }
 
@@ -61,6 +63,7 @@ pub fn refusal_view(refusal: Refusal, current_version: Option<u64>) -> RefusalVi
         message: refusal.message(Locale::En),
         refusal: Some(refusal),
         current_version,
+        request: None,
     }
 }
 
@@ -71,6 +74,7 @@ pub fn plain_refusal(code: &str, message: impl Into<String>) -> RefusalView {
         message: message.into(),
         refusal: None,
         current_version: None,
+        request: None,
     }
 }
 
@@ -303,6 +307,7 @@ impl AppState {
             state: transition.state,
             created_at: now,
             updated_at: now,
+            overdue_tasks: Vec::new(),
         };
         let audit = self.audit_entry(caller, "request.submit", resource, "ok", origin);
         match self.write(caller, record, None, audit, mutation).await? {
@@ -330,6 +335,26 @@ impl AppState {
         origin: &Origin,
         mutation: Option<MutationTag>,
     ) -> Result<RequestView> {
+        // A mutation's answer is stored for replays, so it never carries an activation
+        // secret; IT replaces a secret it did not see (`POST /v1/accounts/{id}/activation`).
+        let answer = self
+            .act_on_request_revealing(caller, id, act, origin, mutation, false)
+            .await?;
+        Ok(answer.request)
+    }
+
+    /// [`Self::act_on_request`], and when this action is the final approval of an account
+    /// application and `reveal` is set (the REST answer, which is not stored), the opened
+    /// account's activation secret for an approver who manages accounts (S1).
+    pub async fn act_on_request_revealing(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        act: ActRequest,
+        origin: &Origin,
+        mutation: Option<MutationTag>,
+        reveal: bool,
+    ) -> Result<ActResponse> {
         let resource = format!("request:{id}");
         let kind = action_name(&act.action);
         for _ in 0..MAX_ATTEMPTS {
@@ -367,6 +392,7 @@ impl AppState {
                 }
             };
             let expected = record.version();
+            let before = record.state.status;
             let mut next = record;
             if let Action::Resubmit { form, .. } = &act.action {
                 next.computed = self.computed_fields(&template.template, form);
@@ -374,12 +400,35 @@ impl AppState {
             }
             next.state = transition.state;
             next.updated_at = next.state.updated_at;
-            let audit = self.audit_entry(caller, &kind, resource.clone(), "ok", origin);
-            if let Some(view) = self
-                .write(caller, next, Some(expected), audit, mutation)
+            // An approval that opens an account or publishes a template does so in the same
+            // transaction, or is refused with the reason (S1, S6).
+            let consequences = match self
+                .approval_consequences(caller, before, &next, reveal, origin)
                 .await?
             {
-                return Ok(view);
+                Ok(c) => c,
+                Err(view) => {
+                    return Err(self
+                        .refuse_request(caller, &kind, resource, view, origin)
+                        .await);
+                }
+            };
+            let audit = self.audit_entry(caller, &kind, resource.clone(), "ok", origin);
+            if let Some(view) = self
+                .write_with(
+                    caller,
+                    next,
+                    Some(expected),
+                    audit,
+                    mutation,
+                    &consequences.effects,
+                )
+                .await?
+            {
+                return Ok(ActResponse {
+                    request: view,
+                    activation: consequences.activation,
+                });
             }
             // Someone else's write got in between: read again and retry on the new state.
         }
@@ -397,6 +446,20 @@ impl AppState {
         expected_version: Option<i64>,
         audit: AuditEntry,
         mutation: Option<MutationTag>,
+    ) -> Result<Option<RequestView>> {
+        self.write_with(caller, record, expected_version, audit, mutation, &[])
+            .await
+    }
+
+    /// [`Self::write`] with what a final approval sets off, in the same transaction.
+    async fn write_with(
+        &self,
+        caller: &Caller,
+        record: RequestRecord,
+        expected_version: Option<i64>,
+        audit: AuditEntry,
+        mutation: Option<MutationTag>,
+        effects: &[ApprovalEffect],
     ) -> Result<Option<RequestView>> {
         let view = view(&record);
         let audience = policy::request_audience(&record.state);
@@ -424,9 +487,16 @@ impl AppState {
             audit,
             mutation: mutation_record,
         };
-        match self.store.write_request(&write).await {
+        let written = if effects.is_empty() {
+            self.store.write_request(&write).await
+        } else {
+            self.store.write_request_with(&write, effects).await
+        };
+        match written {
             Ok(WriteOutcome::Written { last_seq }) => {
-                self.events.publish(FeedNotice::of(&feed, last_seq));
+                let mut rows = feed;
+                rows.extend(effects.iter().flat_map(ApprovalEffect::feed_rows));
+                self.events.publish(FeedNotice::of(&rows, last_seq));
                 Ok(Some(view))
             }
             Ok(WriteOutcome::Stale) => Ok(None),
@@ -436,6 +506,15 @@ impl AppState {
                 {
                     // The same mutation, sent twice at once: the other copy won.
                     return Err(Error::DuplicateMutation(m.id));
+                }
+                if !effects.is_empty() {
+                    return Err(Error::refused(
+                        countersign_api::ErrorCode::Conflict,
+                        format!(
+                            "What this approval opens or publishes was written by someone else \
+                             at the same moment ({constraint}); try again."
+                        ),
+                    ));
                 }
                 Err(Error::refused(
                     countersign_api::ErrorCode::Conflict,

@@ -33,6 +33,11 @@ pub struct Settings {
     /// Further years of the working-day calendar (JSON, the shipped calendar's format), for
     /// years the shipped data does not cover yet.
     pub calendar_file: Option<PathBuf>,
+    /// Seconds of quiet (at least 1) after which a live event stream sends a heartbeat
+    /// comment, so proxies keep it open and clients can tell a quiet stream from a dead one.
+    pub events_heartbeat_secs: u64,
+    /// Seconds between runs of the overdue scan (S9); 0 turns the scan off on this replica.
+    pub overdue_scan_secs: u64,
     pub log: LogSettings,
     pub auth: AuthSettings,
 }
@@ -70,6 +75,8 @@ impl Default for Settings {
             database_url: None,
             max_body_bytes: 1024 * 1024,
             calendar_file: None,
+            events_heartbeat_secs: 15,
+            overdue_scan_secs: 60,
             log: LogSettings::default(),
             auth: AuthSettings::default(),
         }
@@ -175,13 +182,15 @@ impl figment::Provider for EnvVar {
 /// environment. Only keys that name a setting are taken: `COUNTERSIGN_CONFIG` and the
 /// variables of other Countersign tools are not settings.
 fn env_layer(figment: Figment, env: &[(String, String)]) -> Figment {
-    const TOP_LEVEL: [&str; 8] = [
+    const TOP_LEVEL: [&str; 10] = [
         "bind",
         "port",
         "data_dir",
         "database_url",
         "max_body_bytes",
         "calendar_file",
+        "events_heartbeat_secs",
+        "overdue_scan_secs",
         "log",
         "auth",
     ];

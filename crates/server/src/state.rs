@@ -8,6 +8,7 @@ use countersign_domain::calendar::WorkingCalendar;
 use crate::clock::Clock;
 use crate::events::EventHub;
 use crate::settings::Settings;
+use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
 
 #[derive(Clone)]
@@ -20,6 +21,8 @@ pub struct AppState {
     pub calendar: Arc<WorkingCalendar>,
     /// Live-event fan-out to open event streams.
     pub events: Arc<EventHub>,
+    /// Triggered when the server starts to stop: event streams end, background work stops.
+    pub shutdown: Shutdown,
 }
 
 /// Why the server could not get ready.
@@ -53,6 +56,7 @@ impl AppState {
             settings: Arc::new(settings),
             calendar: Arc::new(calendar),
             events: Arc::new(EventHub::default()),
+            shutdown: Shutdown::default(),
         })
     }
 

@@ -75,6 +75,23 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /v1/tasks", WORK),
         ("GET /v1/sync", WORK),
         ("POST /v1/mutations", WORK),
+        ("GET /v1/events", WORK),
+        // Accounts and organisation administration: activation is for someone with no
+        // password yet; a new secret is IT's; departures and transfers are HR's and the
+        // administrators'; proposing a template version is the process administrators'.
+        ("POST /v1/accounts/activate", ANYONE),
+        ("POST /v1/accounts/{id}/activation", &["it_admin", "admin"]),
+        ("POST /v1/people/{id}/departure", &["hr", "admin"]),
+        ("POST /v1/people/{id}/transfer", &["hr", "admin"]),
+        ("POST /v1/templates/proposals", &["process_admin"]),
+        ("GET /v1/templates/proposals/{id}", WORK),
+        // Oversight: the audit log is the auditors' alone (not the administrators': they
+        // are among those it watches); reports are for IT, auditors and administrators.
+        ("GET /v1/audit", &["auditor"]),
+        (
+            "GET /v1/reports/dormant-accounts",
+            &["it_admin", "auditor", "admin"],
+        ),
     ])
 }
 

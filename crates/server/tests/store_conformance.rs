@@ -436,6 +436,7 @@ async fn a_request_write_is_atomic_and_versioned(db: &TestDb) {
         state: state.clone(),
         created_at: t0(),
         updated_at: t0(),
+        overdue_tasks: Vec::new(),
     };
     let mutation = MutationRecord {
         id: Uuid::now_v7(),
@@ -627,4 +628,556 @@ async fn template_versions_are_kept_apart(db: &TestDb) {
     );
     assert!(store.find_template("leave", 3).await.unwrap().is_none());
     assert_eq!(store.list_templates().await.unwrap().len(), 2);
+}
+
+// Accounts and organisation administration (S1, S3, S6, S13): activation secrets, person
+// changes with their handovers, dormant accounts, approval effects and the audit query.
+
+conformance!(
+    an_activation_secret_opens_an_invited_account_once,
+    a_person_change_is_all_or_nothing,
+    dormant_people_count_sign_ins_and_session_activity,
+    an_approval_writes_its_effects_in_its_transaction,
+    the_audit_query_filters_and_pages,
+);
+
+fn invited(username: &str) -> Person {
+    Person {
+        status: PersonStatus::Invited,
+        password_hash: None,
+        roles: vec!["employee".into()],
+        positions: vec![],
+        ..person(username)
+    }
+}
+
+fn activation(person_id: Uuid, tag: u8) -> store::ActivationRecord {
+    store::ActivationRecord {
+        person_id,
+        secret_hash: vec![tag; 32],
+        created_at: t0(),
+        expires_at: t0() + Duration::days(7),
+        used_at: None,
+        request_id: None,
+    }
+}
+
+async fn an_activation_secret_opens_an_invited_account_once(db: &TestDb) {
+    use store::ActivationOutcome;
+    let store = open(db).await;
+    let newcomer = invited("e1024");
+    let active = person("old.hand");
+    for p in [&newcomer, &active] {
+        store.insert_person(p, &sys("person.create")).await.unwrap();
+    }
+    let issued = activation(newcomer.id, 7);
+    assert!(
+        store
+            .replace_activation(&issued, &sys("account.activation_reissue"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.find_activation(newcomer.id).await.unwrap(),
+        Some(issued.clone()),
+        "round trip"
+    );
+    assert!(
+        !store
+            .replace_activation(
+                &activation(active.id, 8),
+                &sys("account.activation_reissue")
+            )
+            .await
+            .unwrap(),
+        "only an invited account gets a secret"
+    );
+    assert!(store.find_activation(active.id).await.unwrap().is_none());
+
+    let try_at = |hash: Vec<u8>, at: DateTime<Utc>| {
+        let store = store.clone();
+        let id = newcomer.id;
+        async move {
+            store
+                .activate_account(id, &hash, "$argon2id$new", at, &sys("account.activate"))
+                .await
+                .unwrap()
+        }
+    };
+    let head = store.feed_head().await.unwrap();
+    assert_eq!(
+        try_at(vec![9; 32], t0()).await,
+        ActivationOutcome::WrongSecret
+    );
+    assert_eq!(
+        try_at(vec![7; 32], t0() + Duration::days(8)).await,
+        ActivationOutcome::Expired
+    );
+    assert_eq!(
+        store.feed_head().await.unwrap(),
+        head,
+        "refusals write nothing"
+    );
+    let ActivationOutcome::Activated { version, last_seq } =
+        try_at(vec![7; 32], t0() + Duration::hours(1)).await
+    else {
+        panic!("the right secret in time activates");
+    };
+    assert_eq!(version, 2);
+    assert_eq!(store.feed_head().await.unwrap(), last_seq);
+    let now_active = store.find_person(newcomer.id).await.unwrap().unwrap();
+    assert_eq!(now_active.status, PersonStatus::Active);
+    assert_eq!(now_active.password_hash.as_deref(), Some("$argon2id$new"));
+    assert_eq!(
+        store
+            .find_activation(newcomer.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .used_at,
+        Some(t0() + Duration::hours(1))
+    );
+    assert_eq!(
+        try_at(vec![7; 32], t0() + Duration::hours(2)).await,
+        ActivationOutcome::Used,
+        "once only"
+    );
+    assert!(
+        !store
+            .replace_activation(
+                &activation(newcomer.id, 9),
+                &sys("account.activation_reissue")
+            )
+            .await
+            .unwrap(),
+        "an active account gets no new secret"
+    );
+}
+
+/// A request of `initiator`'s whose one open task is `approver`'s, written at revision 1.
+async fn request_waiting_for(
+    store: &Arc<dyn Store>,
+    initiator: &Person,
+    approver: &Person,
+) -> RequestRecord {
+    let id = Uuid::now_v7();
+    let mut state = countersign_domain::engine::RequestState::draft(id, initiator.id, t0());
+    state.revision = 1;
+    state.tasks.push(countersign_domain::engine::Task {
+        id: 1,
+        step: 0,
+        step_id: "manager".into(),
+        round: 1,
+        lane: 0,
+        seat: approver.id,
+        assignee: approver.id,
+        opened_at: t0(),
+        due_at: None,
+        closed_at: None,
+        closed_by: None,
+        outcome: None,
+        elapsed_secs: None,
+        working_secs: None,
+    });
+    let record = RequestRecord {
+        id,
+        template_id: "leave".into(),
+        template_version: 1,
+        initiator_id: initiator.id,
+        title: "请假".into(),
+        form: serde_json::json!({}),
+        computed: serde_json::json!({}),
+        state,
+        created_at: t0(),
+        updated_at: t0(),
+        overdue_tasks: Vec::new(),
+    };
+    let write = RequestWrite {
+        request: record.clone(),
+        expected_version: None,
+        participants: vec![initiator.id, approver.id],
+        feed: vec![feed_row(approver.id, &id.to_string(), 1)],
+        audit: sys("request.submit"),
+        mutation: None,
+    };
+    assert!(matches!(
+        store.write_request(&write).await.unwrap(),
+        WriteOutcome::Written { .. }
+    ));
+    record
+}
+
+async fn a_person_change_is_all_or_nothing(db: &TestDb) {
+    use store::PersonChangeOutcome;
+    let store = open(db).await;
+    let initiator = person("shen.yue");
+    let leaver = person("jiang.tao");
+    let heir = person("wei.dong");
+    for p in [&initiator, &leaver, &heir] {
+        store.insert_person(p, &sys("person.create")).await.unwrap();
+    }
+    store
+        .insert_session(&session(leaver.id, 1, t0()))
+        .await
+        .unwrap();
+    store
+        .insert_session(&session(leaver.id, 2, t0()))
+        .await
+        .unwrap();
+    store
+        .publish_template(&leave_template(1), &[], &sys("template.publish"))
+        .await
+        .unwrap();
+    let record = request_waiting_for(&store, &initiator, &leaver).await;
+    let before = store.find_person(leaver.id).await.unwrap().unwrap();
+
+    let mut handed = record.clone();
+    handed.state.revision = 2;
+    handed.state.tasks[0].outcome =
+        Some(countersign_domain::engine::TaskOutcome::Transferred { to: heir.id });
+    handed.state.tasks[0].closed_at = Some(t0() + Duration::hours(1));
+    let mut reopened = handed.state.tasks[0].clone();
+    reopened.id = 2;
+    reopened.seat = heir.id;
+    reopened.assignee = heir.id;
+    reopened.outcome = None;
+    reopened.closed_at = None;
+    handed.state.tasks.push(reopened);
+    let change = |request_version: i64| store::PersonChange {
+        person_id: leaver.id,
+        expected_version: 1,
+        status: PersonStatus::Departed,
+        department_id: None,
+        manager_id: None,
+        roles: vec![],
+        positions: vec![],
+        revoke_reason: "departed".into(),
+        history: store::PersonnelChange {
+            id: Uuid::now_v7(),
+            kind: "departure".into(),
+            reason: "resigned".into(),
+            actor_id: None,
+            details: serde_json::json!({"before": {}, "after": {}}),
+        },
+        at: t0() + Duration::hours(1),
+        audit: sys("person.depart"),
+        requests: vec![RequestWrite {
+            request: handed.clone(),
+            expected_version: Some(request_version),
+            participants: vec![initiator.id, leaver.id, heir.id],
+            feed: vec![feed_row(heir.id, &record.id.to_string(), 2)],
+            audit: sys("request.transfer"),
+            mutation: None,
+        }],
+    };
+
+    // One stale request and nothing at all happens: not the person, not the sessions.
+    let feed_before = store.feed_head().await.unwrap();
+    let audit_before = store.audit_head().await.unwrap();
+    assert_eq!(
+        store.change_person(&change(0)).await.unwrap(),
+        PersonChangeOutcome::Stale
+    );
+    assert_eq!(store.find_person(leaver.id).await.unwrap().unwrap(), before);
+    assert_eq!(store.list_sessions(leaver.id).await.unwrap().len(), 2);
+    assert_eq!(store.open_tasks_of(leaver.id, 10).await.unwrap().len(), 1);
+    assert_eq!(store.feed_head().await.unwrap(), feed_before);
+    assert_eq!(
+        store.audit_head().await.unwrap(),
+        audit_before,
+        "no audit line either"
+    );
+
+    let PersonChangeOutcome::Written {
+        version,
+        sessions_revoked,
+        last_seq,
+    } = store.change_person(&change(1)).await.unwrap()
+    else {
+        panic!("written");
+    };
+    assert_eq!((version, sessions_revoked), (2, 2));
+    assert_eq!(store.feed_head().await.unwrap(), last_seq);
+    let after = store.find_person(leaver.id).await.unwrap().unwrap();
+    assert_eq!(after.status, PersonStatus::Departed);
+    assert!(after.roles.is_empty() && after.positions.is_empty());
+    assert_eq!(after.version, 2);
+    assert!(store.list_sessions(leaver.id).await.unwrap().is_empty());
+    let revoked = store
+        .find_session_by_access(&[1; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.revoked_reason.as_deref(), Some("departed"));
+    assert!(store.open_tasks_of(leaver.id, 10).await.unwrap().is_empty());
+    assert_eq!(store.open_tasks_of(heir.id, 10).await.unwrap().len(), 1);
+    assert!(store.is_participant(record.id, heir.id).await.unwrap());
+    let feed = store.feed_after(heir.id, feed_before, 10).await.unwrap();
+    assert!(feed.iter().any(|f| f.kind == "request" && f.version == 2));
+    assert!(feed.iter().any(|f| f.kind == "person" && f.version == 2));
+
+    // Planned on the person's old version: stale.
+    assert_eq!(
+        store.change_person(&change(2)).await.unwrap(),
+        PersonChangeOutcome::Stale
+    );
+}
+
+async fn dormant_people_count_sign_ins_and_session_activity(db: &TestDb) {
+    let store = open(db).await;
+    let cutoff = t0() + Duration::days(10);
+    let never = person("never.in");
+    let signed_in = Person {
+        last_sign_in_at: Some(t0() + Duration::days(50)),
+        ..person("signed.in")
+    };
+    let refreshing = person("refreshing");
+    let stale_session = person("stale.session");
+    let newcomer = Person {
+        created_at: t0() + Duration::days(20),
+        ..person("newcomer")
+    };
+    let disabled = Person {
+        status: PersonStatus::Disabled,
+        ..person("disabled")
+    };
+    let not_yet = invited("not.yet");
+    for p in [
+        &never,
+        &signed_in,
+        &refreshing,
+        &stale_session,
+        &newcomer,
+        &disabled,
+        &not_yet,
+    ] {
+        store.insert_person(p, &sys("person.create")).await.unwrap();
+    }
+    // Signed in on day 1 and still using the session on day 60, without signing in again.
+    let live = session(refreshing.id, 1, t0() + Duration::days(1));
+    store.insert_session(&live).await.unwrap();
+    store
+        .touch_session(live.id, t0() + Duration::days(60))
+        .await
+        .unwrap();
+    store
+        .insert_session(&session(stale_session.id, 2, t0() + Duration::days(1)))
+        .await
+        .unwrap();
+    store
+        .publish_template(&leave_template(1), &[], &sys("template.publish"))
+        .await
+        .unwrap();
+    let _ = request_waiting_for(&store, &signed_in, &never).await;
+
+    let dormant = store.dormant_people(cutoff).await.unwrap();
+    let names: Vec<&str> = dormant.iter().map(|d| d.person.username.as_str()).collect();
+    assert_eq!(names, vec!["never.in", "stale.session"], "by user name");
+    assert_eq!(dormant[0].last_seen_at, None);
+    assert_eq!(dormant[0].open_tasks, 1);
+    assert_eq!(
+        dormant[1].last_seen_at,
+        Some(t0() + Duration::days(1)),
+        "the latest session activity"
+    );
+    assert_eq!(dormant[1].open_tasks, 0);
+}
+
+async fn an_approval_writes_its_effects_in_its_transaction(db: &TestDb) {
+    use store::{ApprovalEffect, OpenAccount, ProposalRecord, PublishProposal};
+    let store = open(db).await;
+    let initiator = person("jiang.tao");
+    let approver = person("zheng.yu");
+    for p in [&initiator, &approver] {
+        store.insert_person(p, &sys("person.create")).await.unwrap();
+    }
+    store
+        .publish_template(&leave_template(1), &[], &sys("template.publish"))
+        .await
+        .unwrap();
+    let record = request_waiting_for(&store, &initiator, &approver).await;
+    let step = |expected: i64| {
+        let mut next = record.clone();
+        next.state.revision = u64::try_from(expected + 1).unwrap();
+        RequestWrite {
+            request: next,
+            expected_version: Some(expected),
+            participants: vec![],
+            feed: vec![feed_row(initiator.id, &record.id.to_string(), expected + 1)],
+            audit: sys("request.approve"),
+            mutation: None,
+        }
+    };
+
+    let newcomer = invited("e1024");
+    let open_account = ApprovalEffect::OpenAccount(OpenAccount {
+        person: newcomer.clone(),
+        activation: activation(newcomer.id, 3),
+        audits: vec![sys("account.open")],
+    });
+    let written = store
+        .write_request_with(&step(1), std::slice::from_ref(&open_account))
+        .await
+        .unwrap();
+    assert!(matches!(written, WriteOutcome::Written { .. }));
+    assert_eq!(
+        store.find_person(newcomer.id).await.unwrap().unwrap(),
+        newcomer,
+        "opened with the approval"
+    );
+    assert!(store.find_activation(newcomer.id).await.unwrap().is_some());
+
+    // The same account again (the user name is taken): the approval does not stand either.
+    let again = store.write_request_with(&step(2), &[open_account]).await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict { .. })),
+        "{again:?}"
+    );
+    let stored = store.find_request(record.id).await.unwrap().unwrap();
+    assert_eq!(stored.state.revision, 2, "rolled back with its effect");
+
+    let proposal = ProposalRecord {
+        id: Uuid::now_v7(),
+        template: leave_template(2).template,
+        proposed_by: initiator.id,
+        proposed_at: t0(),
+        status: "proposed".into(),
+        request_id: None,
+        published_at: None,
+    };
+    store
+        .insert_proposal(&proposal, &sys("template.propose"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.find_proposal(proposal.id).await.unwrap(),
+        Some(proposal.clone()),
+        "round trip"
+    );
+    let publish = ApprovalEffect::PublishTemplate(PublishProposal {
+        proposal_id: proposal.id,
+        request_id: record.id,
+        template: TemplateRecord {
+            source_request: Some(record.id),
+            published_by: Some(initiator.id),
+            ..leave_template(2)
+        },
+        feed: vec![FeedRow {
+            audience: EVERYONE,
+            kind: "template",
+            entity_id: "leave@2".into(),
+            version: 2,
+            op: "upsert",
+        }],
+        audits: vec![sys("template.publish")],
+    });
+    let WriteOutcome::Written { last_seq } = store
+        .write_request_with(&step(2), std::slice::from_ref(&publish))
+        .await
+        .unwrap()
+    else {
+        panic!("written");
+    };
+    assert_eq!(store.feed_head().await.unwrap(), last_seq);
+    let published = store.find_template("leave", 2).await.unwrap().unwrap();
+    assert_eq!(published.source_request, Some(record.id));
+    let marked = store.find_proposal(proposal.id).await.unwrap().unwrap();
+    assert_eq!(
+        (marked.status.as_str(), marked.request_id),
+        ("published", Some(record.id))
+    );
+
+    // A proposal is published once.
+    let twice = store.write_request_with(&step(3), &[publish]).await;
+    assert!(
+        matches!(twice, Err(StoreError::Conflict { .. })),
+        "{twice:?}"
+    );
+    assert_eq!(
+        store
+            .find_request(record.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .revision,
+        3
+    );
+}
+
+async fn the_audit_query_filters_and_pages(db: &TestDb) {
+    use store::{AuditQuery, TextFilter};
+    let store = open(db).await;
+    for (actor, action, resource) in [
+        ("ann", "session.create", "session:1"),
+        ("bob", "session.refresh", "session:1"),
+        ("ann", "request.read", "request:9"),
+        ("bob", "session", "people"),
+        ("ann", "session.revoke", "session:2"),
+    ] {
+        store
+            .append_audit(&AuditEntry {
+                at: t0(),
+                actor_id: None,
+                actor: actor.into(),
+                action: action.into(),
+                resource: resource.into(),
+                outcome: "ok".into(),
+                source: None,
+                device: None,
+            })
+            .await
+            .unwrap();
+    }
+    let query = |q: AuditQuery| {
+        let store = store.clone();
+        async move {
+            store
+                .query_audit(&AuditQuery { limit: 100, ..q })
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.seq)
+                .collect::<Vec<i64>>()
+        }
+    };
+    assert_eq!(query(AuditQuery::default()).await, vec![1, 2, 3, 4, 5]);
+    let page = store
+        .query_audit(&AuditQuery {
+            after: 1,
+            limit: 2,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![2, 3]);
+    let all = store.audit_lines(0, 10).await.unwrap();
+    assert_eq!(page[0], all[1], "the same lines, hashes and all");
+    let actor = |a: &str| Some(a.to_owned());
+    let exact = |s: &str| Some(TextFilter::Exact(s.into()));
+    let prefix = |s: &str| Some(TextFilter::Prefix(s.into()));
+    let q = |actor, action, resource| AuditQuery {
+        actor,
+        action,
+        resource,
+        ..AuditQuery::default()
+    };
+    assert_eq!(query(q(actor("ann"), None, None)).await, vec![1, 3, 5]);
+    assert_eq!(
+        query(q(None, prefix("session."), None)).await,
+        vec![1, 2, 5]
+    );
+    assert_eq!(query(q(None, exact("session"), None)).await, vec![4]);
+    assert_eq!(query(q(None, None, exact("session:1"))).await, vec![1, 2]);
+    assert_eq!(query(q(None, None, prefix("request:"))).await, vec![3]);
+    assert_eq!(
+        query(q(actor("ann"), prefix("session."), None)).await,
+        vec![1, 5]
+    );
+    assert!(
+        query(q(None, prefix("session%"), None)).await.is_empty(),
+        "no wildcards"
+    );
+    let (seq, hash) = store.audit_head().await.unwrap();
+    assert_eq!((seq, hash), (5, all[4].hash.clone()));
 }

@@ -98,10 +98,23 @@ impl TestApi {
         self.send(req).await
     }
 
+    /// Sends `req` and reads the answer. An event stream (`text/event-stream`) never ends,
+    /// so only its status and headers are read: its body is `Null` and the stream is dropped.
     pub async fn send(&self, req: Request<Body>) -> Answer {
         let response = self.router.clone().oneshot(req).await.expect("an answer");
         let status = response.status();
         let headers = response.headers().clone();
+        let streaming = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if streaming {
+            return Answer {
+                status,
+                body: Value::Null,
+                headers,
+            };
+        }
         let bytes = axum::body::to_bytes(response.into_body(), 64 << 20)
             .await
             .expect("the body");
@@ -109,7 +122,10 @@ impl TestApi {
             Value::Null
         } else {
             serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                panic!("every answer is JSON, got {status} {:?}", String::from_utf8_lossy(&bytes))
+                panic!(
+                    "every answer is JSON, got {status} {:?}",
+                    String::from_utf8_lossy(&bytes)
+                )
             })
         };
         Answer {
@@ -129,9 +145,17 @@ impl TestApi {
 
     /// Signs `username` in and returns the access token.
     pub async fn token(&self, username: &str, password: &str) -> String {
-        let body = serde_json::json!({"username": username, "password": password, "device_name": "test"});
-        let answer = self.call(Method::POST, "/v1/sessions", None, Some(body)).await;
-        assert_eq!(answer.status, StatusCode::CREATED, "sign in {username}: {}", answer.body);
+        let body =
+            serde_json::json!({"username": username, "password": password, "device_name": "test"});
+        let answer = self
+            .call(Method::POST, "/v1/sessions", None, Some(body))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "sign in {username}: {}",
+            answer.body
+        );
         answer.json::<SignInResponse>().tokens.access_token
     }
 }

@@ -20,29 +20,53 @@ pub struct TestServer {
     pub clock: Option<Arc<ManualClock>>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
-    // Declared last: dropped after the server has stopped using it.
-    _db: TestDb,
+    // Declared last: dropped after the server has stopped using it. Shared with replicas:
+    // the database goes when the last of them is dropped.
+    db: Arc<TestDb>,
 }
 
 impl TestServer {
     /// Starts the server over `db` with the wall clock and default settings.
     pub async fn start(db: TestDb) -> Self {
-        Self::launch(db, Arc::new(SystemClock), None, Settings::default()).await
+        Self::launch(
+            Arc::new(db),
+            Arc::new(SystemClock),
+            None,
+            Settings::default(),
+        )
+        .await
     }
 
     /// Starts the server with a manual clock set to `now`.
     pub async fn start_at(db: TestDb, now: DateTime<Utc>) -> Self {
-        let clock = Arc::new(ManualClock::new(now));
-        Self::launch(db, clock.clone(), Some(clock), Settings::default()).await
+        Self::start_at_with(db, now, Settings::default()).await
     }
 
     /// Starts the server with the given settings (bind and port are overridden).
     pub async fn start_with(db: TestDb, settings: Settings) -> Self {
-        Self::launch(db, Arc::new(SystemClock), None, settings).await
+        Self::launch(Arc::new(db), Arc::new(SystemClock), None, settings).await
+    }
+
+    /// Starts the server with a manual clock set to `now` and the given settings.
+    pub async fn start_at_with(db: TestDb, now: DateTime<Utc>, settings: Settings) -> Self {
+        let clock = Arc::new(ManualClock::new(now));
+        Self::launch(Arc::new(db), clock.clone(), Some(clock), settings).await
+    }
+
+    /// Starts another replica over this server's database (on PostgreSQL, what several
+    /// `serve` processes behind a load balancer are), with the same clock and settings.
+    pub async fn replica(&self) -> Self {
+        Self::launch(
+            self.db.clone(),
+            self.state.clock.clone(),
+            self.clock.clone(),
+            (*self.state.settings).clone(),
+        )
+        .await
     }
 
     async fn launch(
-        db: TestDb,
+        db: Arc<TestDb>,
         clock: Arc<dyn Clock>,
         manual: Option<Arc<ManualClock>>,
         settings: Settings,
@@ -68,8 +92,13 @@ impl TestServer {
             clock: manual,
             shutdown: Some(tx),
             task: Some(task),
-            _db: db,
+            db,
         }
+    }
+
+    /// The database this server (and its replicas) serve from.
+    pub fn db(&self) -> &TestDb {
+        &self.db
     }
 
     /// `http://127.0.0.1:PORT`

@@ -4,7 +4,10 @@
 //! the rule before the handler runs (deny by default, S2). Layers every route shares: body
 //! limit, panic guard, tracing, JSON 404/405.
 
+mod accounts;
+mod audit;
 mod directory;
+mod events;
 mod extract;
 mod health;
 mod requests;
@@ -99,8 +102,37 @@ pub fn routes() -> Vec<Route> {
         Route::get("/v1/sync", work, sync::pull),
         Route::post("/v1/mutations", work, sync::mutations),
         // -- live events --
+        Route::get("/v1/events", work, events::stream),
         // -- accounts and organisation administration --
+        Route::post("/v1/accounts/activate", Public, accounts::activate),
+        Route::post(
+            "/v1/accounts/{id}/activation",
+            Requires(Permission::ManageAccounts),
+            accounts::reissue,
+        ),
+        Route::post(
+            "/v1/people/{id}/departure",
+            Requires(Permission::ManagePeople),
+            accounts::departure,
+        ),
+        Route::post(
+            "/v1/people/{id}/transfer",
+            Requires(Permission::ManagePeople),
+            accounts::transfer,
+        ),
+        Route::post(
+            "/v1/templates/proposals",
+            Requires(Permission::ProposeTemplates),
+            accounts::propose,
+        ),
+        Route::get("/v1/templates/proposals/{id}", work, accounts::proposal),
         // -- audit and reports --
+        Route::get("/v1/audit", Requires(Permission::ReadAudit), audit::query),
+        Route::get(
+            "/v1/reports/dormant-accounts",
+            Requires(Permission::ReadReports),
+            audit::dormant_accounts,
+        ),
         // -- attachments --
     ]
 }

@@ -34,7 +34,7 @@ pub struct FeedEntry {
 
 /// What a committed write added to the feed, for the live-event hub: who should pull, and
 /// up to which sequence number.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct FeedNotice {
     pub last_seq: i64,
     /// The people whose feed grew; [`EVERYONE`] among them means all.
@@ -66,12 +66,15 @@ pub trait FeedStore: Send + Sync + 'static {
 }
 
 /// Inserts `$rows` (an iterator of `&FeedRow`) into the feed inside `$tx`, at `$at`, and
-/// evaluates to the last sequence number written (0 when there were none).
+/// evaluates to the last sequence number written (0 when there were none). The rows are
+/// announced to the other replicas too (see `store::live`), delivered only if `$tx` commits.
 macro_rules! feed_in_tx {
     ($tx:ident, $rows:expr, $at:expr) => {{
         let mut last: i64 = 0;
+        let mut audiences: Vec<uuid::Uuid> = Vec::new();
         for row in $rows {
             let row: &$crate::store::FeedRow = row;
+            audiences.push(row.audience);
             last = sqlx::query_scalar(
                 "INSERT INTO feed (audience, kind, entity_id, version, op, at) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
@@ -84,6 +87,15 @@ macro_rules! feed_in_tx {
             .bind($at)
             .fetch_one(&mut *$tx)
             .await?;
+        }
+        if last > 0 {
+            audiences.sort();
+            audiences.dedup();
+            let notice = $crate::store::FeedNotice {
+                last_seq: last,
+                audiences,
+            };
+            $crate::store::live::Announce::announce(&mut *$tx, &notice).await?;
         }
         last
     }};

@@ -6,9 +6,12 @@
 //! `migrations/<backend>/`. The conformance suite in `tests/store_conformance.rs` runs every
 //! storage test against both.
 
+mod accounts;
 mod audit;
 mod feed;
+pub(crate) mod live;
 mod org;
+mod overdue;
 mod postgres;
 mod requests;
 mod sessions;
@@ -16,9 +19,16 @@ mod sqlite;
 
 use std::sync::Arc;
 
+pub use accounts::{
+    AccountStore, ActivationOutcome, ActivationRecord, ApprovalEffect, AuditQuery, DormantRecord,
+    OpenAccount, PersonChange, PersonChangeOutcome, PersonnelChange, ProposalRecord,
+    PublishProposal, TextFilter,
+};
 pub use audit::{AuditEntry, AuditRecord, AuditStore, ChainBreak, audit_hash, verify_audit_chain};
 pub use feed::{EVERYONE, FeedEntry, FeedNotice, FeedRow, FeedStore};
+pub use live::{FeedListener, FeedSignal, JobLock, LiveStore};
 pub use org::{Delegation, Department, OrgStore, Person, PersonStatus};
+pub use overdue::{OverdueMark, OverdueStore};
 pub use postgres::PostgresStore;
 pub use requests::{
     MutationRecord, RequestRecord, RequestStore, RequestWrite, TaskRecord, TemplateRecord,
@@ -102,7 +112,15 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 /// several rows are atomic.
 #[async_trait::async_trait]
 pub trait Store:
-    OrgStore + SessionStore + AuditStore + FeedStore + TemplateStore + RequestStore
+    OrgStore
+    + SessionStore
+    + AuditStore
+    + FeedStore
+    + TemplateStore
+    + RequestStore
+    + AccountStore
+    + LiveStore
+    + OverdueStore
 {
     fn backend(&self) -> Backend;
 

@@ -13,6 +13,9 @@ pub enum PersonStatus {
     Active,
     Disabled,
     Departed,
+    /// Opened by an approved account application (S1) and not yet activated: no password,
+    /// cannot sign in until the new employee sets one with the activation secret.
+    Invited,
 }
 
 impl PersonStatus {
@@ -21,6 +24,7 @@ impl PersonStatus {
             PersonStatus::Active => "active",
             PersonStatus::Disabled => "disabled",
             PersonStatus::Departed => "departed",
+            PersonStatus::Invited => "invited",
         }
     }
 
@@ -28,6 +32,7 @@ impl PersonStatus {
         match s {
             "active" => PersonStatus::Active,
             "departed" => PersonStatus::Departed,
+            "invited" => PersonStatus::Invited,
             // Anything unexpected is treated as not allowed to sign in: deny by default.
             _ => PersonStatus::Disabled,
         }

@@ -42,3 +42,6 @@ super::sessions::sessions_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
 super::audit::audit_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
 super::feed::feed_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
 super::requests::requests_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
+super::accounts::accounts_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
+super::live::live_sql!(PostgresStore, sqlx::Postgres);
+super::overdue::overdue_sql!(PostgresStore, "BEGIN", sqlx::Postgres);

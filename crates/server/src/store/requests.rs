@@ -37,6 +37,9 @@ pub struct RequestRecord {
     pub state: RequestState,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Tasks the overdue scan marked (S9), by number, ascending. Read from the task rows;
+    /// writes of the request ignore it.
+    pub overdue_tasks: Vec<u32>,
 }
 
 impl RequestRecord {
@@ -188,6 +191,7 @@ pub(super) struct RequestRow {
     state: sqlx::types::Json<RequestState>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    overdue_tasks: Option<String>,
 }
 
 impl From<RequestRow> for RequestRecord {
@@ -203,8 +207,20 @@ impl From<RequestRow> for RequestRecord {
             state: r.state.0,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            overdue_tasks: overdue_list(r.overdue_tasks.as_deref()),
         }
     }
+}
+
+/// The task numbers of the `overdue_tasks` column (a comma-separated aggregate), ascending.
+fn overdue_list(text: Option<&str>) -> Vec<u32> {
+    let mut tasks: Vec<u32> = text
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    tasks.sort_unstable();
+    tasks
 }
 
 #[derive(sqlx::FromRow)]
@@ -269,8 +285,13 @@ pub fn status_name(state: &RequestState) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// The last column aggregates the overdue marks of the request's task rows (`string_agg`
+/// exists on both databases; SQLite since 3.44), so every read of a request carries them
+/// without a second query.
 pub(super) const REQUEST_COLUMNS: &str = "id, template_id, template_version, initiator_id, title, \
-     form, computed, state, created_at, updated_at";
+     form, computed, state, created_at, updated_at, \
+     (SELECT string_agg(CAST(o.task_no AS TEXT), ',') FROM tasks o \
+      WHERE o.request_id = requests.id AND o.overdue_at IS NOT NULL) AS overdue_tasks";
 
 pub(super) const TEMPLATE_COLUMNS: &str =
     "body, published_at, published_by, source_request, retired_at";
@@ -368,104 +389,11 @@ macro_rules! requests_sql {
                 &self,
                 write: &$crate::store::RequestWrite,
             ) -> $crate::store::Result<$crate::store::WriteOutcome> {
-                let r = &write.request;
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                $crate::store::audit::append_in_tx!(tx, &write.audit);
-                if let Some(m) = &write.mutation {
-                    sqlx::query(
-                        "INSERT INTO mutations (id, person_id, kind, status, result, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(m.id)
-                    .bind(m.person_id)
-                    .bind(&m.kind)
-                    .bind(&m.status)
-                    .bind(sqlx::types::Json(&m.result))
-                    .bind(m.created_at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                let status = $crate::store::requests::status_name(&r.state);
-                match write.expected_version {
-                    None => {
-                        sqlx::query(
-                            "INSERT INTO requests (id, template_id, template_version, \
-                             initiator_id, title, status, version, form, computed, state, \
-                             created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                        )
-                        .bind(r.id)
-                        .bind(&r.template_id)
-                        .bind(i32::try_from(r.template_version).unwrap_or(i32::MAX))
-                        .bind(r.initiator_id)
-                        .bind(&r.title)
-                        .bind(&status)
-                        .bind(r.version())
-                        .bind(sqlx::types::Json(&r.form))
-                        .bind(sqlx::types::Json(&r.computed))
-                        .bind(sqlx::types::Json(&r.state))
-                        .bind(r.created_at)
-                        .bind(r.updated_at)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    Some(expected) => {
-                        let updated = sqlx::query(
-                            "UPDATE requests SET title = $1, status = $2, version = $3, \
-                             form = $4, computed = $5, state = $6, updated_at = $7 \
-                             WHERE id = $8 AND version = $9",
-                        )
-                        .bind(&r.title)
-                        .bind(&status)
-                        .bind(r.version())
-                        .bind(sqlx::types::Json(&r.form))
-                        .bind(sqlx::types::Json(&r.computed))
-                        .bind(sqlx::types::Json(&r.state))
-                        .bind(r.updated_at)
-                        .bind(r.id)
-                        .bind(expected)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                        if updated != 1 {
-                            return Ok($crate::store::WriteOutcome::Stale);
-                        }
-                    }
-                }
-                for task in $crate::store::TaskRecord::of(&r.state) {
-                    // The overdue mark is the scan's, not the engine's: an update keeps it.
-                    sqlx::query(
-                        "INSERT INTO tasks (request_id, task_no, assignee_id, seat_id, step_id, \
-                         open, opened_at, due_at, closed_at, overdue_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL) \
-                         ON CONFLICT (request_id, task_no) DO UPDATE SET \
-                         assignee_id = excluded.assignee_id, seat_id = excluded.seat_id, \
-                         open = excluded.open, due_at = excluded.due_at, \
-                         closed_at = excluded.closed_at",
-                    )
-                    .bind(task.request_id)
-                    .bind(i32::try_from(task.task_no).unwrap_or(i32::MAX))
-                    .bind(task.assignee_id)
-                    .bind(task.seat_id)
-                    .bind(&task.step_id)
-                    .bind(task.open)
-                    .bind(task.opened_at)
-                    .bind(task.due_at)
-                    .bind(task.closed_at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for person in &write.participants {
-                    sqlx::query(
-                        "INSERT INTO request_participants (request_id, person_id) \
-                         VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(r.id)
-                    .bind(person)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                let last_seq = $crate::store::feed::feed_in_tx!(tx, &write.feed, r.updated_at);
+                let Some(last_seq) = $crate::store::requests::request_in_tx!(tx, write) else {
+                    // Dropping the transaction rolls back the audit line and mutation.
+                    return Ok($crate::store::WriteOutcome::Stale);
+                };
                 tx.commit().await?;
                 Ok($crate::store::WriteOutcome::Written { last_seq })
             }
@@ -609,6 +537,120 @@ macro_rules! requests_sql {
 }
 
 pub(crate) use requests_sql;
+
+/// Writes one [`RequestWrite`] inside the open transaction `$tx`: its audit line first (which
+/// takes the lock that orders feed rows), the mutation answer, the request with its tasks and
+/// participants, and its feed rows. Evaluates to `Some(last feed seq)`, or `None` when the
+/// stored version moved on, in which case the caller must drop the transaction. Shared by
+/// `write_request` and by the writes that change a request together with other records
+/// (a departure's reassignments, an approval that opens an account or publishes a template).
+macro_rules! request_in_tx {
+    ($tx:ident, $write:expr) => {{
+        let write: &$crate::store::RequestWrite = $write;
+        let r = &write.request;
+        'write: {
+            $crate::store::audit::append_in_tx!($tx, &write.audit);
+            if let Some(m) = &write.mutation {
+                sqlx::query(
+                    "INSERT INTO mutations (id, person_id, kind, status, result, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(m.id)
+                .bind(m.person_id)
+                .bind(&m.kind)
+                .bind(&m.status)
+                .bind(sqlx::types::Json(&m.result))
+                .bind(m.created_at)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            let status = $crate::store::requests::status_name(&r.state);
+            match write.expected_version {
+                None => {
+                    sqlx::query(
+                        "INSERT INTO requests (id, template_id, template_version, \
+                         initiator_id, title, status, version, form, computed, state, \
+                         created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    )
+                    .bind(r.id)
+                    .bind(&r.template_id)
+                    .bind(i32::try_from(r.template_version).unwrap_or(i32::MAX))
+                    .bind(r.initiator_id)
+                    .bind(&r.title)
+                    .bind(&status)
+                    .bind(r.version())
+                    .bind(sqlx::types::Json(&r.form))
+                    .bind(sqlx::types::Json(&r.computed))
+                    .bind(sqlx::types::Json(&r.state))
+                    .bind(r.created_at)
+                    .bind(r.updated_at)
+                    .execute(&mut *$tx)
+                    .await?;
+                }
+                Some(expected) => {
+                    let updated = sqlx::query(
+                        "UPDATE requests SET title = $1, status = $2, version = $3, \
+                         form = $4, computed = $5, state = $6, updated_at = $7 \
+                         WHERE id = $8 AND version = $9",
+                    )
+                    .bind(&r.title)
+                    .bind(&status)
+                    .bind(r.version())
+                    .bind(sqlx::types::Json(&r.form))
+                    .bind(sqlx::types::Json(&r.computed))
+                    .bind(sqlx::types::Json(&r.state))
+                    .bind(r.updated_at)
+                    .bind(r.id)
+                    .bind(expected)
+                    .execute(&mut *$tx)
+                    .await?
+                    .rows_affected();
+                    if updated != 1 {
+                        break 'write None;
+                    }
+                }
+            }
+            for task in $crate::store::TaskRecord::of(&r.state) {
+                // The overdue mark is the scan's, not the engine's: an update keeps it.
+                sqlx::query(
+                    "INSERT INTO tasks (request_id, task_no, assignee_id, seat_id, step_id, \
+                     open, opened_at, due_at, closed_at, overdue_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL) \
+                     ON CONFLICT (request_id, task_no) DO UPDATE SET \
+                     assignee_id = excluded.assignee_id, seat_id = excluded.seat_id, \
+                     open = excluded.open, due_at = excluded.due_at, \
+                     closed_at = excluded.closed_at",
+                )
+                .bind(task.request_id)
+                .bind(i32::try_from(task.task_no).unwrap_or(i32::MAX))
+                .bind(task.assignee_id)
+                .bind(task.seat_id)
+                .bind(&task.step_id)
+                .bind(task.open)
+                .bind(task.opened_at)
+                .bind(task.due_at)
+                .bind(task.closed_at)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            for person in &write.participants {
+                sqlx::query(
+                    "INSERT INTO request_participants (request_id, person_id) \
+                     VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
+                .bind(r.id)
+                .bind(person)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            let last_seq = $crate::store::feed::feed_in_tx!($tx, &write.feed, r.updated_at);
+            Some(last_seq)
+        }
+    }};
+}
+
+pub(crate) use request_in_tx;
 
 /// 9999-12-31: "no upper bound" for time filters. Not `DateTime::MAX_UTC`, whose text form
 /// (`+262142-…`) sorts before every real date in SQLite's text comparison.

@@ -52,3 +52,6 @@ super::sessions::sessions_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
 super::audit::audit_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
 super::feed::feed_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
 super::requests::requests_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
+super::accounts::accounts_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
+super::live::live_sql!(SqliteStore, sqlx::Sqlite);
+super::overdue::overdue_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
