@@ -7,6 +7,7 @@
 //! typo in a client is a clear 400, not a silently ignored value.
 
 pub mod accounts;
+pub mod attachments;
 pub mod directory;
 pub mod error;
 pub mod requests;

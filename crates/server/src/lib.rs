@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod approvals;
+pub mod attachments;
 pub mod auth;
 pub mod clock;
 pub mod error;

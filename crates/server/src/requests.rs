@@ -166,7 +166,7 @@ impl AppState {
         })
     }
 
-    fn audit_entry(
+    pub(crate) fn audit_entry(
         &self,
         caller: &Caller,
         action: &str,
@@ -290,6 +290,14 @@ impl AppState {
                     .await);
             }
         };
+        if let Some(view) = self
+            .attachment_refusal(caller.person.id, id, &req.form)
+            .await?
+        {
+            return Err(self
+                .refuse_request(caller, "request.submit", resource, view, origin)
+                .await);
+        }
         let computed = self.computed_fields(&template.template, &req.form);
         let title = req
             .title
@@ -391,6 +399,15 @@ impl AppState {
                         .await);
                 }
             };
+            if let Action::Resubmit { form, .. } = &act.action
+                && let Some(view) = self
+                    .attachment_refusal(record.initiator_id, record.id, form)
+                    .await?
+            {
+                return Err(self
+                    .refuse_request(caller, &kind, resource, view, origin)
+                    .await);
+            }
             let expected = record.version();
             let before = record.state.status;
             let mut next = record;

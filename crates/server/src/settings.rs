@@ -30,6 +30,9 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The largest attachment upload, in bytes (the one route whose body may exceed
+    /// `max_body_bytes`).
+    pub max_attachment_bytes: usize,
     /// Further years of the working-day calendar (JSON, the shipped calendar's format), for
     /// years the shipped data does not cover yet.
     pub calendar_file: Option<PathBuf>,
@@ -74,6 +77,7 @@ impl Default for Settings {
             data_dir: default_data_dir(),
             database_url: None,
             max_body_bytes: 1024 * 1024,
+            max_attachment_bytes: 20 * 1024 * 1024,
             calendar_file: None,
             events_heartbeat_secs: 15,
             overdue_scan_secs: 60,
@@ -182,12 +186,13 @@ impl figment::Provider for EnvVar {
 /// environment. Only keys that name a setting are taken: `COUNTERSIGN_CONFIG` and the
 /// variables of other Countersign tools are not settings.
 fn env_layer(figment: Figment, env: &[(String, String)]) -> Figment {
-    const TOP_LEVEL: [&str; 10] = [
+    const TOP_LEVEL: [&str; 11] = [
         "bind",
         "port",
         "data_dir",
         "database_url",
         "max_body_bytes",
+        "max_attachment_bytes",
         "calendar_file",
         "events_heartbeat_secs",
         "overdue_scan_secs",

@@ -92,6 +92,10 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
             "GET /v1/reports/dormant-accounts",
             &["it_admin", "auditor", "admin"],
         ),
+        // Attachments are part of doing one's work; which file one may read is decided per
+        // file (uploader or the request's participants), like requests.
+        ("POST /v1/attachments", WORK),
+        ("GET /v1/attachments/{id}", WORK),
     ])
 }
 

@@ -17,26 +17,7 @@ use uuid::Uuid;
 
 const PW: &str = countersign_server::seed::DEMO_PASSWORD;
 
-/// Expands one async test body into `sqlite` and `postgres` test functions.
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn sqlite() {
-                    super::$name(countersign_server::store::Backend::Sqlite).await;
-                }
-
-                #[tokio::test]
-                async fn postgres() {
-                    super::$name(countersign_server::store::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-both_backends!(
+countersign_testkit::both_backends!(
     a_task_past_its_due_time_is_flagged_once_for_its_assignee_and_initiator,
     a_task_decided_in_time_is_never_flagged,
     the_job_lock_has_one_holder_at_a_time,

@@ -118,13 +118,17 @@ impl TestApi {
         let bytes = axum::body::to_bytes(response.into_body(), 64 << 20)
             .await
             .expect("the body");
+        Self::answer(status, headers, &bytes)
+    }
+
+    fn answer(status: StatusCode, headers: HeaderMap, bytes: &[u8]) -> Answer {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            serde_json::from_slice(bytes).unwrap_or_else(|_| {
                 panic!(
                     "every answer is JSON, got {status} {:?}",
-                    String::from_utf8_lossy(&bytes)
+                    String::from_utf8_lossy(bytes)
                 )
             })
         };
@@ -133,6 +137,39 @@ impl TestApi {
             body,
             headers,
         }
+    }
+
+    /// Sends `req` and answers status, headers and the body's bytes, for answers that are
+    /// files rather than JSON.
+    pub async fn send_raw(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let response = self.router.clone().oneshot(req).await.expect("an answer");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 64 << 20)
+            .await
+            .expect("the body");
+        (status, headers, bytes.to_vec())
+    }
+
+    /// Uploads `bytes` as an attachment named `name` (URL-encoded here), declared as
+    /// `content_type`.
+    pub async fn upload(
+        &self,
+        token: &str,
+        name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Answer {
+        let name: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/v1/attachments?name={name}"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(bytes))
+            .expect("a request");
+        let (status, headers, body) = self.send_raw(req).await;
+        Self::answer(status, headers, &body)
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Answer {

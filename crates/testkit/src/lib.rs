@@ -21,3 +21,24 @@ pub use bins::{cargo_bin, target_dir};
 pub use db::{TestDb, pg_admin_url};
 pub use desktop::DesktopSession;
 pub use server::TestServer;
+
+/// Expands each named `async fn(Backend)` test body into a module with a `sqlite` and a
+/// `postgres` test, so every storage-touching test runs on both databases.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name(countersign_server::store::Backend::Sqlite).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name(countersign_server::store::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}

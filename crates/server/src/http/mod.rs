@@ -5,6 +5,7 @@
 //! limit, panic guard, tracing, JSON 404/405.
 
 mod accounts;
+mod attachments;
 mod audit;
 mod directory;
 mod events;
@@ -40,6 +41,9 @@ pub struct Route {
     pub method: Method,
     pub path: &'static str,
     pub access: Access,
+    /// Whether the body is a file, allowed up to `max_attachment_bytes` instead of
+    /// `max_body_bytes`.
+    pub file_body: bool,
     handler: MethodRouter<AppState>,
 }
 
@@ -55,8 +59,15 @@ impl Route {
             method,
             path,
             access,
+            file_body: false,
             handler: axum::routing::on(filter, handler),
         }
+    }
+
+    /// Marks the route as taking a file as its body.
+    fn file_body(mut self) -> Self {
+        self.file_body = true;
+        self
     }
 
     fn get<H: Handler<T, AppState>, T: 'static>(p: &'static str, a: Access, h: H) -> Self {
@@ -134,6 +145,8 @@ pub fn routes() -> Vec<Route> {
             audit::dormant_accounts,
         ),
         // -- attachments --
+        Route::post("/v1/attachments", work, attachments::upload).file_body(),
+        Route::get("/v1/attachments/{id}", work, attachments::download),
     ]
 }
 
@@ -184,16 +197,21 @@ async fn guard(State(guard): State<Guard>, mut request: Request, next: Next) -> 
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
     let mut router = Router::new();
+    let max_file = state.settings.max_attachment_bytes;
     for route in routes() {
-        let guarded = route
-            .handler
-            .route_layer(axum::middleware::from_fn_with_state(
-                Guard {
-                    state: state.clone(),
-                    access: route.access,
-                },
-                guard,
-            ));
+        let handler = if route.file_body {
+            // Nearer the handler than the router-wide limit, so this one applies.
+            route.handler.layer(DefaultBodyLimit::max(max_file))
+        } else {
+            route.handler
+        };
+        let guarded = handler.route_layer(axum::middleware::from_fn_with_state(
+            Guard {
+                state: state.clone(),
+                access: route.access,
+            },
+            guard,
+        ));
         router = router.route(route.path, guarded);
     }
     router

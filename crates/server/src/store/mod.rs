@@ -7,6 +7,7 @@
 //! storage test against both.
 
 mod accounts;
+pub(crate) mod attachments;
 mod audit;
 mod feed;
 pub(crate) mod live;
@@ -24,6 +25,7 @@ pub use accounts::{
     OpenAccount, PersonChange, PersonChangeOutcome, PersonnelChange, ProposalRecord,
     PublishProposal, TextFilter,
 };
+pub use attachments::AttachmentStore;
 pub use audit::{AuditEntry, AuditRecord, AuditStore, ChainBreak, audit_hash, verify_audit_chain};
 pub use feed::{EVERYONE, FeedEntry, FeedNotice, FeedRow, FeedStore};
 pub use live::{FeedListener, FeedSignal, JobLock, LiveStore};
@@ -119,6 +121,7 @@ pub trait Store:
     + TemplateStore
     + RequestStore
     + AccountStore
+    + AttachmentStore
     + LiveStore
     + OverdueStore
 {

@@ -43,5 +43,6 @@ super::audit::audit_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
 super::feed::feed_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
 super::requests::requests_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
 super::accounts::accounts_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
+super::attachments::attachments_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
 super::live::live_sql!(PostgresStore, sqlx::Postgres);
 super::overdue::overdue_sql!(PostgresStore, "BEGIN", sqlx::Postgres);

@@ -644,6 +644,20 @@ macro_rules! request_in_tx {
                 .execute(&mut *$tx)
                 .await?;
             }
+            // The files the form references become the request's, so its participants may
+            // read them. Only the initiator's own files that no other request claimed: the
+            // service checked that before, this keeps it true under any race.
+            for file in $crate::attachments::referenced_ids(&r.form) {
+                sqlx::query(
+                    "UPDATE attachments SET request_id = $1 WHERE id = $2 \
+                     AND uploader_id = $3 AND (request_id IS NULL OR request_id = $1)",
+                )
+                .bind(r.id)
+                .bind(file)
+                .bind(r.initiator_id)
+                .execute(&mut *$tx)
+                .await?;
+            }
             let last_seq = $crate::store::feed::feed_in_tx!($tx, &write.feed, r.updated_at);
             Some(last_seq)
         }

@@ -53,5 +53,6 @@ super::audit::audit_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
 super::feed::feed_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
 super::requests::requests_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
 super::accounts::accounts_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
+super::attachments::attachments_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
 super::live::live_sql!(SqliteStore, sqlx::Sqlite);
 super::overdue::overdue_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);

@@ -1,0 +1,125 @@
+//! Uploading and reading attachments. Files travel as raw bodies (not JSON, not multipart):
+//! `POST /v1/attachments?name=发票.pdf` with the bytes, answered with the reference a form
+//! carries; `GET /v1/attachments/{id}` answers the bytes to those who may see them.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use countersign_api::ErrorCode;
+use countersign_api::attachments::AttachmentInfo;
+use serde::Deserialize;
+
+use super::{Origin, Params, uuid_segment};
+use crate::auth::Caller;
+use crate::error::{Error, Result};
+use crate::state::AppState;
+
+/// The request body as bytes; an oversized one is `payload_too_large`, not a bare 413.
+pub(super) struct RawBody(Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> std::result::Result<Self, Error> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Error::refused(
+                        ErrorCode::PayloadTooLarge,
+                        "The file is larger than this server accepts.",
+                    )
+                } else {
+                    Error::malformed(format!(
+                        "The file could not be read: {}",
+                        rejection.body_text()
+                    ))
+                }
+            })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UploadQuery {
+    name: String,
+}
+
+pub(super) async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    origin: Origin,
+    Params(query): Params<UploadQuery>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<AttachmentInfo>)> {
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let reference = state
+        .upload_attachment(
+            &caller,
+            &query.name,
+            declared.as_deref(),
+            body.to_vec(),
+            &origin,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(reference)))
+}
+
+pub(super) async fn download(
+    State(state): State<AppState>,
+    caller: Caller,
+    origin: Origin,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let id = uuid_segment(&id, "an attachment")?;
+    let file = state.read_attachment(&caller, id, &origin).await?;
+    let mut response = file.data.into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&file.content_type) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&content_disposition(&file.name)) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// `attachment` with an ASCII fallback name and the real one in RFC 5987 encoding.
+fn content_disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
