@@ -309,3 +309,51 @@ fn settings_come_from_the_environment_below_flags() {
     assert_eq!(line.trim(), format!("listening on http://127.0.0.1:{port}"));
     assert!(terminate(&mut child).success());
 }
+
+#[test]
+fn audit_verify_passes_an_intact_log_and_names_the_first_edited_line() {
+    let db = TestDb::sqlite();
+    let seeded = run(server().args(["--database-url", db.url(), "seed-demo"]));
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    for name in ["first", "second"] {
+        let added = user_add(
+            &db,
+            &["--username", name, "--display-name", name],
+            "a long enough password",
+        );
+        assert!(added.status.success(), "{}", stderr(&added));
+    }
+    let intact = run(server().args(["--database-url", db.url(), "audit", "verify"]));
+    assert!(intact.status.success(), "{}", stderr(&intact));
+    let lines: u64 = stdout(&intact)
+        .trim()
+        .strip_prefix("audit log intact: ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a line count: {}", stdout(&intact)));
+    assert!(lines >= 2, "{lines}");
+
+    // Someone with the database file changes one byte of the last line's action.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let edited: i64 = rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(db.url()).await.unwrap();
+        let last: i64 = sqlx::query_scalar("SELECT max(seq) FROM audit_log")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE audit_log SET action = 'X' || substr(action, 2) WHERE seq = $1")
+            .bind(last)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        last
+    });
+    let broken = run(server().args(["--database-url", db.url(), "audit", "verify"]));
+    assert_eq!(broken.status.code(), Some(1), "{}", stdout(&broken));
+    assert!(
+        stderr(&broken).contains(&format!("audit log broken at line {edited}")),
+        "{}",
+        stderr(&broken)
+    );
+}
