@@ -14,6 +14,7 @@ use crate::requests::RequestView;
 /// (S1). The server keeps only its hash: it is shown once, to the IT administrator whose
 /// approval opened the account, who hands it to the new employee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountActivation {
     pub person_id: Uuid,
     pub username: String,
@@ -25,6 +26,7 @@ pub struct AccountActivation {
 /// administrator whose approval opened an account — its activation secret. The request's
 /// fields are inlined, so a client that reads a [`RequestView`] reads this too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActResponse {
     #[serde(flatten)]
     pub request: RequestView,
@@ -35,15 +37,27 @@ pub struct ActResponse {
 /// `POST /v1/accounts/activate`: the new employee sets their password with the secret IT gave
 /// them. Unauthenticated: they have no password yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ActivateRequest {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = r"\S")
+    )]
     pub username: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 32, pattern = r"\S")
+    )]
     pub activation_secret: String,
+    /// At most 1024 bytes of UTF-8.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
     pub password: String,
 }
 
 /// `POST /v1/accounts/activate` answer: the account may sign in now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActivatedAccount {
     pub person_id: Uuid,
     pub username: String,
@@ -52,11 +66,16 @@ pub struct ActivatedAccount {
 /// `POST /v1/people/{id}/departure` (S3): the person leaves; their sessions end at once and
 /// every open task they hold goes to `reassign_to`, or to their manager when absent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DepartureRequest {
     #[serde(default)]
     pub reassign_to: Option<Uuid>,
     /// Kept in the personnel history, not shown on the requests.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 500, pattern = r"\S")
+    )]
     pub reason: String,
 }
 
@@ -64,6 +83,7 @@ pub struct DepartureRequest {
 /// person's sessions end (their permissions changed) and their open tasks go to
 /// `reassign_to`, or to the manager they had before the transfer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TransferRequest {
     #[serde(default)]
@@ -79,11 +99,13 @@ pub struct TransferRequest {
     #[serde(default)]
     pub reassign_to: Option<Uuid>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub reason: Option<String>,
 }
 
 /// A person as administrators see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonRecordView {
     pub id: Uuid,
     pub username: String,
@@ -102,15 +124,18 @@ pub struct PersonRecordView {
 
 /// One open task handed on by a departure or transfer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReassignedTask {
     pub request: Uuid,
     /// The task that was closed as transferred.
+    #[cfg_attr(feature = "openapi", schema(value_type = u32))]
     pub task: TaskId,
     pub to: Uuid,
 }
 
 /// What a departure or transfer did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonChangeResult {
     pub person: PersonRecordView,
     pub sessions_revoked: u64,
@@ -120,6 +145,7 @@ pub struct PersonChangeResult {
 
 /// One account in the dormant-account report (S3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DormantAccount {
     pub id: Uuid,
     pub username: String,
@@ -142,6 +168,7 @@ pub struct DormantAccount {
 
 /// `GET /v1/reports/dormant-accounts?days=N`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DormantReport {
     pub days: u32,
     /// Accounts with no activity since this instant are listed.
@@ -152,6 +179,7 @@ pub struct DormantReport {
 /// `POST /v1/templates/proposals` (S6): a new version of a template (or a new template),
 /// published only when a process-change request that names the proposal is approved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProposeTemplate {
     /// The template as JSON (the library's format). Its `version` is ignored: the server
@@ -160,6 +188,7 @@ pub struct ProposeTemplate {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProposalStatus {
     /// Waiting for an approved process-change request.
@@ -172,8 +201,10 @@ pub enum ProposalStatus {
 
 /// A template proposal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TemplateProposalView {
     pub id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub template: Template,
     pub proposed_by: Uuid,
     pub proposed_at: DateTime<Utc>,
@@ -189,6 +220,7 @@ pub struct TemplateProposalView {
 /// can check it offline: `hash` is SHA-256 over the bytes of `prev_hash`, `seq` as 8 bytes
 /// big-endian, and the compact JSON of `entry` with its fields in the order declared here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditLine {
     pub seq: i64,
     pub entry: AuditEntryView,
@@ -201,6 +233,7 @@ pub struct AuditLine {
 /// The hashed part of an audit line. Field order is part of the contract: the hash covers
 /// this struct's JSON exactly as serde writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntryView {
     pub at: DateTime<Utc>,
     pub actor_id: Option<Uuid>,
@@ -216,6 +249,7 @@ pub struct AuditEntryView {
 
 /// `GET /v1/audit?after=SEQ&limit=N&actor=&action=&resource=`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub lines: Vec<AuditLine>,
     /// Pass as `after` for the next page; absent when this page reached the end.

@@ -8,6 +8,7 @@ use uuid::Uuid;
 /// An uploaded file as a form references it. The name is the server's safe version of the
 /// uploaded one; the content type is what the server recognised from the bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentInfo {
     pub id: Uuid,

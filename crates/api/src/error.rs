@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Stable error codes. Clients branch on these, never on the message text. A code added by a
 /// newer server arrives at an older client as [`ErrorCode::Unknown`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -88,6 +89,7 @@ impl std::fmt::Display for ErrorCode {
 
 /// The JSON body of every error response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,

@@ -10,6 +10,8 @@ pub mod accounts;
 pub mod attachments;
 pub mod directory;
 pub mod error;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod requests;
 pub mod session;
 pub mod sync;
@@ -32,6 +34,7 @@ pub const SERVICE_NAME: &str = "countersign";
 /// before sign-in to tell the user "this is not a Countersign server" rather than a confusing
 /// JSON error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServerInfo {
     pub service: String,
     pub api_version: u32,
@@ -47,6 +50,7 @@ impl ServerInfo {
 
 /// `GET /healthz` and `GET /readyz`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// `ok`, or `unavailable` with the reason in `detail`.
     pub status: String,

@@ -9,8 +9,10 @@ use uuid::Uuid;
 
 /// One published version of a template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TemplateView {
     /// The template with its form and workflow, exactly as published.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub template: Template,
     pub published_at: DateTime<Utc>,
     /// Retired versions stay readable (running requests use them) but take no new requests.
@@ -20,6 +22,7 @@ pub struct TemplateView {
 
 /// `POST /v1/requests`: submit a new request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SubmitRequest {
     /// Chosen by the client (UUIDv7) so an offline draft keeps its id once submitted; the
@@ -40,8 +43,10 @@ pub struct SubmitRequest {
 
 /// `POST /v1/requests/{id}/actions`: act on a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ActRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Action))]
     pub action: Action,
     /// The request version the person saw when they acted. When it is stale the action is
     /// tried on the current state: if it still applies it is applied; if not, the refusal
@@ -53,12 +58,14 @@ pub struct ActRequest {
 /// A request as every participant sees it: the form, the route, every task and the whole
 /// history with who, when and how long.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestView {
     pub id: Uuid,
     pub template_id: String,
     pub template_version: u32,
     pub title: String,
     pub initiator: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::RequestStatus))]
     pub status: RequestStatus,
     /// +1 per change; what `expected_version` refers to.
     pub version: u64,
@@ -69,12 +76,14 @@ pub struct RequestView {
     #[serde(default)]
     pub computed: serde_json::Value,
     /// Route, tasks, visits and events.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub state: RequestState,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Tasks that passed their due time while open and were flagged overdue (S9), ascending.
     /// A flagged task stays listed after it is decided; whether it still waits is in `state`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<u32>))]
     pub overdue_tasks: Vec<TaskId>,
 }
 
@@ -97,6 +106,7 @@ impl RequestView {
 
 /// Why an action or submission was refused, for people and for programs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefusalView {
     /// The stable code (`already_decided`, `request_withdrawn`, `invalid_form`, …).
     pub code: String,
@@ -104,6 +114,7 @@ pub struct RefusalView {
     pub message: String,
     /// The engine's refusal with its details (who decided, when, field errors).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub refusal: Option<Refusal>,
     /// The request's current version, when the refusal concerns one.
     #[serde(default)]
@@ -125,13 +136,16 @@ impl RefusalView {
 
 /// `GET /v1/tasks`: one task waiting for the caller, with its request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PendingTask {
+    #[cfg_attr(feature = "openapi", schema(value_type = u32))]
     pub task: TaskId,
     pub request: RequestView,
 }
 
 /// A page of a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `before` for the next page; absent on the last page.

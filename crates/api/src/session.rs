@@ -7,11 +7,19 @@ use uuid::Uuid;
 
 /// `POST /v1/sessions`: sign in on one device.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignInRequest {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = r"\S")
+    )]
     pub username: String,
+    /// At most 1024 bytes of UTF-8.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
     pub password: String,
     /// Shown in the session list so the user can tell their laptop from their desktop.
+    #[cfg_attr(feature = "openapi", schema(max_length = 128))]
     pub device_name: String,
 }
 
@@ -29,6 +37,7 @@ impl std::fmt::Debug for SignInRequest {
 /// `POST /v1/sessions/refresh`: trade a refresh token for a new pair. The old refresh token
 /// stops working; presenting it again revokes the session.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
@@ -42,6 +51,7 @@ impl std::fmt::Debug for RefreshRequest {
 
 /// A short-lived access token and the rotating refresh token that renews it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tokens {
     pub session_id: Uuid,
     pub access_token: String,
@@ -62,6 +72,7 @@ impl std::fmt::Debug for Tokens {
 
 /// The answer to a successful sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignInResponse {
     pub tokens: Tokens,
     pub person: Me,
@@ -69,6 +80,7 @@ pub struct SignInResponse {
 
 /// A department as other records point at it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DepartmentRef {
     pub id: Uuid,
@@ -77,6 +89,7 @@ pub struct DepartmentRef {
 
 /// `GET /v1/me`: the signed-in person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Me {
     pub id: Uuid,
@@ -91,6 +104,7 @@ pub struct Me {
 
 /// One entry of `GET /v1/sessions`: a device the person is signed in on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SessionInfo {
     pub id: Uuid,

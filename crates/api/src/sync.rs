@@ -8,6 +8,7 @@ use crate::requests::{RefusalView, RequestView};
 /// What kind of record a change is about. Kinds added later (meetings, tickets, articles)
 /// arrive at an older client as `Unknown`, which it skips.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EntityKind {
     Request,
@@ -41,6 +42,7 @@ impl EntityKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeOp {
     /// The record as it is now; replaces what the client has.
@@ -51,6 +53,7 @@ pub enum ChangeOp {
 
 /// One change in the feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Change {
     pub kind: EntityKind,
     /// The record's id (a UUID, or `template-id@version` for templates).
@@ -64,6 +67,7 @@ pub struct Change {
 
 /// `GET /v1/sync?after=CURSOR&limit=N`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncPage {
     pub changes: Vec<Change>,
     /// Pass as `after` next time. Opaque.
@@ -74,6 +78,7 @@ pub struct SyncPage {
 
 /// The mutation kinds a client may send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MutationKind {
     /// Payload: [`crate::requests::SubmitRequest`].
@@ -96,17 +101,23 @@ impl MutationKind {
 
 /// Payload of `act_on_request`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ActPayload {
     pub request_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Action))]
     pub action: countersign_domain::engine::Action,
 }
 
 /// One client mutation. `id` is a UUIDv7 the client made; sending it again is safe.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Mutation {
     pub id: Uuid,
+    /// A [`MutationKind`]; a kind this server does not know is answered per mutation as
+    /// `refused`, not by refusing the batch, so a newer client can talk to an older server.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub kind: MutationKind,
     pub payload: serde_json::Value,
     /// The version of the record the client changed (requests: `RequestView::version`).
@@ -116,12 +127,14 @@ pub struct Mutation {
 
 /// `POST /v1/mutations`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MutationBatch {
     pub mutations: Vec<Mutation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MutationStatus {
     /// Done now.
@@ -133,6 +146,7 @@ pub enum MutationStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationResult {
     pub id: Uuid,
     pub status: MutationStatus,
@@ -147,12 +161,14 @@ pub struct MutationResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationResults {
     pub results: Vec<MutationResult>,
 }
 
 /// A live-event hint: there are changes after `cursor`'s predecessor; pull.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventHint {
     pub cursor: String,
 }

@@ -52,9 +52,12 @@ fn text_filter(raw: Option<&str>, name: &str) -> Result<Option<TextFilter>> {
 }
 
 /// The query parameters of `GET /v1/audit`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
+    /// The `next_after` of the previous page; from the first line when absent.
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     pub limit: Option<i64>,
     pub actor: Option<String>,

@@ -58,6 +58,7 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("GET /healthz", ANYONE),
         ("GET /readyz", ANYONE),
         ("GET /v1/info", ANYONE),
+        ("GET /v1/openapi.json", ANYONE),
         ("POST /v1/sessions", ANYONE),
         ("POST /v1/sessions/refresh", ANYONE),
         ("GET /v1/sessions", SIGNED_IN),

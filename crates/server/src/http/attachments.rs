@@ -42,12 +42,26 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct UploadQuery {
+    /// The file's name as the user knows it; the server keeps a safe version of it.
     name: String,
 }
 
+/// Uploads a file: the bytes are the body, sent with the file's own content type.
+#[utoipa::path(post, path = "/v1/attachments", tag = "attachments", security(("bearer" = [])),
+    params(UploadQuery),
+    request_body(content = String, content_type = "application/octet-stream",
+        description = "The file's bytes: PDF, OFD, images, office documents, or UTF-8 plain \
+                       text or CSV declared as `text/plain` or `text/csv`"),
+    responses(
+        (status = 201, description = "The reference a form carries", body = AttachmentInfo),
+        (status = 400, description = "`malformed_request`: an empty file or no name", body = countersign_api::ApiError),
+        (status = 413, description = "`payload_too_large`: over the attachment size limit", body = countersign_api::ApiError),
+        (status = 415, description = "`unsupported_media_type`: a kind of file that cannot be attached", body = countersign_api::ApiError),
+    ))]
 pub(super) async fn upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -72,6 +86,13 @@ pub(super) async fn upload(
     Ok((StatusCode::CREATED, Json(reference)))
 }
 
+/// The bytes of an attachment, with its recognised content type, for those who may see it.
+#[utoipa::path(get, path = "/v1/attachments/{id}", tag = "attachments", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The attachment")),
+    responses(
+        (status = 200, description = "The file, as `Content-Disposition: attachment`", content_type = "*/*", body = String),
+        (status = 404, description = "No such attachment, or not visible to the caller", body = countersign_api::ApiError),
+    ))]
 pub(super) async fn download(
     State(state): State<AppState>,
     caller: Caller,

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use countersign_api::accounts::{AuditPage, DormantReport};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::{Origin, Params};
 use crate::auth::Caller;
@@ -12,6 +13,10 @@ use crate::error::Result;
 use crate::reports::AuditParams;
 use crate::state::AppState;
 
+/// The audit log with its hash chain, for auditors.
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", security(("bearer" = [])),
+    params(AuditParams),
+    responses((status = 200, description = "A page of audit lines", body = AuditPage)))]
 pub(super) async fn query(
     State(state): State<AppState>,
     caller: Caller,
@@ -21,12 +26,19 @@ pub(super) async fn query(
     Ok(Json(state.audit_page(&caller, params, &origin).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DormantQuery {
+    /// Days without activity; 90 when absent.
+    #[param(minimum = 1, maximum = 3650)]
     days: Option<u32>,
 }
 
+/// Accounts without activity for some days.
+#[utoipa::path(get, path = "/v1/reports/dormant-accounts", tag = "audit", security(("bearer" = [])),
+    params(DormantQuery),
+    responses((status = 200, description = "The report", body = DormantReport)))]
 pub(super) async fn dormant_accounts(
     State(state): State<AppState>,
     caller: Caller,

@@ -9,6 +9,9 @@ use crate::auth::Caller;
 use crate::error::Result;
 use crate::state::AppState;
 
+/// The people directory.
+#[utoipa::path(get, path = "/v1/people", tag = "directory", security(("bearer" = [])),
+    responses((status = 200, description = "Everyone, including people who left", body = Vec<PersonEntry>)))]
 pub(super) async fn people(
     State(state): State<AppState>,
     caller: Caller,
@@ -27,6 +30,9 @@ pub(super) async fn people(
     Ok(Json(people.iter().map(crate::sync::person_entry).collect()))
 }
 
+/// The departments.
+#[utoipa::path(get, path = "/v1/departments", tag = "directory", security(("bearer" = [])),
+    responses((status = 200, description = "Every department", body = Vec<DepartmentEntry>)))]
 pub(super) async fn departments(
     State(state): State<AppState>,
     caller: Caller,

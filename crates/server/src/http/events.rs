@@ -19,6 +19,13 @@ use crate::state::AppState;
 
 const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 
+/// The live event stream (Server-Sent Events): `{"cursor"}` hints and heartbeats.
+#[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = [])),
+    params(("Last-Event-ID" = Option<String>, Header, description = "The last hint's id, to resume")),
+    responses(
+        (status = 200, description = "An endless stream of hints", content_type = "text/event-stream", body = String),
+        (status = 410, description = "`resync_required`: the event id is not this server's", body = countersign_api::ApiError),
+    ))]
 pub(super) async fn stream(
     State(state): State<AppState>,
     caller: Caller,

@@ -19,6 +19,11 @@ pub use crate::auth::Origin;
 
 /// A JSON request body. Rejections become `malformed_request`, `unsupported_media_type` or
 /// `payload_too_large` with serde's description of the problem (which names the field).
+///
+/// Every body of this API is a JSON object: serde would also fill a struct from an array
+/// (`[null, null]` as a transfer that changes nothing), so anything else is refused here.
+/// A whole number written as a float (`2.0`) is the same JSON Schema integer as `2`, as the
+/// published OpenAPI document promises, so it is read as one before the typed fields see it.
 pub struct Body<T>(pub T);
 
 impl<T, S> FromRequest<S> for Body<T>
@@ -29,10 +34,39 @@ where
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Body(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(json_rejection(rejection)),
+        };
+        if !value.is_object() {
+            return Err(Error::malformed("The request body must be a JSON object."));
         }
+        serde_path_to_error::deserialize(whole_numbers(value))
+            .map(Body)
+            .map_err(|e| Error::malformed(format!("The request body does not fit: {e}")))
+    }
+}
+
+/// Rewrites floats without a fraction (`2.0`) as integers, everywhere in `value`.
+fn whole_numbers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let whole = n.as_f64().filter(|f| f.fract() == 0.0);
+            // Within ±2^53 every whole float is exactly that integer.
+            match whole.filter(|f| f.abs() <= 9_007_199_254_740_992.0) {
+                #[allow(clippy::cast_possible_truncation)]
+                Some(f) => Value::from(f as i64),
+                None => Value::Number(n),
+            }
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(whole_numbers).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, whole_numbers(v)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -131,6 +165,17 @@ where
                 rejection.body_text()
             ))),
         }
+    }
+}
+
+/// Record versions are stored as signed 64-bit integers, as the OpenAPI document says
+/// (`int64`): a larger one in a request cannot name any version and is malformed.
+pub fn version_in_range(version: Option<u64>, field: &str) -> Result<(), Error> {
+    match version {
+        Some(v) if i64::try_from(v).is_err() => Err(Error::malformed(format!(
+            "'{field}' is larger than any version can be."
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -9,6 +9,8 @@ use countersign_api::{API_VERSION, Health, SERVICE_NAME, ServerInfo};
 use crate::state::AppState;
 
 /// The process is up and serving HTTP.
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "The process is up", body = Health)))]
 pub(super) async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
@@ -17,6 +19,11 @@ pub(super) async fn healthz() -> Json<Health> {
 }
 
 /// The server can do useful work: its database answers.
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses(
+        (status = 200, description = "Ready: the database answers", body = Health),
+        (status = 503, description = "Not ready: the database does not answer", body = Health),
+    ))]
 pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     match state.store.ping().await {
         Ok(()) => (
@@ -39,6 +46,9 @@ pub(super) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<H
     }
 }
 
+/// Who answers at this URL, asked before sign-in.
+#[utoipa::path(get, path = "/v1/info", tag = "health",
+    responses((status = 200, description = "A Countersign server and its API version", body = ServerInfo)))]
 pub(super) async fn info() -> Json<ServerInfo> {
     Json(ServerInfo {
         service: SERVICE_NAME.into(),

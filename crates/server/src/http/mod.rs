@@ -11,6 +11,7 @@ mod directory;
 mod events;
 mod extract;
 mod health;
+mod openapi;
 mod requests;
 mod sessions;
 mod sync;
@@ -29,7 +30,8 @@ use countersign_api::{ApiError, ErrorCode};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-pub use extract::{Body, Origin, Params, bearer_token, uuid_segment};
+pub use extract::{Body, Origin, Params, bearer_token, uuid_segment, version_in_range};
+pub use openapi::{BEARER, document_spec};
 
 use crate::error::{Error, error_response};
 use crate::policy::{Access, Permission};
@@ -91,6 +93,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/healthz", Public, health::healthz),
         Route::get("/readyz", Public, health::readyz),
         Route::get("/v1/info", Public, health::info),
+        Route::get("/v1/openapi.json", Public, openapi::document),
         Route::post("/v1/sessions", Public, sessions::sign_in),
         Route::post("/v1/sessions/refresh", Public, sessions::refresh),
         Route::get("/v1/sessions", SignedIn, sessions::list),

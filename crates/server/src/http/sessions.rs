@@ -4,7 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use countersign_api::{Me, RefreshRequest, SessionInfo, SignInRequest, SignInResponse, Tokens};
+use countersign_api::{
+    ApiError, Me, RefreshRequest, SessionInfo, SignInRequest, SignInResponse, Tokens,
+};
 use uuid::Uuid;
 
 use super::{Body, Origin};
@@ -12,6 +14,15 @@ use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
+/// Signs in on one device.
+#[utoipa::path(post, path = "/v1/sessions", tag = "sessions",
+    request_body = SignInRequest,
+    responses(
+        (status = 201, description = "Signed in: a token pair and the person", body = SignInResponse),
+        (status = 401, description = "`invalid_credentials`", body = ApiError),
+        (status = 403, description = "`account_disabled`", body = ApiError),
+        (status = 429, description = "`login_throttled`, with `Retry-After`", body = ApiError),
+    ))]
 pub(super) async fn sign_in(
     State(state): State<AppState>,
     origin: Origin,
@@ -21,6 +32,14 @@ pub(super) async fn sign_in(
     Ok((StatusCode::CREATED, Json(response)))
 }
 
+/// Trades a refresh token for a new pair; the old one stops working.
+#[utoipa::path(post, path = "/v1/sessions/refresh", tag = "sessions",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = Tokens),
+        (status = 401, description = "`token_invalid`, `token_expired`, `session_revoked` or `refresh_reused`", body = ApiError),
+        (status = 403, description = "`account_disabled`", body = ApiError),
+    ))]
 pub(super) async fn refresh(
     State(state): State<AppState>,
     origin: Origin,
@@ -29,6 +48,9 @@ pub(super) async fn refresh(
     Ok(Json(state.refresh(&req.refresh_token, &origin).await?))
 }
 
+/// The devices the caller is signed in on.
+#[utoipa::path(get, path = "/v1/sessions", tag = "sessions", security(("bearer" = [])),
+    responses((status = 200, description = "The caller's sessions", body = Vec<SessionInfo>)))]
 pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -59,6 +81,13 @@ pub(super) async fn list(
     ))
 }
 
+/// Signs one of the caller's devices out.
+#[utoipa::path(delete, path = "/v1/sessions/{id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The session")),
+    responses(
+        (status = 204, description = "The session is revoked"),
+        (status = 404, description = "No such session of the caller's", body = ApiError),
+    ))]
 pub(super) async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
@@ -71,6 +100,9 @@ pub(super) async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The signed-in person.
+#[utoipa::path(get, path = "/v1/me", tag = "sessions", security(("bearer" = [])),
+    responses((status = 200, description = "The caller", body = Me)))]
 pub(super) async fn me(
     State(state): State<AppState>,
     caller: Caller,

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use countersign_api::ApiError;
 use countersign_api::requests::TemplateView;
 
 use super::Origin;
@@ -9,6 +10,9 @@ use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
+/// The current version of every template.
+#[utoipa::path(get, path = "/v1/templates", tag = "templates", security(("bearer" = [])),
+    responses((status = 200, description = "The gallery", body = Vec<TemplateView>)))]
 pub(super) async fn current(
     State(state): State<AppState>,
     caller: Caller,
@@ -27,6 +31,13 @@ pub(super) async fn current(
     Ok(Json(templates))
 }
 
+/// Every published version of one template.
+#[utoipa::path(get, path = "/v1/templates/{id}", tag = "templates", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The template id, such as `leave`")),
+    responses(
+        (status = 200, description = "Its versions, oldest first", body = Vec<TemplateView>),
+        (status = 404, description = "No such template", body = ApiError),
+    ))]
 pub(super) async fn versions(
     State(state): State<AppState>,
     caller: Caller,
@@ -49,6 +60,17 @@ pub(super) async fn versions(
     Ok(Json(versions?))
 }
 
+/// One version of a template.
+#[utoipa::path(get, path = "/v1/templates/{id}/versions/{version}", tag = "templates",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "The template id"),
+        ("version" = u32, Path, description = "The version number"),
+    ),
+    responses(
+        (status = 200, description = "The version", body = TemplateView),
+        (status = 404, description = "No such template version", body = ApiError),
+    ))]
 pub(super) async fn version(
     State(state): State<AppState>,
     caller: Caller,
