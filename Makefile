@@ -11,12 +11,12 @@ export PATH := $(HOME)/.cargo/bin:$(HOME)/.cache/countersign/node/bin:$(PATH)
 # CI machines have 2 cores; keep test binaries from starving each other's servers.
 CARGO_TEST_THREADS ?= 4
 
-.PHONY: run test deps test-deps postgres ui build lint fmt bindings check-ui test-rust clean-artifacts
+.PHONY: run test deps test-deps postgres ui build lint fmt bindings check-ui test-rust schemathesis clean-artifacts
 
 run: deps ui build
 	@scripts/run.sh
 
-test: test-deps postgres lint check-ui ui test-rust
+test: test-deps postgres lint check-ui ui test-rust schemathesis
 	@echo "make test: all checks passed"
 
 deps:
@@ -49,6 +49,10 @@ test-rust:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace -- --test-threads=$(CARGO_TEST_THREADS)
 	@echo "screenshots of the desktop end-to-end run: artifacts/e2e/"
+
+# The live server against its own OpenAPI document (after test-rust, which built it).
+schemathesis:
+	@scripts/schemathesis.sh
 
 # Regenerates ui/src/bindings.ts from the Tauri commands.
 bindings:

@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 
 # Tauri's Linux build and run dependencies, the headless desktop (Xvfb, D-Bus, a Secret
 # Service for the keyring), WebKit's WebDriver, screenshots, CJK fonts for the zh-CN UI,
-# and PostgreSQL for the test suite.
+# PostgreSQL for the test suite, and Python for schemathesis (scripts/schemathesis.sh).
 PACKAGES=(
   build-essential pkg-config curl ca-certificates
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
@@ -14,6 +14,7 @@ PACKAGES=(
   xvfb dbus dbus-x11 x11-utils webkit2gtk-driver gnome-keyring libglib2.0-bin
   libsecret-tools imagemagick fonts-noto-cjk
   postgresql
+  python3 python3-venv
 )
 
 missing=()
