@@ -6,6 +6,8 @@
 //! - [`TestApi`]: the same server's router without a socket, for handler tests.
 //! - [`DesktopSession`]: a private D-Bus session with an unlocked Secret Service (and, when
 //!   asked, an Xvfb display) so keyring and desktop tests touch nothing of the machine's.
+//! - [`FaultProxy`]: a TCP proxy in front of a server that breaks chosen HTTP requests (lost,
+//!   cut, answered but unheard, delivered twice) and can refuse connections, for fault tests.
 //! - [`cargo_bin`]: builds and locates a workspace binary for tests in other packages.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -14,12 +16,14 @@ mod api;
 mod bins;
 mod db;
 mod desktop;
+mod fault_proxy;
 mod server;
 
 pub use api::{Answer, TestApi};
 pub use bins::{cargo_bin, target_dir};
 pub use db::{TestDb, pg_admin_url};
 pub use desktop::DesktopSession;
+pub use fault_proxy::{Exchange, Fault, FaultProxy, Observed};
 pub use server::TestServer;
 
 /// Expands each named `async fn(Backend)` test body into a module with a `sqlite` and a
