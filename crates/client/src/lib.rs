@@ -9,6 +9,7 @@
 pub mod api;
 pub mod credentials;
 pub mod error;
+pub mod notify;
 pub mod profile;
 pub mod server_url;
 
