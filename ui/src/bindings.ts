@@ -42,7 +42,15 @@ export type ClientErrorCode =
 /**  The server refused or failed the request for another reason; see the message. */
 "server_error" | 
 /**  A local settings or profile file is unreadable or cannot be written. */
-"settings" | "internal";
+"settings" | 
+/**  The offline cache cannot be read or written (read-only folder, full disk). */
+"cache" | 
+/**  What was asked does not fit: an unknown template or field, an invalid value. */
+"invalid_input" | 
+/**  No such draft, request or task here. */
+"not_found" | 
+/**  Refused before any round trip: the task is not pending for you, the request is closed. */
+"refused" | "internal";
 
 /**  A department as other records point at it. */
 export type DepartmentRef = {

@@ -21,6 +21,10 @@ const sentences: Record<CommandErrorCode, ErrorKey> = {
   keyring_unavailable: 'errors.keyring_unavailable',
   server_error: 'errors.server_error',
   settings: 'errors.settings',
+  cache: 'errors.cache',
+  invalid_input: 'errors.invalid_input',
+  not_found: 'errors.not_found',
+  refused: 'errors.refused',
   internal: 'errors.internal',
 };
 

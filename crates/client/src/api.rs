@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use countersign_api::sync::{MutationBatch, MutationResults, SyncPage};
 use countersign_api::{
     ApiError, Me, RefreshRequest, ServerInfo, SessionInfo, SignInRequest, SignInResponse, Tokens,
 };
@@ -112,6 +113,25 @@ impl ApiClient {
             return Ok(());
         }
         Err(self.refusal(response).await)
+    }
+
+    /// One page of the sync feed after `after` (empty: from the start).
+    pub async fn sync(&self, access: &str, after: &str, limit: u32) -> Result<SyncPage> {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("after", after)
+            .append_pair("limit", &limit.to_string())
+            .finish();
+        let builder = self.request(Method::GET, &format!("/v1/sync?{query}"), Some(access));
+        self.send(builder).await
+    }
+
+    /// Sends a batch of mutations; the answer has one result per mutation, in order.
+    pub async fn mutations(&self, access: &str, batch: &MutationBatch) -> Result<MutationResults> {
+        self.send(
+            self.request(Method::POST, "/v1/mutations", Some(access))
+                .json(batch),
+        )
+        .await
     }
 
     fn request(&self, method: Method, path: &str, access: Option<&str>) -> RequestBuilder {

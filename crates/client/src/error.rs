@@ -32,6 +32,14 @@ pub enum ClientErrorCode {
     ServerError,
     /// A local settings or profile file is unreadable or cannot be written.
     Settings,
+    /// The offline cache cannot be read or written (read-only folder, full disk).
+    Cache,
+    /// What was asked does not fit: an unknown template or field, an invalid value.
+    InvalidInput,
+    /// No such draft, request or task here.
+    NotFound,
+    /// Refused before any round trip: the task is not pending for you, the request is closed.
+    Refused,
     Internal,
 }
 
@@ -51,6 +59,10 @@ impl ClientErrorCode {
             Self::KeyringUnavailable => "keyring_unavailable",
             Self::ServerError => "server_error",
             Self::Settings => "settings",
+            Self::Cache => "cache",
+            Self::InvalidInput => "invalid_input",
+            Self::NotFound => "not_found",
+            Self::Refused => "refused",
             Self::Internal => "internal",
         }
     }

@@ -7,11 +7,13 @@
 //! window can do, a test or a script can do too.
 
 pub mod api;
+pub mod cache;
 pub mod credentials;
 pub mod error;
 pub mod notify;
 pub mod profile;
 pub mod server_url;
+mod work;
 
 use std::sync::Arc;
 
@@ -27,6 +29,9 @@ pub use credentials::{
 pub use error::{ClientError, ClientErrorCode, Result};
 pub use profile::{AccountRecord, Language, LanguagePreference, Profile, ProfileDir};
 pub use server_url::ServerUrl;
+pub use work::{
+    Act, DraftError, DraftView, InboxItem, OutboxItem, RequestSummary, SyncReport, SyncStatus,
+};
 
 /// Whether someone is signed in, as the UI shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +87,8 @@ struct Connection {
 struct Inner {
     profile: Profile,
     connection: Option<Connection>,
+    /// The signed-in person's offline cache, once opened.
+    cache: Option<work::OpenCache>,
 }
 
 /// The client core. One per profile; cheap to share behind an `Arc`.
@@ -102,6 +109,7 @@ impl Client {
             inner: Mutex::new(Inner {
                 profile,
                 connection: None,
+                cache: None,
             }),
         })
     }
@@ -279,8 +287,22 @@ impl Client {
     }
 
     /// Signs out: ends the session on the server when it can be reached, and always forgets
-    /// the tokens here.
+    /// the tokens here. The offline cache (drafts, unsent actions) is kept for the next
+    /// sign-in of the same person; [`Client::sign_out_wiping`] deletes it too.
     pub async fn sign_out(&self) -> Result<SessionView> {
+        self.sign_out_with(false).await
+    }
+
+    /// Signs out and deletes this account's offline cache, unsent actions included.
+    pub async fn sign_out_wiping(&self) -> Result<SessionView> {
+        self.sign_out_with(true).await
+    }
+
+    async fn sign_out_with(&self, wipe: bool) -> Result<SessionView> {
+        if wipe && self.inner.lock().await.cache.is_none() {
+            // Open it to learn its path; a damaged one is rebuilt and then deleted.
+            let _ = self.open_cache().await;
+        }
         if self.inner.lock().await.connection.is_none() {
             self.load_connection().await?;
         }
@@ -296,6 +318,7 @@ impl Client {
                 tracing::info!(error = %err, "could not end the session on the server");
             }
         }
+        self.close_cache(wipe).await?;
         self.forget_sign_in().await?;
         Ok(self.signed_out(None).await)
     }

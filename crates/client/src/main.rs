@@ -13,6 +13,8 @@ use countersign_client::{
 };
 use uuid::Uuid;
 
+mod commands;
+
 #[derive(Parser)]
 #[command(name = "countersign", version, about = "The Countersign OA client")]
 struct Cli {
@@ -51,8 +53,123 @@ enum Command {
         #[arg(long, value_name = "ID")]
         revoke: Option<Uuid>,
     },
-    /// Sign out on this device.
-    Logout,
+    /// Sign out on this device. The offline cache (drafts, unsent actions) is kept unless
+    /// --wipe is given.
+    Logout {
+        /// Also delete this account's offline cache, unsent actions included.
+        #[arg(long)]
+        wipe: bool,
+    },
+    /// Send queued actions and download what changed.
+    Sync {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Online or not, the last sync, and the outbox (queued and refused actions).
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approvals pending for you.
+    Inbox {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Your requests (and those queued for submission).
+    Requests {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Templates you can start a request from.
+    Templates {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A request with its timeline.
+    Show {
+        request: Uuid,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every queued, sent and refused action.
+    Outbox {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a request pending for you.
+    Approve(ActArgs),
+    /// Reject a request pending for you (a comment is required).
+    Reject(ActArgs),
+    /// Send a request back to its initiator (a comment is required).
+    Return(ActArgs),
+    /// Hand your task to a colleague (--to USER).
+    Transfer(ActArgs),
+    /// Take back a request you submitted.
+    Withdraw(ActArgs),
+    /// Remind whoever holds a request you submitted.
+    Urge(ActArgs),
+    /// Comment on a request.
+    Comment(ActArgs),
+    /// Drafts: new, set, title, show, list, delete.
+    Draft {
+        #[command(subcommand)]
+        command: DraftCommand,
+    },
+    /// Submit a draft (queued when offline).
+    Submit {
+        draft: Uuid,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct ActArgs {
+    /// The request.
+    request: Uuid,
+    #[arg(long, default_value = "")]
+    comment: String,
+    /// For transfer: the colleague's user name.
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum DraftCommand {
+    /// Start a draft from a template (see `countersign templates`).
+    New {
+        template: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a field: `purpose "Client visit"`, `lines[0].amount '{"amount":"12.50","currency":"CNY"}'`.
+    /// VALUE is read as JSON when it is JSON, else as text; `null` clears the field.
+    Set {
+        draft: Uuid,
+        field: String,
+        value: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set the draft's title.
+    Title {
+        draft: Uuid,
+        title: String,
+    },
+    Show {
+        draft: Uuid,
+        #[arg(long)]
+        json: bool,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    Delete {
+        draft: Uuid,
+    },
 }
 
 fn main() -> ExitCode {
@@ -71,7 +188,13 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("countersign: {}", err.message);
-            ExitCode::from(1)
+            // What was asked cannot be done as asked: a usage error, like clap's own.
+            let code = if err.code == ClientErrorCode::InvalidInput {
+                2
+            } else {
+                1
+            };
+            ExitCode::from(code)
         }
     }
 }
@@ -168,11 +291,20 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
             }
             Ok(())
         }
-        Command::Logout => {
-            client.sign_out().await?;
-            println!("Signed out.");
+        Command::Logout { wipe } => {
+            if wipe {
+                client.sign_out_wiping().await?;
+                println!("Signed out; the offline cache of this account was deleted.");
+            } else {
+                client.sign_out().await?;
+                println!(
+                    "Signed out. Drafts and unsent actions stay on this device for your next \
+                     sign-in (use --wipe to delete them)."
+                );
+            }
             Ok(())
         }
+        other => commands::run(&client, other).await,
     }
 }
 

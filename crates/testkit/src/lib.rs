@@ -24,7 +24,7 @@ pub use bins::{cargo_bin, target_dir};
 pub use db::{TestDb, pg_admin_url};
 pub use desktop::DesktopSession;
 pub use fault_proxy::{Exchange, Fault, FaultProxy, Observed};
-pub use server::TestServer;
+pub use server::{PausedServer, TestServer};
 
 /// Expands each named `async fn(Backend)` test body into a module with a `sqlite` and a
 /// `postgres` test, so every storage-touching test runs on both databases.

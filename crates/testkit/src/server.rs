@@ -65,14 +65,39 @@ impl TestServer {
         .await
     }
 
+    /// Stops this server, keeping what it needs to start again on the same port, database,
+    /// clock and settings ([`PausedServer::resume`]): an outage its clients must ride out.
+    pub async fn pause(mut self) -> PausedServer {
+        let paused = PausedServer {
+            addr: self.addr,
+            db: self.db.clone(),
+            clock: self.state.clock.clone(),
+            manual: self.clock.clone(),
+            settings: (*self.state.settings).clone(),
+        };
+        self.shutdown_and_wait().await;
+        paused
+    }
+
     async fn launch(
         db: Arc<TestDb>,
         clock: Arc<dyn Clock>,
         manual: Option<Arc<ManualClock>>,
         settings: Settings,
     ) -> Self {
+        let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::launch_on(db, clock, manual, settings, any_port).await
+    }
+
+    async fn launch_on(
+        db: Arc<TestDb>,
+        clock: Arc<dyn Clock>,
+        manual: Option<Arc<ManualClock>>,
+        settings: Settings,
+        addr: SocketAddr,
+    ) -> Self {
         let store = store::open(db.url()).await.expect("open the test database");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind(addr)
             .await
             .expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
@@ -128,6 +153,10 @@ impl TestServer {
 
     /// Stops serving and waits until the port is closed.
     pub async fn stop(mut self) {
+        self.shutdown_and_wait().await;
+    }
+
+    async fn shutdown_and_wait(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -135,6 +164,21 @@ impl TestServer {
             let _ = task.await;
         }
         self.state.store.close().await;
+    }
+}
+
+/// A [`TestServer`] that was stopped and can start again where it was.
+pub struct PausedServer {
+    addr: SocketAddr,
+    db: Arc<TestDb>,
+    clock: Arc<dyn Clock>,
+    manual: Option<Arc<ManualClock>>,
+    settings: Settings,
+}
+
+impl PausedServer {
+    pub async fn resume(self) -> TestServer {
+        TestServer::launch_on(self.db, self.clock, self.manual, self.settings, self.addr).await
     }
 }
 

@@ -1,0 +1,329 @@
+//! The CLI's offline-first commands: listings answered by the cache, actions queued in the
+//! outbox and sent at once when the server can be reached. `--json` prints the client core's
+//! own types (`InboxItem`, `RequestSummary`, `DraftView`, `OutboxItem`, `SyncStatus`,
+//! `SyncReport`, the API's `RequestView` and `TemplateView`): that shape is the contract.
+
+use chrono::Utc;
+use countersign_client::{Act, Client, ClientError, DraftView, OutboxItem};
+
+use super::{ActArgs, Command, DraftCommand, print_json};
+
+pub(super) async fn run(client: &Client, command: Command) -> Result<(), ClientError> {
+    match command {
+        Command::Sync { json } => {
+            let report = client.sync(Utc::now()).await?;
+            if json {
+                return print_json(&report);
+            }
+            println!(
+                "Synced: {} action(s) sent, {} change(s) received{}.",
+                report.sent,
+                report.pulled,
+                if report.resynced {
+                    " (full re-download)"
+                } else {
+                    ""
+                }
+            );
+            for item in &report.refused {
+                print_refused(item);
+            }
+            Ok(())
+        }
+        Command::Status { json } => {
+            let status = client.sync_status().await?;
+            if json {
+                return print_json(&status);
+            }
+            if let Some(recovery) = &status.recovery {
+                println!("{recovery}");
+            }
+            println!(
+                "{}; last sync {}",
+                if status.online { "online" } else { "offline" },
+                status
+                    .last_sync_at
+                    .map_or_else(|| "never".to_owned(), |t| t.to_rfc3339())
+            );
+            if let Some(err) = &status.last_error {
+                println!("  last problem: {err}");
+            }
+            println!("  outbox: {} waiting", status.outbox_pending);
+            for item in &status.refused {
+                print_refused(item);
+            }
+            Ok(())
+        }
+        Command::Inbox { json } => {
+            let items = client.inbox().await?;
+            if json {
+                return print_json(&items);
+            }
+            if items.is_empty() {
+                println!("Nothing waits for you.");
+            }
+            for i in items {
+                println!(
+                    "{}  {:<40} from {:<12} since {}{}",
+                    i.request_id,
+                    i.title,
+                    i.initiator_name,
+                    i.opened_at.format("%Y-%m-%d %H:%M"),
+                    if i.overdue { "  OVERDUE" } else { "" }
+                );
+            }
+            Ok(())
+        }
+        Command::Requests { json } => {
+            let items = client.my_requests().await?;
+            if json {
+                return print_json(&items);
+            }
+            for r in items {
+                println!(
+                    "{}  {:<40} {:<11} {}",
+                    r.id,
+                    r.title,
+                    r.status,
+                    if r.waiting_on.is_empty() {
+                        String::new()
+                    } else {
+                        format!("waiting on {}", r.waiting_on.join(", "))
+                    }
+                );
+            }
+            Ok(())
+        }
+        Command::Templates { json } => {
+            let templates = client.templates().await?;
+            if json {
+                return print_json(&templates);
+            }
+            for t in templates {
+                println!(
+                    "{:<20} v{}  {}",
+                    t.template.id, t.template.version, t.template.name.en
+                );
+            }
+            Ok(())
+        }
+        Command::Show { request, json } => {
+            let view = client.request(request).await?;
+            if json {
+                return print_json(&view);
+            }
+            println!("{}  ({})", view.title, view.id);
+            println!(
+                "  template: {} v{}",
+                view.template_id, view.template_version
+            );
+            println!("  status:   {:?}, version {}", view.status, view.version);
+            for event in &view.state.events {
+                println!(
+                    "  {}  {:?}{}",
+                    event.at.format("%Y-%m-%d %H:%M"),
+                    event.what,
+                    if event.comment.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" — {}", event.comment)
+                    }
+                );
+            }
+            Ok(())
+        }
+        Command::Outbox { json } => {
+            let items = client.outbox().await?;
+            if json {
+                return print_json(&items);
+            }
+            for i in items {
+                println!(
+                    "{}  {:<9} {:<8} request {}{}",
+                    i.created_at.format("%Y-%m-%d %H:%M"),
+                    i.action,
+                    format!("{:?}", i.state).to_lowercase(),
+                    i.request_id,
+                    i.reason
+                        .as_ref()
+                        .map_or_else(String::new, |r| format!(" — {}", r.message))
+                );
+            }
+            Ok(())
+        }
+        Command::Approve(a) => act(client, a, |c| Act::Approve { comment: c }).await,
+        Command::Reject(a) => act(client, a, |c| Act::Reject { comment: c }).await,
+        Command::Return(a) => act(client, a, |c| Act::Return { comment: c }).await,
+        Command::Withdraw(a) => act(client, a, |c| Act::Withdraw { comment: c }).await,
+        Command::Urge(a) => act(client, a, |c| Act::Urge { comment: c }).await,
+        Command::Comment(a) => act(client, a, |c| Act::Comment { text: c }).await,
+        Command::Transfer(a) => {
+            let to = a.to.clone().ok_or_else(|| {
+                ClientError::new(
+                    countersign_client::ClientErrorCode::InvalidInput,
+                    "Transfer to whom? Add --to USER.",
+                )
+            })?;
+            act(client, a, move |c| Act::Transfer { to, comment: c }).await
+        }
+        Command::Draft { command } => draft(client, command).await,
+        Command::Submit { draft, json } => {
+            let item = client.submit_draft(draft, Utc::now()).await?;
+            send_now(client, item, json).await
+        }
+        // Handled in main before coming here.
+        Command::Login { .. }
+        | Command::Whoami { .. }
+        | Command::Sessions { .. }
+        | Command::Logout { .. } => Ok(()),
+    }
+}
+
+async fn act(
+    client: &Client,
+    args: ActArgs,
+    make: impl FnOnce(String) -> Act,
+) -> Result<(), ClientError> {
+    let item = client
+        .act(args.request, make(args.comment), Utc::now())
+        .await?;
+    send_now(client, item, args.json).await
+}
+
+/// Sends what was just queued when the server can be reached; otherwise says it waits.
+/// Answers 1 when the server refused it.
+async fn send_now(client: &Client, item: OutboxItem, json: bool) -> Result<(), ClientError> {
+    let sent = client.sync(Utc::now()).await;
+    let item = client
+        .outbox()
+        .await?
+        .into_iter()
+        .find(|i| i.id == item.id)
+        .unwrap_or(item);
+    if json {
+        print_json(&item)?;
+    }
+    match (&sent, item.state) {
+        (_, countersign_client::cache::OutboxState::Refused) => {
+            if !json {
+                print_refused(&item);
+            }
+            Err(ClientError::new(
+                countersign_client::ClientErrorCode::Refused,
+                item.reason
+                    .as_ref()
+                    .map_or_else(|| "refused".to_owned(), |r| r.message.clone()),
+            ))
+        }
+        (_, countersign_client::cache::OutboxState::Applied) => {
+            if !json {
+                println!("Done: {} on request {}.", item.action, item.request_id);
+            }
+            Ok(())
+        }
+        (Err(err), _) if err.ends_session() => Err(err.clone()),
+        (_, _) => {
+            if !json {
+                println!(
+                    "Queued: {} on request {}; it will be sent when the server can be reached{}.",
+                    item.action,
+                    item.request_id,
+                    sent.as_ref()
+                        .err()
+                        .map_or_else(String::new, |e| format!(" ({})", e.message))
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_refused(item: &OutboxItem) {
+    println!(
+        "  refused: {} on request {} — {}",
+        item.action,
+        item.request_id,
+        item.reason
+            .as_ref()
+            .map_or("no reason given", |r| r.message.as_str())
+    );
+}
+
+async fn draft(client: &Client, command: DraftCommand) -> Result<(), ClientError> {
+    match command {
+        DraftCommand::New { template, json } => {
+            let view = client.draft_new(&template, Utc::now()).await?;
+            show_draft(&view, json)
+        }
+        DraftCommand::Set {
+            draft,
+            field,
+            value,
+            json,
+        } => {
+            // JSON when it parses as JSON, else the text itself.
+            let value = serde_json::from_str(&value).unwrap_or(serde_json::Value::String(value));
+            let view = client.draft_set(draft, &field, value, Utc::now()).await?;
+            show_draft(&view, json)
+        }
+        DraftCommand::Title { draft, title } => {
+            let view = client.draft_title(draft, &title, Utc::now()).await?;
+            show_draft(&view, false)
+        }
+        DraftCommand::Show { draft, json } => show_draft(&client.draft(draft).await?, json),
+        DraftCommand::List { json } => {
+            let drafts = client.drafts().await?;
+            if json {
+                return print_json(&drafts);
+            }
+            for d in drafts {
+                println!(
+                    "{}  {:<16} {}  {} error(s){}",
+                    d.id,
+                    d.template_id,
+                    d.title.as_deref().unwrap_or("(untitled)"),
+                    d.errors.len(),
+                    if d.submitted_as.is_some() {
+                        "  queued"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Ok(())
+        }
+        DraftCommand::Delete { draft } => {
+            client.draft_delete(draft).await?;
+            println!("Draft {draft} deleted.");
+            Ok(())
+        }
+    }
+}
+
+fn show_draft(view: &DraftView, json: bool) -> Result<(), ClientError> {
+    if json {
+        return print_json(view);
+    }
+    println!(
+        "Draft {} ({} v{}){}",
+        view.id,
+        view.template_id,
+        view.template_version,
+        if view.template_retired {
+            "  — this template version was retired; start a new draft"
+        } else {
+            ""
+        }
+    );
+    println!("  form: {}", view.form);
+    if view.computed.as_object().is_some_and(|c| !c.is_empty()) {
+        println!("  computed: {}", view.computed);
+    }
+    if view.errors.is_empty() {
+        println!("  ready to submit");
+    }
+    for e in &view.errors {
+        println!("  {}: {}", e.path, e.message);
+    }
+    Ok(())
+}

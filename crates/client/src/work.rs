@@ -1,0 +1,1110 @@
+//! The work a signed-in person does, offline first: the inbox and requests answered by the
+//! cache, drafts, decisions and submissions queued in the outbox, and sync (push the outbox,
+//! then pull the feed). The shapes returned here are what the CLI prints with `--json` and
+//! what the desktop shows; they are a stable contract (fields are added, never renamed).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use countersign_api::ErrorCode;
+use countersign_api::requests::{RefusalView, RequestView, SubmitRequest};
+use countersign_api::sync::{
+    ActPayload, Change, Mutation, MutationBatch, MutationKind, MutationStatus,
+};
+use countersign_domain::calendar::WorkingCalendar;
+use countersign_domain::engine::{Action, RequestStatus};
+use countersign_domain::form::FieldError;
+use countersign_domain::messages::Locale;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Client;
+use crate::cache::{Cache, DraftRecord, OutboxEntry, OutboxState, Recovery};
+use crate::error::{ClientError, ClientErrorCode, Result};
+
+/// Changes asked for per page: big enough to catch up quickly, small enough that a page is
+/// one short transaction.
+const PAGE: u32 = 500;
+/// Mutations per batch (the server takes at most 100).
+const BATCH: i64 = 100;
+
+/// One line of the inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxItem {
+    pub request_id: Uuid,
+    pub task: u32,
+    pub title: String,
+    pub template_id: String,
+    pub initiator: Uuid,
+    pub initiator_name: String,
+    /// The request's version the decision will be made against.
+    pub version: u64,
+    pub opened_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
+}
+
+/// One of the person's own requests, or one queued for submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestSummary {
+    pub id: Uuid,
+    pub title: String,
+    pub template_id: String,
+    /// `in_progress`, `returned`, `approved`, `rejected`, `withdrawn`, or `queued` while its
+    /// submission waits in the outbox.
+    pub status: String,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+    /// Who holds it now (display names).
+    pub waiting_on: Vec<String>,
+}
+
+/// A draft with what the domain rules say about it right now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftView {
+    pub id: Uuid,
+    pub template_id: String,
+    pub template_version: u32,
+    pub title: Option<String>,
+    pub form: serde_json::Value,
+    /// Totals, leave days… as far as they can be computed from what is filled in.
+    pub computed: serde_json::Value,
+    pub errors: Vec<DraftError>,
+    /// The template version was retired: submitting will be refused; start again.
+    pub template_retired: bool,
+    /// Queued for submission as this request id.
+    pub submitted_as: Option<Uuid>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftError {
+    pub path: String,
+    pub key: String,
+    pub message: String,
+}
+
+/// An outbox entry as the status view shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    pub id: Uuid,
+    pub request_id: Uuid,
+    /// `submit`, `approve`, `comment`, …
+    pub action: String,
+    pub state: OutboxState,
+    pub created_at: DateTime<Utc>,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    /// For a refused entry: why, in words ("already approved by Li Wei at 10:02").
+    pub reason: Option<RefusalView>,
+}
+
+/// What `status` reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    /// Whether the last contact with the server succeeded.
+    pub online: bool,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Entries waiting for an answer.
+    pub outbox_pending: usize,
+    /// Entries the server refused (they never block the others).
+    pub refused: Vec<OutboxItem>,
+    /// Said once after the cache was rebuilt.
+    pub recovery: Option<String>,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub sent: usize,
+    pub applied: usize,
+    pub refused: Vec<OutboxItem>,
+    pub pulled: usize,
+    /// True when the server asked for a full re-download (and it was done).
+    pub resynced: bool,
+    /// The changes pulled, for the notification planner.
+    #[serde(skip)]
+    pub changes: Vec<Change>,
+}
+
+/// A decision or other action on a request, as the person asks for it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Act {
+    Approve { comment: String },
+    Reject { comment: String },
+    Return { comment: String },
+    Transfer { to: String, comment: String },
+    Withdraw { comment: String },
+    Urge { comment: String },
+    Comment { text: String },
+}
+
+impl Act {
+    fn name(&self) -> &'static str {
+        match self {
+            Act::Approve { .. } => "approve",
+            Act::Reject { .. } => "reject",
+            Act::Return { .. } => "return",
+            Act::Transfer { .. } => "transfer",
+            Act::Withdraw { .. } => "withdraw",
+            Act::Urge { .. } => "urge",
+            Act::Comment { .. } => "comment",
+        }
+    }
+
+    fn needs_my_task(&self) -> bool {
+        matches!(
+            self,
+            Act::Approve { .. } | Act::Reject { .. } | Act::Return { .. } | Act::Transfer { .. }
+        )
+    }
+}
+
+pub(crate) struct OpenCache {
+    pub cache: Arc<Cache>,
+    pub me: Uuid,
+    pub recovery: Option<Recovery>,
+    pub online: bool,
+    pub last_error: Option<String>,
+}
+
+fn refused(message: impl Into<String>) -> ClientError {
+    ClientError::new(ClientErrorCode::Refused, message)
+}
+
+fn invalid(message: impl Into<String>) -> ClientError {
+    ClientError::new(ClientErrorCode::InvalidInput, message)
+}
+
+fn not_found(message: impl Into<String>) -> ClientError {
+    ClientError::new(ClientErrorCode::NotFound, message)
+}
+
+impl Client {
+    /// The signed-in person's cache, opened on first use (and rebuilt if it was damaged).
+    pub(crate) async fn open_cache(&self) -> Result<(Arc<Cache>, Uuid)> {
+        let (server, me) = {
+            let inner = self.inner.lock().await;
+            if let Some(open) = &inner.cache {
+                return Ok((open.cache.clone(), open.me));
+            }
+            let account = inner
+                .profile
+                .account
+                .as_ref()
+                .filter(|a| a.signed_in)
+                .ok_or_else(|| {
+                    ClientError::new(
+                        ClientErrorCode::SignedOut,
+                        "Nobody is signed in. Sign in first.",
+                    )
+                })?;
+            let me = account.me.as_ref().map(|m| m.id).ok_or_else(|| {
+                ClientError::new(
+                    ClientErrorCode::SignedOut,
+                    "This device does not know who is signed in yet; connect once to finish \
+                     signing in.",
+                )
+            })?;
+            (account.server.clone(), me)
+        };
+        let path = self.cache_path(&server, me);
+        let (cache, recovery) = Cache::open(&path).await?;
+        let cache = Arc::new(cache);
+        let mut inner = self.inner.lock().await;
+        if let Some(open) = &inner.cache {
+            // Another call opened it meanwhile; use that one.
+            cache.close().await;
+            return Ok((open.cache.clone(), open.me));
+        }
+        inner.cache = Some(OpenCache {
+            cache: cache.clone(),
+            me,
+            recovery,
+            online: true,
+            last_error: None,
+        });
+        Ok((cache, me))
+    }
+
+    /// `caches/<host>-<person id>.sqlite` in the profile: one per (server, account).
+    fn cache_path(&self, server: &str, me: Uuid) -> std::path::PathBuf {
+        let host: String = server
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.options
+            .profile_dir
+            .path()
+            .join("caches")
+            .join(format!("{host}-{me}.sqlite"))
+    }
+
+    pub(crate) async fn close_cache(&self, wipe: bool) -> Result<()> {
+        let open = self.inner.lock().await.cache.take();
+        if let Some(open) = open {
+            let path = open.cache.path().to_owned();
+            open.cache.close().await;
+            if wipe {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.as_os_str().to_owned();
+                    p.push(suffix);
+                    match std::fs::remove_file(std::path::PathBuf::from(p)) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => {
+                            return Err(ClientError::new(
+                                ClientErrorCode::Cache,
+                                format!("Cannot delete the offline cache {}: {e}", path.display()),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // -- reading, all from the cache --
+
+    pub async fn inbox(&self) -> Result<Vec<InboxItem>> {
+        let (cache, me) = self.open_cache().await?;
+        let rows = cache.inbox(me, 100_000).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            items.push(InboxItem {
+                request_id: row.request.id,
+                task: row.task,
+                title: row.request.title.clone(),
+                template_id: row.request.template_id.clone(),
+                initiator: row.request.initiator,
+                initiator_name: self.name_of(&cache, row.request.initiator).await,
+                version: row.request.version,
+                opened_at: row.opened_at,
+                due_at: row.due_at,
+                overdue: row.overdue,
+            });
+        }
+        Ok(items)
+    }
+
+    /// A request the cache has, with its whole timeline.
+    pub async fn request(&self, id: Uuid) -> Result<RequestView> {
+        let (cache, _) = self.open_cache().await?;
+        cache
+            .request(id)
+            .await?
+            .ok_or_else(|| not_found(format!("Request {id} is not on this device. Sync first?")))
+    }
+
+    /// The person's requests, newest first, with those queued for submission on top.
+    pub async fn my_requests(&self) -> Result<Vec<RequestSummary>> {
+        let (cache, me) = self.open_cache().await?;
+        let mut out = Vec::new();
+        for entry in cache.pending(i64::MAX).await? {
+            if entry.kind == MutationKind::SubmitRequest.as_str()
+                && cache.request(entry.request_id).await?.is_none()
+            {
+                let title = entry
+                    .payload
+                    .get("title")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                let template_id = entry
+                    .payload
+                    .get("template_id")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                out.push(RequestSummary {
+                    id: entry.request_id,
+                    title,
+                    template_id,
+                    status: "queued".into(),
+                    version: 0,
+                    updated_at: entry.created_at,
+                    waiting_on: Vec::new(),
+                });
+            }
+        }
+        for view in cache.requests_of(me, 100_000).await? {
+            let mut waiting_on = Vec::new();
+            for task in view.state.open_tasks() {
+                waiting_on.push(self.name_of(&cache, task.assignee).await);
+            }
+            out.push(RequestSummary {
+                id: view.id,
+                title: view.title.clone(),
+                template_id: view.template_id.clone(),
+                status: status_name(view.status),
+                version: view.version,
+                updated_at: view.updated_at,
+                waiting_on,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn templates(&self) -> Result<Vec<countersign_api::requests::TemplateView>> {
+        let (cache, _) = self.open_cache().await?;
+        Ok(cache
+            .templates()
+            .await?
+            .into_iter()
+            .filter(|t| !t.retired)
+            .collect())
+    }
+
+    async fn name_of(&self, cache: &Cache, id: Uuid) -> String {
+        match cache.person(id).await {
+            Ok(Some(p)) => p.display_name,
+            _ => id.to_string(),
+        }
+    }
+
+    // -- drafts --
+
+    /// Starts a draft from the current version of a template the cache has.
+    pub async fn draft_new(&self, template_id: &str, now: DateTime<Utc>) -> Result<DraftView> {
+        let (cache, _) = self.open_cache().await?;
+        let template = cache.template(template_id, None).await?.ok_or_else(|| {
+            invalid(format!(
+                "There is no template '{template_id}' on this device. `countersign templates` \
+                 lists them (sync first if the list is empty)."
+            ))
+        })?;
+        let draft = DraftRecord {
+            id: Uuid::now_v7(),
+            template_id: template.template.id.clone(),
+            template_version: template.template.version,
+            title: None,
+            form: serde_json::json!({}),
+            created_at: now,
+            updated_at: now,
+            submitted_as: None,
+        };
+        cache.save_draft(&draft).await?;
+        self.draft_view(&cache, draft).await
+    }
+
+    /// Sets one field (`purpose`, or `lines[0].amount` inside a table) to `value`. A field
+    /// the template does not have is refused and the draft is left as it was; a value that
+    /// breaks a rule is stored and reported as a field error, as a form does while typing.
+    pub async fn draft_set(
+        &self,
+        id: Uuid,
+        path: &str,
+        value: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<DraftView> {
+        let (cache, _) = self.open_cache().await?;
+        let mut draft = self.editable_draft(&cache, id).await?;
+        let template = cache
+            .template(&draft.template_id, Some(draft.template_version))
+            .await?
+            .ok_or_else(|| {
+                invalid(format!(
+                    "The template of draft {id} ({}@{}) is not on this device.",
+                    draft.template_id, draft.template_version
+                ))
+            })?;
+        let steps = parse_path(path)?;
+        check_path(&template.template.form, &steps, path)?;
+        set_at(&mut draft.form, &steps, value);
+        draft.updated_at = now;
+        cache.save_draft(&draft).await?;
+        self.draft_view(&cache, draft).await
+    }
+
+    /// Sets the draft's title (empty clears it).
+    pub async fn draft_title(
+        &self,
+        id: Uuid,
+        title: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DraftView> {
+        let (cache, _) = self.open_cache().await?;
+        let mut draft = self.editable_draft(&cache, id).await?;
+        let title = title.trim();
+        draft.title = (!title.is_empty()).then(|| title.chars().take(200).collect());
+        draft.updated_at = now;
+        cache.save_draft(&draft).await?;
+        self.draft_view(&cache, draft).await
+    }
+
+    pub async fn drafts(&self) -> Result<Vec<DraftView>> {
+        let (cache, _) = self.open_cache().await?;
+        let mut out = Vec::new();
+        for d in cache.drafts().await? {
+            out.push(self.draft_view(&cache, d).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn draft(&self, id: Uuid) -> Result<DraftView> {
+        let (cache, _) = self.open_cache().await?;
+        let draft = cache
+            .draft(id)
+            .await?
+            .ok_or_else(|| not_found(format!("There is no draft {id} on this device.")))?;
+        self.draft_view(&cache, draft).await
+    }
+
+    pub async fn draft_delete(&self, id: Uuid) -> Result<()> {
+        let (cache, _) = self.open_cache().await?;
+        let draft = self.editable_draft(&cache, id).await?;
+        cache.delete_draft(draft.id).await?;
+        Ok(())
+    }
+
+    async fn editable_draft(&self, cache: &Cache, id: Uuid) -> Result<DraftRecord> {
+        let draft = cache
+            .draft(id)
+            .await?
+            .ok_or_else(|| not_found(format!("There is no draft {id} on this device.")))?;
+        if let Some(request) = draft.submitted_as {
+            return Err(refused(format!(
+                "Draft {id} is queued for submission as request {request}; it can change again \
+                 only if the server refuses it."
+            )));
+        }
+        Ok(draft)
+    }
+
+    async fn draft_view(&self, cache: &Cache, d: DraftRecord) -> Result<DraftView> {
+        let template = cache
+            .template(&d.template_id, Some(d.template_version))
+            .await?;
+        let locale = self.locale().await;
+        let (computed, errors, retired) = match &template {
+            Some(t) => {
+                let evaluation =
+                    countersign_domain::form::evaluate(&t.template.form, &d.form, calendar()?);
+                let computed = serde_json::to_value(&evaluation.form.computed).unwrap_or_default();
+                let errors = evaluation
+                    .errors
+                    .iter()
+                    .map(|e| draft_error(e, locale))
+                    .collect();
+                (computed, errors, t.retired)
+            }
+            None => (serde_json::json!({}), Vec::new(), true),
+        };
+        Ok(DraftView {
+            id: d.id,
+            template_id: d.template_id,
+            template_version: d.template_version,
+            title: d.title,
+            form: d.form,
+            computed,
+            errors,
+            template_retired: retired,
+            submitted_as: d.submitted_as,
+            updated_at: d.updated_at,
+        })
+    }
+
+    async fn locale(&self) -> Locale {
+        match self.preferences().await.resolved_language {
+            crate::Language::ZhCn => Locale::ZhCn,
+            crate::Language::En => Locale::En,
+        }
+    }
+
+    /// Queues a draft for submission. A draft with field errors, or on a retired template
+    /// version, is refused here, without a round trip.
+    pub async fn submit_draft(&self, id: Uuid, now: DateTime<Utc>) -> Result<OutboxItem> {
+        let (cache, _) = self.open_cache().await?;
+        let draft = self.editable_draft(&cache, id).await?;
+        let view = self.draft_view(&cache, draft.clone()).await?;
+        if view.template_retired {
+            return Err(refused(format!(
+                "Version {} of template '{}' was retired; start a new draft.",
+                draft.template_version, draft.template_id
+            )));
+        }
+        if !view.errors.is_empty() {
+            let list: Vec<String> = view
+                .errors
+                .iter()
+                .map(|e| format!("{}: {}", e.path, e.message))
+                .collect();
+            return Err(invalid(format!(
+                "The draft has errors; correct them first: {}",
+                list.join("; ")
+            )));
+        }
+        let request_id = Uuid::now_v7();
+        let submit = SubmitRequest {
+            id: Some(request_id),
+            template_id: draft.template_id.clone(),
+            template_version: Some(draft.template_version),
+            title: draft.title.clone(),
+            form: draft.form.clone(),
+        };
+        let entry = new_entry(
+            MutationKind::SubmitRequest,
+            request_id,
+            None,
+            "submit",
+            None,
+            serde_json::to_value(&submit).map_err(|e| ClientError::internal(e.to_string()))?,
+            now,
+        );
+        cache.queue_submission(draft.id, &entry).await?;
+        Ok(outbox_item(&entry))
+    }
+
+    /// Queues an action on a request. What cannot succeed is refused here, without a round
+    /// trip: a decision on a task that is not pending for the person, a withdrawal of
+    /// someone else's request, anything on a finished request.
+    pub async fn act(&self, request_id: Uuid, act: Act, now: DateTime<Utc>) -> Result<OutboxItem> {
+        let (cache, me) = self.open_cache().await?;
+        let view = cache.request(request_id).await?.ok_or_else(|| {
+            not_found(format!(
+                "Request {request_id} is not on this device. Sync first?"
+            ))
+        })?;
+        let title = &view.title;
+        let mut task = None;
+        if act.needs_my_task() {
+            let inbox = cache.inbox(me, 100_000).await?;
+            task = inbox
+                .iter()
+                .find(|row| row.request.id == request_id)
+                .map(|row| row.task);
+            if task.is_none() {
+                return Err(refused(format!(
+                    "“{title}” has no task pending for you{}.",
+                    if view.status.is_finished() {
+                        format!(" (it is {})", status_name(view.status))
+                    } else {
+                        String::new()
+                    }
+                )));
+            }
+        }
+        if matches!(act, Act::Withdraw { .. } | Act::Urge { .. }) && view.initiator != me {
+            return Err(refused(format!(
+                "Only the person who submitted “{title}” can {} it.",
+                act.name()
+            )));
+        }
+        if !matches!(act, Act::Comment { .. }) && view.status.is_finished() {
+            return Err(refused(format!(
+                "“{title}” is already {}.",
+                status_name(view.status)
+            )));
+        }
+        let action = match act.clone() {
+            Act::Approve { comment } => Action::Approve {
+                task: task.unwrap_or_default(),
+                comment,
+            },
+            Act::Reject { comment } => {
+                require_comment(&comment, "reject")?;
+                Action::Reject {
+                    task: task.unwrap_or_default(),
+                    comment,
+                }
+            }
+            Act::Return { comment } => {
+                require_comment(&comment, "return")?;
+                Action::Return {
+                    task: task.unwrap_or_default(),
+                    to: None,
+                    comment,
+                }
+            }
+            Act::Transfer { to, comment } => {
+                let target = match Uuid::parse_str(&to) {
+                    Ok(id) => cache.person(id).await?,
+                    Err(_) => cache.person_by_username(&to).await?,
+                }
+                .filter(|p| p.active)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "There is no active colleague '{to}' in the directory."
+                    ))
+                })?;
+                Action::Transfer {
+                    task: task.unwrap_or_default(),
+                    to: target.id,
+                    comment,
+                }
+            }
+            Act::Withdraw { comment } => Action::Withdraw { comment },
+            Act::Urge { comment } => Action::Urge { comment },
+            Act::Comment { text } => {
+                if text.trim().is_empty() {
+                    return Err(invalid("A comment needs some text."));
+                }
+                Action::Comment { text }
+            }
+        };
+        let payload = ActPayload { request_id, action };
+        let entry = new_entry(
+            MutationKind::ActOnRequest,
+            request_id,
+            task,
+            act.name(),
+            Some(view.version),
+            serde_json::to_value(&payload).map_err(|e| ClientError::internal(e.to_string()))?,
+            now,
+        );
+        cache.enqueue(&entry).await?;
+        Ok(outbox_item(&entry))
+    }
+
+    /// Everything in the outbox, oldest first.
+    pub async fn outbox(&self) -> Result<Vec<OutboxItem>> {
+        let (cache, _) = self.open_cache().await?;
+        Ok(cache.outbox().await?.iter().map(outbox_item).collect())
+    }
+
+    pub async fn sync_status(&self) -> Result<SyncStatus> {
+        let (cache, _) = self.open_cache().await?;
+        let outbox = cache.outbox().await?;
+        let last_sync_at = cache
+            .meta("last_sync_at")
+            .await?
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        let inner = self.inner.lock().await;
+        let open = inner.cache.as_ref();
+        Ok(SyncStatus {
+            online: open.is_some_and(|o| o.online),
+            last_sync_at,
+            last_error: open.and_then(|o| o.last_error.clone()),
+            outbox_pending: outbox
+                .iter()
+                .filter(|e| e.state == OutboxState::Pending)
+                .count(),
+            refused: outbox
+                .iter()
+                .filter(|e| e.state == OutboxState::Refused)
+                .map(outbox_item)
+                .collect(),
+            recovery: open.and_then(|o| o.recovery.as_ref().map(Recovery::message)),
+        })
+    }
+
+    // -- sync --
+
+    /// Sends the outbox in order, then pulls every change after the cursor. Offline, it
+    /// fails with `server_unreachable` and leaves everything queued; a refused mutation is
+    /// recorded with its reason and does not stop the ones behind it.
+    pub async fn sync(&self, now: DateTime<Utc>) -> Result<SyncReport> {
+        let (cache, _) = self.open_cache().await?;
+        if self.inner.lock().await.connection.is_none() && self.load_connection().await?.is_none() {
+            return Err(ClientError::new(
+                ClientErrorCode::SignedOut,
+                "Nobody is signed in. Sign in first.",
+            ));
+        }
+        let outcome = self.sync_with(&cache, now).await;
+        let mut inner = self.inner.lock().await;
+        if let Some(open) = inner.cache.as_mut() {
+            match &outcome {
+                Ok(_) => {
+                    open.online = true;
+                    open.last_error = None;
+                }
+                Err(err) => {
+                    open.online = !err.is_offline();
+                    open.last_error = Some(err.message.clone());
+                }
+            }
+        }
+        outcome
+    }
+
+    async fn sync_with(&self, cache: &Cache, now: DateTime<Utc>) -> Result<SyncReport> {
+        let mut report = SyncReport::default();
+        self.push(cache, now, &mut report).await?;
+        self.pull(cache, &mut report).await?;
+        cache.set_meta("last_sync_at", &now.to_rfc3339()).await?;
+        Ok(report)
+    }
+
+    async fn push(&self, cache: &Cache, now: DateTime<Utc>, report: &mut SyncReport) -> Result<()> {
+        loop {
+            let pending = cache.pending(BATCH).await?;
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let batch = MutationBatch {
+                mutations: pending
+                    .iter()
+                    .map(|e| Mutation {
+                        id: e.id,
+                        kind: if e.kind == MutationKind::SubmitRequest.as_str() {
+                            MutationKind::SubmitRequest
+                        } else {
+                            MutationKind::ActOnRequest
+                        },
+                        payload: e.payload.clone(),
+                        base_version: e.base_version,
+                    })
+                    .collect(),
+            };
+            let sent = self
+                .authed(|api, access| {
+                    let batch = batch.clone();
+                    async move { api.mutations(&access, &batch).await }
+                })
+                .await;
+            let results = match sent {
+                Ok(r) => r,
+                Err(err) => {
+                    let ids: Vec<Uuid> = pending.iter().map(|e| e.id).collect();
+                    let attempts = pending.iter().map(|e| e.attempts).max().unwrap_or(0);
+                    cache
+                        .record_attempt_failed(&ids, &err.message, now + backoff(attempts))
+                        .await?;
+                    return Err(err);
+                }
+            };
+            report.sent += pending.len();
+            for result in &results.results {
+                cache.record_answer(result, now).await?;
+                let status = match result.status {
+                    MutationStatus::Duplicate => result.original.unwrap_or(MutationStatus::Applied),
+                    s => s,
+                };
+                if status == MutationStatus::Refused {
+                    if let Some(entry) = pending.iter().find(|e| e.id == result.id) {
+                        let mut item = outbox_item(entry);
+                        item.state = OutboxState::Refused;
+                        item.reason = result.reason.clone();
+                        report.refused.push(item);
+                    }
+                } else {
+                    report.applied += 1;
+                }
+            }
+            if results.results.len() < pending.len() {
+                // A server that answered fewer than it was sent: the rest stay pending.
+                return Ok(());
+            }
+        }
+    }
+
+    async fn pull(&self, cache: &Cache, report: &mut SyncReport) -> Result<()> {
+        loop {
+            let after = cache.cursor().await?.unwrap_or_default();
+            let page = self
+                .authed(|api, access| {
+                    let after = after.clone();
+                    async move { api.sync(&access, &after, PAGE).await }
+                })
+                .await;
+            let page = match page {
+                Ok(p) => p,
+                Err(err) if err.server_code == Some(ErrorCode::ResyncRequired) => {
+                    return self.resync(cache, report).await;
+                }
+                Err(err) => return Err(err),
+            };
+            cache.apply_page(&page.changes, &page.cursor).await?;
+            report.pulled += page.changes.len();
+            report.changes.extend(page.changes);
+            if !page.more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Downloads everything again and swaps it in at once: until the download is complete
+    /// the person keeps seeing the old cache; drafts and the outbox stay.
+    async fn resync(&self, cache: &Cache, report: &mut SyncReport) -> Result<()> {
+        let mut all = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = self
+                .authed(|api, access| {
+                    let after = after.clone();
+                    async move { api.sync(&access, &after, PAGE).await }
+                })
+                .await?;
+            all.extend(page.changes);
+            after = page.cursor;
+            if !page.more {
+                break;
+            }
+        }
+        cache.replace_all(&all, &after).await?;
+        report.resynced = true;
+        report.pulled += all.len();
+        report.changes.extend(all);
+        Ok(())
+    }
+}
+
+fn require_comment(comment: &str, what: &str) -> Result<()> {
+    if comment.trim().is_empty() {
+        return Err(invalid(format!("To {what}, say why (--comment).")));
+    }
+    Ok(())
+}
+
+/// Seconds before retrying after `attempts` failures: 2, 4, 8 … up to five minutes, with
+/// up to a quarter added at random so that many clients coming back online do not all
+/// knock at once.
+fn backoff(attempts: u32) -> chrono::Duration {
+    let base = 2u64.saturating_pow(attempts.saturating_add(1)).min(300);
+    let jitter = rand::random_range(0..=base / 4);
+    chrono::Duration::seconds(i64::try_from(base + jitter).unwrap_or(300))
+}
+
+fn new_entry(
+    kind: MutationKind,
+    request_id: Uuid,
+    task: Option<u32>,
+    action: &str,
+    base_version: Option<u64>,
+    payload: serde_json::Value,
+    now: DateTime<Utc>,
+) -> OutboxEntry {
+    OutboxEntry {
+        id: Uuid::now_v7(),
+        kind: kind.as_str().to_owned(),
+        request_id,
+        task,
+        action: action.to_owned(),
+        base_version,
+        payload,
+        created_at: now,
+        state: OutboxState::Pending,
+        attempts: 0,
+        next_attempt_at: None,
+        last_error: None,
+        answer: None,
+        answered_at: None,
+    }
+}
+
+fn outbox_item(e: &OutboxEntry) -> OutboxItem {
+    OutboxItem {
+        id: e.id,
+        request_id: e.request_id,
+        action: e.action.clone(),
+        state: e.state,
+        created_at: e.created_at,
+        attempts: e.attempts,
+        last_error: e.last_error.clone(),
+        reason: e.answer.as_ref().and_then(|a| a.reason.clone()),
+    }
+}
+
+fn status_name(status: RequestStatus) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn draft_error(e: &FieldError, locale: Locale) -> DraftError {
+    DraftError {
+        path: e.path.clone(),
+        key: serde_json::to_value(e.key)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        message: e.message(locale),
+    }
+}
+
+/// The shipped working-day calendar, loaded once.
+fn calendar() -> Result<&'static WorkingCalendar> {
+    static CALENDAR: std::sync::OnceLock<std::result::Result<WorkingCalendar, String>> =
+        std::sync::OnceLock::new();
+    CALENDAR
+        .get_or_init(|| WorkingCalendar::cn_mainland().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| ClientError::internal(format!("the shipped calendar is broken: {e}")))
+}
+
+/// One step of a field path: a key, or a row index in a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Row(usize),
+}
+
+/// `lines[2].amount` → key `lines`, row 2, key `amount`.
+fn parse_path(path: &str) -> Result<Vec<Step>> {
+    let bad = || {
+        invalid(format!(
+            "'{path}' is not a field path (e.g. purpose, lines[0].amount)."
+        ))
+    };
+    let mut steps = Vec::new();
+    for part in path.split('.') {
+        let (key, rest) = part.split_once('[').unwrap_or((part, ""));
+        if key.is_empty() {
+            return Err(bad());
+        }
+        steps.push(Step::Key(key.to_owned()));
+        let mut rest = rest;
+        while !rest.is_empty() {
+            let (index, after) = rest.split_once(']').ok_or_else(bad)?;
+            steps.push(Step::Row(index.parse().map_err(|_| bad())?));
+            rest = after.strip_prefix('[').unwrap_or(after);
+            if !after.is_empty() && !after.starts_with('[') {
+                return Err(bad());
+            }
+        }
+    }
+    Ok(steps)
+}
+
+/// Checks that the path names a field of the schema (a table's column after a row index).
+fn check_path(
+    schema: &countersign_domain::form::FormSchema,
+    steps: &[Step],
+    path: &str,
+) -> Result<()> {
+    use countersign_domain::form::FieldType;
+    let unknown = || {
+        let fields: Vec<&str> = schema.fields.iter().map(|f| f.key.as_str()).collect();
+        invalid(format!(
+            "The form has no field '{path}'. Its fields: {}.",
+            fields.join(", ")
+        ))
+    };
+    let Some(Step::Key(first)) = steps.first() else {
+        return Err(unknown());
+    };
+    let field = schema
+        .fields
+        .iter()
+        .find(|f| &f.key == first)
+        .ok_or_else(unknown)?;
+    match (&field.field_type, &steps[1..]) {
+        (_, []) => Ok(()),
+        (FieldType::Table { columns, .. }, [Step::Row(_)]) => {
+            let _ = columns;
+            Ok(())
+        }
+        (FieldType::Table { columns, .. }, [Step::Row(_), Step::Key(column)]) => {
+            if columns.iter().any(|c| &c.key == column) {
+                Ok(())
+            } else {
+                let names: Vec<&str> = columns.iter().map(|c| c.key.as_str()).collect();
+                Err(invalid(format!(
+                    "The table '{first}' has no column '{column}'. Its columns: {}.",
+                    names.join(", ")
+                )))
+            }
+        }
+        _ => Err(unknown()),
+    }
+}
+
+/// Sets `value` at the path, creating objects and table rows on the way.
+fn set_at(form: &mut serde_json::Value, steps: &[Step], value: serde_json::Value) {
+    let mut here = form;
+    for (i, step) in steps.iter().enumerate() {
+        let last = i + 1 == steps.len();
+        match step {
+            Step::Key(key) => {
+                if !here.is_object() {
+                    *here = serde_json::json!({});
+                }
+                let Some(map) = here.as_object_mut() else {
+                    return;
+                };
+                if last {
+                    if value.is_null() {
+                        map.remove(key);
+                    } else {
+                        map.insert(key.clone(), value);
+                    }
+                    return;
+                }
+                here = map.entry(key.clone()).or_insert(serde_json::Value::Null);
+            }
+            Step::Row(index) => {
+                if !here.is_array() {
+                    *here = serde_json::json!([]);
+                }
+                let Some(rows) = here.as_array_mut() else {
+                    return;
+                };
+                while rows.len() <= *index {
+                    rows.push(serde_json::json!({}));
+                }
+                if last {
+                    rows[*index] = value;
+                    return;
+                }
+                here = &mut rows[*index];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_fields_and_table_cells() {
+        assert_eq!(
+            parse_path("purpose").unwrap(),
+            vec![Step::Key("purpose".into())]
+        );
+        assert_eq!(
+            parse_path("lines[2].amount").unwrap(),
+            vec![
+                Step::Key("lines".into()),
+                Step::Row(2),
+                Step::Key("amount".into())
+            ]
+        );
+        for bad in ["", ".x", "lines[x].amount", "lines[1", "lines[1]x"] {
+            assert!(parse_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn setting_a_cell_creates_the_rows_before_it() {
+        let mut form = serde_json::json!({"purpose": "trip"});
+        let steps = parse_path("lines[1].amount").unwrap();
+        set_at(
+            &mut form,
+            &steps,
+            serde_json::json!({"amount": "1.00", "currency": "CNY"}),
+        );
+        assert_eq!(
+            form,
+            serde_json::json!({"purpose": "trip", "lines": [{}, {"amount": {"amount": "1.00", "currency": "CNY"}}]})
+        );
+        set_at(
+            &mut form,
+            &parse_path("purpose").unwrap(),
+            serde_json::Value::Null,
+        );
+        assert!(form.get("purpose").is_none(), "null clears a field");
+    }
+
+    #[test]
+    fn retries_back_off_up_to_five_minutes() {
+        assert!(backoff(0) >= chrono::Duration::seconds(2));
+        assert!(backoff(0) <= chrono::Duration::seconds(2));
+        assert!(backoff(3) >= chrono::Duration::seconds(16));
+        assert!(backoff(30) <= chrono::Duration::seconds(375));
+        assert!(backoff(30) >= chrono::Duration::seconds(300));
+    }
+}

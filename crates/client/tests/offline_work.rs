@@ -1,0 +1,385 @@
+//! The client core's offline work against the real server: drafting with the domain rules,
+//! submitting while the server is down and sending on reconnect, decisions checked locally
+//! and answered by the server, a decision that lost to a withdrawal rolled back with the
+//! reason, and a damaged cache rebuilt without losing drafts.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use countersign_client::cache::OutboxState;
+use countersign_client::{
+    Act, Client, ClientErrorCode, ClientOptions, ProfileDir, SessionOnlyCredentials,
+};
+use countersign_testkit::{TestDb, TestServer};
+use serde_json::json;
+
+const PW: &str = countersign_server::seed::DEMO_PASSWORD;
+
+/// Tuesday 1 December 2026, 09:30 in Beijing: a working day.
+fn tuesday_morning() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn demo() -> TestServer {
+    let server = TestServer::start_at(TestDb::sqlite(), tuesday_morning()).await;
+    countersign_server::seed::seed_demo(server.state.store.as_ref(), tuesday_morning())
+        .await
+        .unwrap();
+    server
+}
+
+fn client(dir: &std::path::Path) -> Client {
+    Client::open(
+        ClientOptions {
+            profile_dir: ProfileDir::new(dir),
+            device_name: "test device".into(),
+            os_locale: Some("en-US".into()),
+            app_version: "9.9.9".into(),
+            default_server: None,
+        },
+        Arc::new(SessionOnlyCredentials::default()),
+    )
+    .unwrap()
+}
+
+/// A signed-in, synced client for `username`, with its profile in `dir`.
+async fn signed_in(server: &TestServer, dir: &std::path::Path, username: &str) -> Client {
+    let c = client(dir);
+    c.sign_in(&server.url(), username, PW).await.unwrap();
+    c.sync(tuesday_morning()).await.unwrap();
+    c
+}
+
+async fn leave_draft(c: &Client) -> uuid::Uuid {
+    let now = tuesday_morning();
+    let draft = c.draft_new("leave", now).await.unwrap();
+    c.draft_set(draft.id, "leave_type", json!("annual"), now)
+        .await
+        .unwrap();
+    c.draft_set(draft.id, "reason", json!("family visit"), now)
+        .await
+        .unwrap();
+    let view = c
+        .draft_set(
+            draft.id,
+            "period",
+            json!({"start": "2026-12-07", "end": "2026-12-08"}),
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(view.errors.is_empty(), "{:?}", view.errors);
+    draft.id
+}
+
+#[tokio::test]
+async fn a_draft_is_checked_by_the_domain_rules_while_it_is_written() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let shen = signed_in(&server, dir.path(), "shen.yue").await;
+    let now = tuesday_morning();
+
+    let templates = shen.templates().await.unwrap();
+    assert!(templates.iter().any(|t| t.template.id == "reimbursement"));
+    let draft = shen.draft_new("leave", now).await.unwrap();
+    let required: Vec<&str> = draft.errors.iter().map(|e| e.path.as_str()).collect();
+    assert!(
+        required.contains(&"leave_type") && required.contains(&"period"),
+        "{required:?}"
+    );
+    assert!(
+        draft.errors[0].message.chars().any(char::is_alphabetic),
+        "a message in words"
+    );
+
+    let unknown = shen
+        .draft_set(draft.id, "leave_kind", json!("annual"), now)
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code, ClientErrorCode::InvalidInput);
+    assert!(
+        unknown.message.contains("leave_type"),
+        "names the fields: {}",
+        unknown.message
+    );
+    assert_eq!(
+        shen.draft(draft.id).await.unwrap().form,
+        json!({}),
+        "unchanged"
+    );
+
+    let backwards = shen
+        .draft_set(
+            draft.id,
+            "period",
+            json!({"start": "2026-12-09", "end": "2026-12-07"}),
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(
+        backwards
+            .errors
+            .iter()
+            .any(|e| e.path.starts_with("period")),
+        "{:?}",
+        backwards.errors
+    );
+    let submit = shen.submit_draft(draft.id, now).await.unwrap_err();
+    assert_eq!(
+        submit.code,
+        ClientErrorCode::InvalidInput,
+        "refused locally"
+    );
+    assert!(shen.outbox().await.unwrap().is_empty());
+
+    let unknown_template = shen.draft_new("holiday", now).await.unwrap_err();
+    assert_eq!(unknown_template.code, ClientErrorCode::InvalidInput);
+
+    // Every change is on disk when the call returns: a new process sees it.
+    let id = leave_draft(&shen).await;
+    let again = client(dir.path());
+    let reread = again.draft(id).await.unwrap();
+    assert_eq!(reread.form["reason"], "family visit");
+    assert_eq!(
+        reread.computed["days"],
+        json!({"kind": "number", "value": "2"}),
+        "two working days: {}",
+        reread.computed
+    );
+}
+
+#[tokio::test]
+async fn a_request_submitted_while_the_server_is_down_is_sent_when_it_is_back() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let shen = signed_in(&server, dir.path(), "shen.yue").await;
+    let draft = leave_draft(&shen).await;
+
+    let paused = server.pause().await;
+    let queued = shen.submit_draft(draft, tuesday_morning()).await.unwrap();
+    assert_eq!(queued.state, OutboxState::Pending);
+    let offline = shen.sync(tuesday_morning()).await.unwrap_err();
+    assert_eq!(offline.code, ClientErrorCode::ServerUnreachable);
+    let status = shen.sync_status().await.unwrap();
+    assert!(!status.online);
+    assert_eq!(status.outbox_pending, 1);
+    let mine = shen.my_requests().await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].status, "queued");
+    assert_eq!(mine[0].id, queued.request_id);
+
+    let server = paused.resume().await;
+    let report = shen.sync(tuesday_morning()).await.unwrap();
+    assert_eq!(report.applied, 1);
+    let mine = shen.my_requests().await.unwrap();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0].status, "in_progress");
+    assert_eq!(mine[0].waiting_on.len(), 1, "waiting on the manager");
+    assert!(
+        shen.drafts().await.unwrap().is_empty(),
+        "the draft became the request"
+    );
+    assert!(shen.sync_status().await.unwrap().online);
+
+    // Sent once: the server has exactly one request from her.
+    let jiang_dir = tempfile::tempdir().unwrap();
+    let jiang = signed_in(&server, jiang_dir.path(), "jiang.tao").await;
+    let inbox = jiang.inbox().await.unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].request_id, queued.request_id);
+    assert_ne!(
+        inbox[0].initiator_name,
+        inbox[0].initiator.to_string(),
+        "the initiator is shown by name"
+    );
+}
+
+#[tokio::test]
+async fn a_decision_is_checked_here_first_and_the_server_has_the_last_word() {
+    let server = demo().await;
+    let (d1, d2, d3) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let shen = signed_in(&server, d1.path(), "shen.yue").await;
+    let draft = leave_draft(&shen).await;
+    let queued = shen.submit_draft(draft, tuesday_morning()).await.unwrap();
+    shen.sync(tuesday_morning()).await.unwrap();
+    let request = queued.request_id;
+
+    // A colleague outside the request: refused here, nothing queued.
+    let han = signed_in(&server, d2.path(), "han.bing").await;
+    let not_found = han
+        .act(
+            request,
+            Act::Approve {
+                comment: String::new(),
+            },
+            tuesday_morning(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        not_found.code,
+        ClientErrorCode::NotFound,
+        "han cannot see it"
+    );
+
+    let jiang = signed_in(&server, d3.path(), "jiang.tao").await;
+    let reject = jiang
+        .act(
+            request,
+            Act::Reject {
+                comment: " ".into(),
+            },
+            tuesday_morning(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reject.code,
+        ClientErrorCode::InvalidInput,
+        "a rejection says why"
+    );
+    let withdraw = jiang
+        .act(
+            request,
+            Act::Withdraw {
+                comment: String::new(),
+            },
+            tuesday_morning(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(withdraw.code, ClientErrorCode::Refused, "not his request");
+
+    // Jiang decides without syncing (as if offline) while Shen withdraws and syncs.
+    jiang
+        .act(
+            request,
+            Act::Approve {
+                comment: "ok".into(),
+            },
+            tuesday_morning(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        jiang.inbox().await.unwrap().is_empty(),
+        "decided, as far as he can see"
+    );
+    shen.act(
+        request,
+        Act::Withdraw {
+            comment: "plans changed".into(),
+        },
+        tuesday_morning(),
+    )
+    .await
+    .unwrap();
+    shen.sync(tuesday_morning()).await.unwrap();
+
+    let report = jiang.sync(tuesday_morning()).await.unwrap();
+    assert_eq!(report.refused.len(), 1, "{report:?}");
+    let reason = report.refused[0].reason.as_ref().unwrap();
+    assert_eq!(reason.code, "request_withdrawn", "{reason:?}");
+    let status = jiang.sync_status().await.unwrap();
+    assert_eq!(status.outbox_pending, 0);
+    assert_eq!(
+        status.refused.len(),
+        1,
+        "the refusal is shown with its reason"
+    );
+    assert!(
+        jiang.inbox().await.unwrap().is_empty(),
+        "the server's truth: withdrawn"
+    );
+    let view = jiang.request(request).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(view.status).unwrap(),
+        json!("withdrawn")
+    );
+    // A decision on a finished request is refused here now.
+    let late = jiang
+        .act(
+            request,
+            Act::Approve {
+                comment: String::new(),
+            },
+            tuesday_morning(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(late.code, ClientErrorCode::Refused);
+}
+
+#[tokio::test]
+async fn a_damaged_cache_is_moved_aside_and_rebuilt_keeping_the_drafts() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let shen = signed_in(&server, dir.path(), "shen.yue").await;
+    let draft = leave_draft(&shen).await;
+    shen.sign_out().await.unwrap();
+
+    // The file now claims a schema from a newer app: readable, but not this version's.
+    let caches = dir.path().join("caches");
+    let file = std::fs::read_dir(&caches)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "sqlite"))
+        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (999, 'from the future', 1, x'00', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let shen = signed_in(&server, dir.path(), "shen.yue").await;
+    let status = shen.sync_status().await.unwrap();
+    let recovery = status.recovery.expect("the rebuild is reported");
+    assert!(recovery.contains("newer version"), "{recovery}");
+    assert!(recovery.contains("1 draft(s)"), "{recovery}");
+    assert_eq!(
+        shen.draft(draft).await.unwrap().form["reason"],
+        "family visit"
+    );
+    assert!(
+        !shen.templates().await.unwrap().is_empty(),
+        "rebuilt by a full sync"
+    );
+    let kept: Vec<_> = std::fs::read_dir(&caches)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".damaged-"))
+        .collect();
+    assert!(!kept.is_empty(), "the old file is kept");
+
+    // Garbage where the cache should be: rebuilt too.
+    shen.sign_out().await.unwrap();
+    std::fs::write(
+        &file,
+        b"this is not a database, just some bytes on a bad disk",
+    )
+    .unwrap();
+    let shen = signed_in(&server, dir.path(), "shen.yue").await;
+    let recovery = shen
+        .sync_status()
+        .await
+        .unwrap()
+        .recovery
+        .expect("reported");
+    assert!(recovery.contains("0 draft(s)"), "{recovery}");
+    assert!(!shen.templates().await.unwrap().is_empty());
+}
