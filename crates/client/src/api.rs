@@ -134,6 +134,40 @@ impl ApiClient {
         .await
     }
 
+    /// Opens the live event stream. `idle` is how long the stream may stay silent (no hint,
+    /// no heartbeat) before reading fails: a dead connection is noticed, not waited on.
+    pub async fn events(
+        &self,
+        access: &str,
+        last_event_id: Option<&str>,
+        idle: Duration,
+    ) -> Result<reqwest::Response> {
+        // Its own client: the ordinary one ends every request after REQUEST_TIMEOUT.
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(idle)
+            .user_agent(concat!("countersign-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::internal(format!("cannot build the HTTP client: {e}")))?;
+        let mut builder = http
+            .get(self.base.join("/v1/events"))
+            .bearer_auth(access)
+            .header(reqwest::header::ACCEPT, "text/event-stream");
+        if let Some(id) = last_event_id {
+            builder = builder.header("Last-Event-ID", id);
+        }
+        let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
+        if !response.status().is_success() {
+            return Err(self.refusal(response).await);
+        }
+        Ok(response)
+    }
+
+    /// A transport failure in words, for callers reading a response body themselves.
+    pub fn unreachable(&self, err: &reqwest::Error) -> ClientError {
+        self.transport_error(err)
+    }
+
     fn request(&self, method: Method, path: &str, access: Option<&str>) -> RequestBuilder {
         let builder = self.http.request(method, self.base.join(path));
         match access {

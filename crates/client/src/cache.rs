@@ -282,7 +282,24 @@ impl Cache {
     /// Applies one page of changes and moves the cursor past it, atomically: a killed
     /// process resumes at the page it had not finished.
     pub async fn apply_page(&self, changes: &[Change], cursor: &str) -> Result<()> {
+        self.apply_page_noting(changes, cursor, None).await
+    }
+
+    /// [`Cache::apply_page`], storing the notification record that reflects the page in the
+    /// same transaction: a page is never applied without its notifications being recorded,
+    /// nor recorded without being applied.
+    pub async fn apply_page_noting(
+        &self,
+        changes: &[Change],
+        cursor: &str,
+        notes: Option<&str>,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
+        if let Some(notes) = notes {
+            set_notified_in(&mut tx, NOTIFICATION_RECORD, notes)
+                .await
+                .map_err(|e| self.err(e))?;
+        }
         for change in changes {
             apply_change(&mut tx, change, true)
                 .await
@@ -296,8 +313,18 @@ impl Cache {
 
     /// Replaces every server record with a full download, atomically, keeping drafts, the
     /// outbox and the notification record (a resync).
-    pub async fn replace_all(&self, changes: &[Change], cursor: &str) -> Result<()> {
+    pub async fn replace_all(
+        &self,
+        changes: &[Change],
+        cursor: &str,
+        notes: Option<&str>,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
+        if let Some(notes) = notes {
+            set_notified_in(&mut tx, NOTIFICATION_RECORD, notes)
+                .await
+                .map_err(|e| self.err(e))?;
+        }
         for table in [
             "tasks",
             "requests",
@@ -669,6 +696,21 @@ impl Cache {
 }
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
+
+/// The `notified` key of the notification planner's record.
+pub const NOTIFICATION_RECORD: &str = "record";
+
+async fn set_notified_in(tx: &mut Tx<'_>, key: &str, body: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO notified (key, body) VALUES ($1, $2) \
+         ON CONFLICT (key) DO UPDATE SET body = excluded.body",
+    )
+    .bind(key)
+    .bind(body)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
 
 async fn set_meta_in(tx: &mut Tx<'_>, key: &str, value: &str) -> sqlx::Result<()> {
     sqlx::query(

@@ -3,18 +3,22 @@
 //! own types (`InboxItem`, `RequestSummary`, `DraftView`, `OutboxItem`, `SyncStatus`,
 //! `SyncReport`, the API's `RequestView` and `TemplateView`): that shape is the contract.
 
+use chrono::Offset;
 use chrono::Utc;
-use countersign_client::{Act, Client, ClientError, DraftView, OutboxItem};
+use countersign_client::notify::{Notifier, StdoutNotifier};
+use countersign_client::{Act, Client, ClientError, DraftView, OutboxItem, WatchEvent};
 
 use super::{ActArgs, Command, DraftCommand, print_json};
 
 pub(super) async fn run(client: &Client, command: Command) -> Result<(), ClientError> {
     match command {
-        Command::Sync { json } => {
+        Command::Sync { json, watch: true } => watch(client, json).await,
+        Command::Sync { json, watch: false } => {
             let report = client.sync(Utc::now()).await?;
             if json {
                 return print_json(&report);
             }
+            notifier(client).await?.deliver(&report.notifications).ok();
             println!(
                 "Synced: {} action(s) sent, {} change(s) received{}.",
                 report.sent,
@@ -177,6 +181,45 @@ pub(super) async fn run(client: &Client, command: Command) -> Result<(), ClientE
         | Command::Sessions { .. }
         | Command::Logout { .. } => Ok(()),
     }
+}
+
+/// Prints notifications in the person's language and local time.
+async fn notifier(client: &Client) -> Result<StdoutNotifier, ClientError> {
+    Ok(StdoutNotifier {
+        locale: client.locale().await,
+        offset: chrono::Local::now().offset().fix(),
+        names: client.notification_names().await?,
+    })
+}
+
+/// `sync --watch`: stays in step until Ctrl-C, one line per notification; with --json, one
+/// sync report per line.
+async fn watch(client: &Client, json: bool) -> Result<(), ClientError> {
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    // Built once: the directory and templates change rarely, and a name not yet known is
+    // shown by a short id rather than holding a notification back.
+    let notifier = notifier(client).await?;
+    client
+        .watch(
+            Utc::now,
+            |event| match event {
+                WatchEvent::Synced(report) => {
+                    if json {
+                        if let Ok(line) = serde_json::to_string(&report) {
+                            println!("{line}");
+                        }
+                    } else {
+                        notifier.deliver(&report.notifications).ok();
+                    }
+                }
+                WatchEvent::Offline(err) => eprintln!("offline: {}", err.message),
+                WatchEvent::Live => eprintln!("live: listening for changes"),
+            },
+            stop,
+        )
+        .await
 }
 
 async fn act(

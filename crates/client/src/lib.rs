@@ -10,6 +10,7 @@ pub mod api;
 pub mod cache;
 pub mod credentials;
 pub mod error;
+mod live;
 pub mod notify;
 pub mod profile;
 pub mod server_url;
@@ -27,6 +28,7 @@ pub use credentials::{
     AccountKey, CredentialStore, KeyringCredentials, SessionOnlyCredentials, StoredTokens,
 };
 pub use error::{ClientError, ClientErrorCode, Result};
+pub use live::WatchEvent;
 pub use profile::{AccountRecord, Language, LanguagePreference, Profile, ProfileDir};
 pub use server_url::ServerUrl;
 pub use work::{

@@ -64,6 +64,10 @@ enum Command {
     Sync {
         #[arg(long)]
         json: bool,
+        /// Keep going: listen for changes and sync as they happen, printing notifications,
+        /// until Ctrl-C.
+        #[arg(long)]
+        watch: bool,
     },
     /// Online or not, the last sync, and the outbox (queued and refused actions).
     Status {

@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::Client;
-use crate::cache::{Cache, DraftRecord, OutboxEntry, OutboxState, Recovery};
+use crate::cache::{Cache, DraftRecord, NOTIFICATION_RECORD, OutboxEntry, OutboxState, Recovery};
 use crate::error::{ClientError, ClientErrorCode, Result};
+use crate::notify::{self, NotificationRecord, Planned, SyncMode};
 
 /// Changes asked for per page: big enough to catch up quickly, small enough that a page is
 /// one short transaction.
@@ -123,9 +124,12 @@ pub struct SyncReport {
     pub pulled: usize,
     /// True when the server asked for a full re-download (and it was done).
     pub resynced: bool,
-    /// The changes pulled, for the notification planner.
+    /// The changes pulled.
     #[serde(skip)]
     pub changes: Vec<Change>,
+    /// What to show or take back, already recorded as notified (D4).
+    #[serde(skip)]
+    pub notifications: Vec<Planned>,
 }
 
 /// A decision or other action on a request, as the person asks for it.
@@ -365,6 +369,33 @@ impl Client {
             .collect())
     }
 
+    /// The names notifications are rendered with: the people directory and the templates.
+    pub async fn notification_names(&self) -> Result<notify::Names> {
+        let (cache, _) = self.open_cache().await?;
+        Ok(notify::Names {
+            people: cache
+                .people()
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.display_name))
+                .collect(),
+            templates: cache
+                .templates()
+                .await?
+                .into_iter()
+                .map(|t| t.template)
+                .collect(),
+        })
+    }
+
+    /// The language notifications and field messages are shown in.
+    pub async fn locale(&self) -> Locale {
+        match self.preferences().await.resolved_language {
+            crate::Language::ZhCn => Locale::ZhCn,
+            crate::Language::En => Locale::En,
+        }
+    }
+
     async fn name_of(&self, cache: &Cache, id: Uuid) -> String {
         match cache.person(id).await {
             Ok(Some(p)) => p.display_name,
@@ -512,13 +543,6 @@ impl Client {
             submitted_as: d.submitted_as,
             updated_at: d.updated_at,
         })
-    }
-
-    async fn locale(&self) -> Locale {
-        match self.preferences().await.resolved_language {
-            crate::Language::ZhCn => Locale::ZhCn,
-            crate::Language::En => Locale::En,
-        }
     }
 
     /// Queues a draft for submission. A draft with field errors, or on a retired template
@@ -777,7 +801,28 @@ impl Client {
             };
             report.sent += pending.len();
             for result in &results.results {
+                let before = match &result.entity {
+                    Some(view) => cache.request(view.id).await?,
+                    None => None,
+                };
                 cache.record_answer(result, now).await?;
+                if let Some(view) = &result.entity {
+                    // The answer is the request as it now is: what the person just did may
+                    // take a notification back (their own approval of a task shown).
+                    let change = Change {
+                        kind: countersign_api::sync::EntityKind::Request,
+                        id: view.id.to_string(),
+                        version: view.version,
+                        op: countersign_api::sync::ChangeOp::Upsert,
+                        data: serde_json::to_value(view).ok(),
+                    };
+                    let (me, record) = self.notification_record(cache).await?;
+                    let plan = notify::plan(me, SyncMode::Live, &change, before.as_ref(), record);
+                    cache
+                        .set_notified(NOTIFICATION_RECORD, &encode_record(&plan.record)?)
+                        .await?;
+                    report.notifications.extend(plan.planned);
+                }
                 let status = match result.status {
                     MutationStatus::Duplicate => result.original.unwrap_or(MutationStatus::Applied),
                     s => s,
@@ -801,6 +846,14 @@ impl Client {
     }
 
     async fn pull(&self, cache: &Cache, report: &mut SyncReport) -> Result<()> {
+        // Without a cursor this is a first download: catch up quietly, then one summary.
+        let catching_up = cache.cursor().await?.is_none();
+        let mode = if catching_up {
+            SyncMode::CatchUp
+        } else {
+            SyncMode::Live
+        };
+        let (me, mut record) = self.notification_record(cache).await?;
         loop {
             let after = cache.cursor().await?.unwrap_or_default();
             let page = self
@@ -816,13 +869,43 @@ impl Client {
                 }
                 Err(err) => return Err(err),
             };
-            cache.apply_page(&page.changes, &page.cursor).await?;
+            let mut planned = Vec::new();
+            for change in &page.changes {
+                let previous = previous_of(cache, change).await?;
+                let plan = notify::plan(me, mode, change, previous.as_ref(), record);
+                record = plan.record;
+                planned.extend(plan.planned);
+            }
+            cache
+                .apply_page_noting(&page.changes, &page.cursor, Some(&encode_record(&record)?))
+                .await?;
+            report.notifications.extend(planned);
             report.pulled += page.changes.len();
             report.changes.extend(page.changes);
             if !page.more {
-                return Ok(());
+                break;
             }
         }
+        if catching_up {
+            let plan = notify::finish_catch_up(record);
+            cache
+                .set_notified(NOTIFICATION_RECORD, &encode_record(&plan.record)?)
+                .await?;
+            report.notifications.extend(plan.planned);
+        }
+        Ok(())
+    }
+
+    /// The signed-in person and the notification record stored with the cache.
+    async fn notification_record(&self, cache: &Cache) -> Result<(Uuid, NotificationRecord)> {
+        let me = self.open_cache().await?.1;
+        let record = match cache.notified(NOTIFICATION_RECORD).await? {
+            // A record this version cannot read starts afresh: at worst a notification shows
+            // again, never one is lost.
+            Some(body) => serde_json::from_str(&body).unwrap_or_default(),
+            None => NotificationRecord::default(),
+        };
+        Ok((me, record))
     }
 
     /// Downloads everything again and swaps it in at once: until the download is complete
@@ -843,12 +926,38 @@ impl Client {
                 break;
             }
         }
-        cache.replace_all(&all, &after).await?;
+        let (me, mut record) = self.notification_record(cache).await?;
+        for change in &all {
+            let previous = previous_of(cache, change).await?;
+            let plan = notify::plan(me, SyncMode::CatchUp, change, previous.as_ref(), record);
+            record = plan.record;
+            report.notifications.extend(plan.planned);
+        }
+        let plan = notify::finish_catch_up(record);
+        report.notifications.extend(plan.planned);
+        cache
+            .replace_all(&all, &after, Some(&encode_record(&plan.record)?))
+            .await?;
         report.resynced = true;
         report.pulled += all.len();
         report.changes.extend(all);
         Ok(())
     }
+}
+
+/// The cached copy of the request a change is about, before the change.
+async fn previous_of(cache: &Cache, change: &Change) -> Result<Option<RequestView>> {
+    if change.kind != countersign_api::sync::EntityKind::Request {
+        return Ok(None);
+    }
+    match Uuid::parse_str(&change.id) {
+        Ok(id) => cache.request(id).await,
+        Err(_) => Ok(None),
+    }
+}
+
+fn encode_record(record: &NotificationRecord) -> Result<String> {
+    serde_json::to_string(record).map_err(|e| ClientError::internal(e.to_string()))
 }
 
 fn require_comment(comment: &str, what: &str) -> Result<()> {

@@ -1,0 +1,279 @@
+//! Live sync against the real server: a change made elsewhere reaches a watching client by
+//! itself with its notification (and the notification is taken back when the task is decided
+//! on another device); the watch rides out an outage and sends what waited; a revoked session
+//! stops it with the reason.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use countersign_client::notify::{NotificationKind, Planned};
+use countersign_client::{
+    Act, Client, ClientErrorCode, ClientOptions, ProfileDir, SessionOnlyCredentials, WatchEvent,
+};
+use countersign_testkit::{FaultProxy, TestDb, TestServer};
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+
+const PW: &str = countersign_server::seed::DEMO_PASSWORD;
+/// How long to wait for something that should happen; only costs time when a test fails.
+const WAIT: Duration = Duration::from_secs(20);
+
+fn tuesday_morning() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn demo() -> TestServer {
+    let server = TestServer::start_at(TestDb::sqlite(), tuesday_morning()).await;
+    countersign_server::seed::seed_demo(server.state.store.as_ref(), tuesday_morning())
+        .await
+        .unwrap();
+    server
+}
+
+fn client(dir: &std::path::Path) -> Arc<Client> {
+    Arc::new(
+        Client::open(
+            ClientOptions {
+                profile_dir: ProfileDir::new(dir),
+                device_name: "test device".into(),
+                os_locale: Some("en-US".into()),
+                app_version: "9.9.9".into(),
+                default_server: None,
+            },
+            Arc::new(SessionOnlyCredentials::default()),
+        )
+        .unwrap(),
+    )
+}
+
+async fn signed_in(url: &str, dir: &std::path::Path, username: &str) -> Arc<Client> {
+    let c = client(dir);
+    c.sign_in(url, username, PW).await.unwrap();
+    c.sync(tuesday_morning()).await.unwrap();
+    c
+}
+
+/// A client watching in the background: its events arrive on `events`.
+struct Watching {
+    events: mpsc::UnboundedReceiver<String>,
+    planned: mpsc::UnboundedReceiver<Planned>,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), countersign_client::ClientError>>,
+}
+
+impl Watching {
+    fn start(c: Arc<Client>) -> Self {
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (planned_tx, planned) = mpsc::unbounded_channel();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            c.watch(
+                tuesday_morning,
+                move |event| {
+                    let name = match event {
+                        WatchEvent::Synced(report) => {
+                            for p in report.notifications {
+                                let _ = planned_tx.send(p);
+                            }
+                            "synced"
+                        }
+                        WatchEvent::Offline(_) => "offline",
+                        WatchEvent::Live => "live",
+                    };
+                    let _ = events_tx.send(name.to_owned());
+                },
+                async move {
+                    let _ = stopped.await;
+                },
+            )
+            .await
+        });
+        Self {
+            events,
+            planned,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    async fn until_event(&mut self, name: &str) {
+        tokio::time::timeout(WAIT, async {
+            while let Some(e) = self.events.recv().await {
+                if e == name {
+                    return;
+                }
+            }
+            panic!("the watch ended before '{name}'");
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no '{name}' within {WAIT:?}"));
+    }
+
+    async fn until_planned(&mut self, what: impl Fn(&Planned) -> bool) -> Planned {
+        tokio::time::timeout(WAIT, async {
+            while let Some(p) = self.planned.recv().await {
+                if what(&p) {
+                    return p;
+                }
+            }
+            panic!("the watch ended first");
+        })
+        .await
+        .expect("the notification in time")
+    }
+
+    async fn stop(mut self) -> Result<(), countersign_client::ClientError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.unwrap()
+    }
+}
+
+async fn submit_leave(c: &Client) -> uuid::Uuid {
+    let now = tuesday_morning();
+    let d = c.draft_new("leave", now).await.unwrap();
+    c.draft_set(d.id, "leave_type", json!("annual"), now)
+        .await
+        .unwrap();
+    c.draft_set(d.id, "reason", json!("family visit"), now)
+        .await
+        .unwrap();
+    c.draft_set(
+        d.id,
+        "period",
+        json!({"start": "2026-12-07", "end": "2026-12-08"}),
+        now,
+    )
+    .await
+    .unwrap();
+    let queued = c.submit_draft(d.id, now).await.unwrap();
+    c.sync(now).await.unwrap();
+    queued.request_id
+}
+
+#[tokio::test]
+async fn a_change_made_elsewhere_arrives_by_itself_and_its_notification_is_taken_back() {
+    let server = demo().await;
+    let (d1, d2, d3) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let jiang = signed_in(&server.url(), d1.path(), "jiang.tao").await;
+    let mut watching = Watching::start(jiang.clone());
+    watching.until_event("live").await;
+
+    let shen = signed_in(&server.url(), d2.path(), "shen.yue").await;
+    let request = submit_leave(&shen).await;
+    let shown = watching
+        .until_planned(|p| {
+            matches!(p, Planned::Show(n) if matches!(&n.kind, NotificationKind::PendingApproval { request: r, .. } if r.id == request))
+        })
+        .await;
+    let Planned::Show(notification) = shown else {
+        unreachable!()
+    };
+    assert_eq!(
+        jiang.inbox().await.unwrap().len(),
+        1,
+        "the cache has it too"
+    );
+
+    // He approves on his phone (another device): the desktop takes the notification back.
+    let phone = signed_in(&server.url(), d3.path(), "jiang.tao").await;
+    phone
+        .act(
+            request,
+            Act::Approve {
+                comment: String::new(),
+            },
+            tuesday_morning(),
+        )
+        .await
+        .unwrap();
+    phone.sync(tuesday_morning()).await.unwrap();
+    watching
+        .until_planned(|p| matches!(p, Planned::Retract(id) if *id == notification.id))
+        .await;
+    assert!(jiang.inbox().await.unwrap().is_empty());
+    watching.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_watch_rides_out_an_outage_and_sends_what_waited() {
+    let server = demo().await;
+    let proxy = FaultProxy::start(server.addr).await;
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let shen = signed_in(&server.url(), d2.path(), "shen.yue").await;
+    let request = submit_leave(&shen).await;
+    let jiang = signed_in(&proxy.url(), d1.path(), "jiang.tao").await;
+    let mut watching = Watching::start(jiang.clone());
+    watching.until_event("live").await;
+
+    proxy.offline().await;
+    watching.until_event("offline").await;
+    jiang
+        .act(
+            request,
+            Act::Approve {
+                comment: "enjoy".into(),
+            },
+            tuesday_morning(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(jiang.sync_status().await.unwrap().outbox_pending, 1);
+
+    proxy.online().await;
+    watching.until_event("live").await;
+    let status = jiang.sync_status().await.unwrap();
+    assert_eq!(status.outbox_pending, 0, "sent on reconnection");
+    assert!(status.online);
+    shen.sync(tuesday_morning()).await.unwrap();
+    let view = shen.request(request).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(view.status).unwrap(),
+        json!("approved")
+    );
+    watching.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_revoked_session_stops_the_watch_with_the_reason() {
+    let server = demo().await;
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let jiang = signed_in(&server.url(), d1.path(), "jiang.tao").await;
+    let mut watching = Watching::start(jiang.clone());
+    watching.until_event("live").await;
+
+    // An administrator ends all of his sessions (as a departure would).
+    let person = server
+        .state
+        .store
+        .find_person_by_username("jiang.tao")
+        .await
+        .unwrap()
+        .unwrap();
+    let store = &server.state.store;
+    for session in store.list_sessions(person.id).await.unwrap() {
+        store
+            .revoke_session(session.id, "revoked_by_admin", tuesday_morning())
+            .await
+            .unwrap();
+    }
+    // Something changes for him: the hint makes the watch sync, which finds the session over.
+    let shen = signed_in(&server.url(), d2.path(), "shen.yue").await;
+    submit_leave(&shen).await;
+    let ended = tokio::time::timeout(WAIT, watching.task)
+        .await
+        .expect("the watch stops by itself")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(ended.code, ClientErrorCode::SessionRevoked, "{ended:?}");
+}
