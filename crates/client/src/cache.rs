@@ -1100,12 +1100,32 @@ fn classify(path: &Path, err: sqlx::Error) -> OpenError {
         let why = match primary.as_str() {
             "8" => "the folder or file is read-only".to_owned(),
             "13" => "the disk is full".to_owned(),
-            "14" => "the file cannot be opened (missing folder or no permission)".to_owned(),
+            // SQLite does not say why; the folder does.
+            "14" => folder_problem(path).unwrap_or_else(|| {
+                "the file cannot be opened (missing folder or no permission)".to_owned()
+            }),
             _ => db.message().to_owned(),
         };
         return OpenError::Other(cache_error(path, why));
     }
     OpenError::Other(cache_error(path, err.to_string()))
+}
+
+/// Why nothing can be written next to `path`, found by trying: read-only, full, no access.
+fn folder_problem(path: &Path) -> Option<String> {
+    let probe = path.with_extension("probe");
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            None
+        }
+        Err(e) => Some(io_reason(&e)),
+    }
 }
 
 fn cache_error(path: &Path, why: impl std::fmt::Display) -> ClientError {
@@ -1119,12 +1139,15 @@ fn cache_error(path: &Path, why: impl std::fmt::Display) -> ClientError {
 }
 
 fn io_error(path: &Path, err: &std::io::Error) -> ClientError {
-    let why = match err.kind() {
-        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-            "the folder is read-only".to_owned()
-        }
+    cache_error(path, io_reason(err))
+}
+
+/// A file-system failure in words a person can act on.
+fn io_reason(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::ReadOnlyFilesystem => "the folder is read-only".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "no permission to write in the folder".to_owned(),
         std::io::ErrorKind::StorageFull => "the disk is full".to_owned(),
         _ => err.to_string(),
-    };
-    cache_error(path, why)
+    }
 }

@@ -253,6 +253,12 @@ impl Client {
             .join(format!("{host}-{me}.sqlite"))
     }
 
+    /// Closes the offline cache (the app is quitting): its files are complete on disk and
+    /// nothing holds them open. The next call that needs the cache opens it again.
+    pub async fn close(&self) -> Result<()> {
+        self.close_cache(false).await
+    }
+
     pub(crate) async fn close_cache(&self, wipe: bool) -> Result<()> {
         let open = self.inner.lock().await.cache.take();
         if let Some(open) = open {
@@ -453,8 +459,23 @@ impl Client {
         check_path(&template.template.form, &steps, path)?;
         set_at(&mut draft.form, &steps, value);
         draft.updated_at = now;
+        let view = self.draft_view(&cache, draft.clone()).await?;
+        // A value that breaks its own field's rules is refused and the draft kept as it was;
+        // other fields still missing or wrong are the draft's normal state while typing.
+        let own: Vec<String> = view
+            .errors
+            .iter()
+            .filter(|e| is_within(&e.path, path) && e.key != "required")
+            .map(|e| format!("{}: {}", e.path, e.message))
+            .collect();
+        if !own.is_empty() {
+            return Err(invalid(format!(
+                "{} — the draft was not changed.",
+                own.join("; ")
+            )));
+        }
         cache.save_draft(&draft).await?;
-        self.draft_view(&cache, draft).await
+        Ok(view)
     }
 
     /// Sets the draft's title (empty clears it).
@@ -943,6 +964,14 @@ impl Client {
         report.changes.extend(all);
         Ok(())
     }
+}
+
+/// Whether the error at `error_path` is about the field at `path` or something inside it.
+fn is_within(error_path: &str, path: &str) -> bool {
+    error_path == path
+        || error_path
+            .strip_prefix(path)
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
 }
 
 /// The cached copy of the request a change is about, before the change.

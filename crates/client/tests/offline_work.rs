@@ -120,14 +120,25 @@ async fn a_draft_is_checked_by_the_domain_rules_while_it_is_written() {
             now,
         )
         .await
+        .unwrap_err();
+    assert_eq!(backwards.code, ClientErrorCode::InvalidInput);
+    assert!(
+        backwards.message.starts_with("period"),
+        "{}",
+        backwards.message
+    );
+    assert_eq!(
+        shen.draft(draft.id).await.unwrap().form,
+        json!({}),
+        "an invalid value leaves the draft as it was"
+    );
+    let typed = shen
+        .draft_set(draft.id, "leave_type", json!("annual"), now)
+        .await
         .unwrap();
     assert!(
-        backwards
-            .errors
-            .iter()
-            .any(|e| e.path.starts_with("period")),
-        "{:?}",
-        backwards.errors
+        typed.errors.iter().any(|e| e.path == "period"),
+        "other fields may still be missing while drafting"
     );
     let submit = shen.submit_draft(draft.id, now).await.unwrap_err();
     assert_eq!(
