@@ -1,6 +1,8 @@
 //! A TCP proxy between real clients and the real server that breaks the network on purpose,
 //! for the fault scenarios: a request lost on the way, an answer lost after the server acted,
-//! a response cut mid-body, a request delivered twice, a server that refuses connections.
+//! a response cut mid-body, a request delivered twice, a server that refuses connections,
+//! and a request or a response held until the test lets go (to kill a client at an exact
+//! moment: after the server acted, before the client heard).
 //!
 //! Faults apply per HTTP/1.1 request, not per connection: clients keep connections alive, so
 //! the proxy reads just enough framing (the head, then `Content-Length` or chunked bodies, or
@@ -52,6 +54,14 @@ pub enum Fault {
     /// client gets the first answer once the second is complete. Buffers both responses, so
     /// not for never-ending ones.
     DuplicateRequest,
+    /// Read from the client and held until [`FaultProxy::release`], then carried as `Pass`:
+    /// the test acts (moves the clock, stops something) while the request is on its way.
+    HoldRequest,
+    /// The request reaches the server; its complete response is read and held until
+    /// [`FaultProxy::release`], then sent on: the server has acted and the client has not
+    /// heard yet, for as long as the test needs (to kill the client, say). Buffers the
+    /// response, so not for never-ending ones.
+    HoldResponse,
 }
 
 /// One request the proxy read from a client.
@@ -77,6 +87,9 @@ pub struct Observed {
     pub answered: usize,
     pub bytes_to_server: u64,
     pub bytes_to_client: u64,
+    /// Requests or responses that reached their hold ([`Fault::HoldRequest`],
+    /// [`Fault::HoldResponse`]), released or not.
+    pub held: usize,
 }
 
 /// The proxy; listens on 127.0.0.1 on a port of its own until dropped.
@@ -97,6 +110,8 @@ struct Shared {
     observed: watch::Sender<Observed>,
     /// Bumped to reset every open connection.
     reset: watch::Sender<u64>,
+    /// Bumped to let go of everything held.
+    released: watch::Sender<u64>,
     /// The tasks of the connections, to await the ones a reset ends.
     connections: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -135,6 +150,7 @@ impl FaultProxy {
                 }),
                 observed: watch::Sender::new(Observed::default()),
                 reset: watch::Sender::new(0),
+                released: watch::Sender::new(0),
                 connections: Mutex::new(Vec::new()),
             }),
             accepting: Mutex::new(None),
@@ -173,6 +189,13 @@ impl FaultProxy {
             on: Some(request.to_owned()),
             fault,
         });
+    }
+
+    /// Lets go of every request and response held so far ([`Fault::HoldRequest`],
+    /// [`Fault::HoldResponse`]), including those whose fault was picked and that have not
+    /// reached their hold yet.
+    pub fn release(&self) {
+        self.shared.released.send_modify(|epoch| *epoch += 1);
     }
 
     /// Holds every request this long before sending it on (zero by default).
@@ -327,14 +350,14 @@ async fn serve(client: &mut TcpStream, shared: &Shared) -> End {
         let Ok(request) = Request::read(head, &mut from_client, client).await else {
             return End::Reset;
         };
-        let (fault, latency) = shared.next_fault(&request);
+        let (fault, latency, release) = shared.next_fault(&request);
         match exchange(
             client,
             &mut from_client,
             &mut upstream,
             &request,
             fault,
-            latency,
+            (latency, release),
             shared,
         )
         .await
@@ -370,11 +393,14 @@ async fn exchange(
     upstream: &mut Option<Upstream>,
     request: &Request,
     fault: Fault,
-    latency: Duration,
+    (latency, release): (Duration, u64),
     shared: &Shared,
 ) -> io::Result<Next> {
     if fault == Fault::DropRequest {
         return Ok(Next::Reset);
+    }
+    if fault == Fault::HoldRequest {
+        shared.hold(release).await;
     }
     if !latency.is_zero() {
         // The injected latency itself, not a wait for something to happen.
@@ -388,7 +414,7 @@ async fn exchange(
     let response = up.read_head(&request.method).await?;
     match fault {
         Fault::DropRequest => return Ok(Next::Reset),
-        Fault::Pass | Fault::CutResponseAfter { .. } => {
+        Fault::Pass | Fault::HoldRequest | Fault::CutResponseAfter { .. } => {
             let budget = match fault {
                 Fault::CutResponseAfter { body_bytes } => Some(body_bytes),
                 _ => None,
@@ -439,6 +465,15 @@ async fn exchange(
             client.write_all(&answer).await?;
             shared.to_client(answer.len());
         }
+        Fault::HoldResponse => {
+            let mut answer = response.head.clone();
+            up.relay_body(response.framing, &mut Sink::Keep(&mut answer), shared)
+                .await?;
+            shared.observed.send_modify(|o| o.answered += 1);
+            shared.hold(release).await;
+            client.write_all(&answer).await?;
+            shared.to_client(answer.len());
+        }
     }
     if response.close || response.framing == Framing::UntilClose {
         *upstream = None;
@@ -456,8 +491,16 @@ async fn client_gone(from: &mut ReadHalf<'_>, pending: &mut Reader) {
 }
 
 impl Shared {
-    /// Picks the fault for `request` and records the exchange.
-    fn next_fault(&self, request: &Request) -> (Fault, Duration) {
+    /// Counts a hold and waits until a [`FaultProxy::release`] after `epoch`.
+    async fn hold(&self, epoch: u64) {
+        self.observed.send_modify(|o| o.held += 1);
+        let mut released = self.released.subscribe();
+        let _ = released.wait_for(|e| *e > epoch).await;
+    }
+
+    /// Picks the fault for `request`, records the exchange, and answers the release epoch a
+    /// hold waits past.
+    fn next_fault(&self, request: &Request) -> (Fault, Duration, u64) {
         let line = format!("{} {}", request.method, request.target);
         let (fault, latency) = {
             let mut control = lock(&self.control);
@@ -469,6 +512,7 @@ impl Shared {
             let fault = claimed.map_or_else(|| control.standing.clone(), |o| o.fault);
             (fault, control.latency)
         };
+        let release = *self.released.borrow();
         self.observed.send_modify(|o| {
             o.requests.push(Exchange {
                 method: request.method.clone(),
@@ -476,7 +520,7 @@ impl Shared {
                 fault: fault.clone(),
             })
         });
-        (fault, latency)
+        (fault, latency, release)
     }
 }
 

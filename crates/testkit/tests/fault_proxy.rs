@@ -355,3 +355,64 @@ async fn latency_holds_each_request_back() {
     assert!(s.healthz().await.unwrap().contains("ok"));
     assert!(started.elapsed() >= latency, "{:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn hold_request_waits_for_release_before_the_server_hears_of_it() {
+    let s = setup().await;
+    s.proxy.once_on("POST /v1/sessions", Fault::HoldRequest);
+    let signing_in = tokio::spawn({
+        let http = s.http.clone();
+        let url = s.proxy.url();
+        async move {
+            http.post(format!("{url}/v1/sessions"))
+                .json(&json!({"username": "ana.li", "password": PASSWORD, "device_name": "held"}))
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)
+        }
+    });
+    let seen = s.proxy.wait_until(WAIT, "the hold", |o| o.held == 1).await;
+    assert_eq!(seen.forwarded, 0, "held before the server");
+    assert!(
+        s.sessions_on("held").await.is_empty(),
+        "the server has not heard of it"
+    );
+    s.proxy.release();
+    let answer = tokio::time::timeout(WAIT, signing_in)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(answer.is_ok(), "released, it passes: {answer:?}");
+    assert_eq!(s.sessions_on("held").await.len(), 1);
+}
+
+#[tokio::test]
+async fn hold_response_keeps_the_answer_until_release_after_the_server_acted() {
+    let s = setup().await;
+    s.proxy.once_on("POST /v1/sessions", Fault::HoldResponse);
+    let signing_in = tokio::spawn({
+        let http = s.http.clone();
+        let url = s.proxy.url();
+        async move {
+            http.post(format!("{url}/v1/sessions"))
+                .json(&json!({"username": "ana.li", "password": PASSWORD, "device_name": "late"}))
+                .send()
+                .await
+        }
+    });
+    let seen = s.proxy.wait_until(WAIT, "the hold", |o| o.held == 1).await;
+    assert_eq!((seen.forwarded, seen.answered), (1, 1));
+    assert_eq!(
+        s.sessions_on("late").await.len(),
+        1,
+        "the server acted while the client waits"
+    );
+    assert!(!signing_in.is_finished(), "the client has not heard");
+    s.proxy.release();
+    let answer = tokio::time::timeout(WAIT, signing_in)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::CREATED);
+}
