@@ -295,3 +295,114 @@ async fn a_revoked_session_signs_the_cli_out_with_the_reason() {
         "the other device is unaffected"
     );
 }
+
+/// Runs a CLI command that must succeed and parses its `--json` output.
+fn json_of(cli: &Cli<'_>, args: &[&str]) -> serde_json::Value {
+    let out = cli.run(args, None);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {}", stdout(&out)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_drafted_submitted_offline_and_approved_through_the_cli() {
+    let server = TestServer::start_at(TestDb::sqlite(), start()).await;
+    countersign_server::seed::seed_demo(server.state.store.as_ref(), start())
+        .await
+        .unwrap();
+    let demo = countersign_server::seed::DEMO_PASSWORD;
+    let desktop = DesktopSession::headless();
+    let shen = Cli::new(&desktop);
+    assert!(shen.login(&server.url(), "shen.yue", demo).status.success());
+    json_of(&shen, &["sync", "--json"]);
+    let templates = json_of(&shen, &["templates", "--json"]);
+    assert!(
+        templates
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["template"]["id"] == "leave"),
+        "{templates}"
+    );
+
+    let draft = json_of(&shen, &["draft", "new", "leave", "--json"]);
+    let id = draft["id"].as_str().unwrap().to_owned();
+    assert!(!draft["errors"].as_array().unwrap().is_empty());
+    let unknown = shen.run(&["draft", "set", &id, "leave_kind", "annual"], None);
+    assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("leave_type"),
+        "{}",
+        stderr(&unknown)
+    );
+    let backwards = r#"{"start":"2026-12-09","end":"2026-12-07"}"#;
+    let refused = shen.run(&["draft", "set", &id, "period", backwards], None);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    for (field, value) in [
+        ("leave_type", "annual"),
+        ("reason", "family visit"),
+        ("period", r#"{"start":"2026-12-07","end":"2026-12-08"}"#),
+    ] {
+        let out = shen.run(&["draft", "set", &id, field, value], None);
+        assert!(out.status.success(), "{field}: {}", stderr(&out));
+    }
+    let shown = json_of(&shen, &["draft", "show", &id, "--json"]);
+    assert_eq!(shown["errors"], serde_json::json!([]), "{shown}");
+
+    // The server goes down: the submission waits in the outbox.
+    let paused = server.pause().await;
+    let out = shen.run(&["submit", &id], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Queued"), "{}", stdout(&out));
+    let status = json_of(&shen, &["status", "--json"]);
+    assert_eq!(status["outbox_pending"], 1, "{status}");
+    let mine = json_of(&shen, &["requests", "--json"]);
+    assert_eq!(mine[0]["status"], "queued", "{mine}");
+
+    let server = paused.resume().await;
+    let synced = json_of(&shen, &["sync", "--json"]);
+    assert_eq!(synced["applied"], 1, "{synced}");
+    let mine = json_of(&shen, &["requests", "--json"]);
+    assert_eq!(mine[0]["status"], "in_progress", "{mine}");
+    let request = mine[0]["id"].as_str().unwrap().to_owned();
+
+    let jiang = Cli::new(&desktop);
+    assert!(
+        jiang
+            .login(&server.url(), "jiang.tao", demo)
+            .status
+            .success()
+    );
+    json_of(&jiang, &["sync", "--json"]);
+    let inbox = json_of(&jiang, &["inbox", "--json"]);
+    assert_eq!(inbox[0]["request_id"], request.as_str(), "{inbox}");
+    let approved = jiang.run(&["approve", &request, "--comment", "enjoy"], None);
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    assert!(stdout(&approved).contains("Done"), "{}", stdout(&approved));
+    assert_eq!(json_of(&jiang, &["inbox", "--json"]), serde_json::json!([]));
+
+    // Someone with no task on it is told so, with exit code 1.
+    let han = Cli::new(&desktop);
+    assert!(han.login(&server.url(), "han.bing", demo).status.success());
+    json_of(&han, &["sync", "--json"]);
+    let not_his = han.run(&["approve", &request], None);
+    assert_eq!(not_his.status.code(), Some(1), "{}", stderr(&not_his));
+
+    json_of(&shen, &["sync", "--json"]);
+    let mine = json_of(&shen, &["requests", "--json"]);
+    assert_eq!(mine[0]["status"], "approved", "{mine}");
+    let view = json_of(&shen, &["show", &request, "--json"]);
+    assert!(
+        view["state"]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["comment"] == "enjoy"),
+        "the timeline has the decision: {view}"
+    );
+}
