@@ -394,3 +394,75 @@ async fn a_damaged_cache_is_moved_aside_and_rebuilt_keeping_the_drafts() {
     assert!(recovery.contains("0 draft(s)"), "{recovery}");
     assert!(!shen.templates().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_server_update_waits_while_a_local_change_to_the_same_request_is_unanswered() {
+    use countersign_api::sync::{Change, ChangeOp, EntityKind, MutationResult, MutationStatus};
+    use countersign_client::cache::{Cache, OutboxEntry};
+
+    let server = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let shen = signed_in(&server, dir.path(), "shen.yue").await;
+    let draft = leave_draft(&shen).await;
+    let queued = shen.submit_draft(draft, tuesday_morning()).await.unwrap();
+    shen.sync(tuesday_morning()).await.unwrap();
+    let v1 = shen.request(queued.request_id).await.unwrap();
+
+    let (cache, _) = Cache::open(&dir.path().join("rule.sqlite")).await.unwrap();
+    let change = |view: &countersign_api::requests::RequestView| Change {
+        kind: EntityKind::Request,
+        id: view.id.to_string(),
+        version: view.version,
+        op: ChangeOp::Upsert,
+        data: Some(serde_json::to_value(view).unwrap()),
+    };
+    cache.apply_page(&[change(&v1)], "c1").await.unwrap();
+    // The person comments here; the comment is not answered yet.
+    let entry = OutboxEntry {
+        id: uuid::Uuid::now_v7(),
+        kind: "act_on_request".into(),
+        request_id: v1.id,
+        task: None,
+        action: "comment".into(),
+        base_version: Some(v1.version),
+        payload: json!({"request_id": v1.id, "action": {"kind": "comment", "text": "hi"}}),
+        created_at: tuesday_morning(),
+        state: OutboxState::Pending,
+        attempts: 0,
+        next_attempt_at: None,
+        last_error: None,
+        answer: None,
+        answered_at: None,
+    };
+    cache.enqueue(&entry).await.unwrap();
+
+    let mut v2 = v1.clone();
+    v2.version += 1;
+    v2.title = "changed on the server".into();
+    cache.apply_page(&[change(&v2)], "c2").await.unwrap();
+    assert_eq!(
+        cache.request(v1.id).await.unwrap().unwrap().version,
+        v1.version,
+        "held back while the comment is unanswered"
+    );
+    assert_eq!(cache.cursor().await.unwrap().as_deref(), Some("c2"));
+
+    let refused = MutationResult {
+        id: entry.id,
+        status: MutationStatus::Refused,
+        original: None,
+        reason: None,
+        entity: None,
+    };
+    cache
+        .record_answer(&refused, tuesday_morning())
+        .await
+        .unwrap();
+    let now = cache.request(v1.id).await.unwrap().unwrap();
+    assert_eq!(
+        now.version, v2.version,
+        "applied once the comment was answered"
+    );
+    assert_eq!(now.title, "changed on the server");
+    cache.close().await;
+}
