@@ -8,6 +8,8 @@
 //!   asked, an Xvfb display) so keyring and desktop tests touch nothing of the machine's.
 //! - [`FaultProxy`]: a TCP proxy in front of a server that breaks chosen HTTP requests (lost,
 //!   cut, answered but unheard, delivered twice) and can refuse connections, for fault tests.
+//! - [`NotificationServer`]: owns `org.freedesktop.Notifications` on a test bus, records every
+//!   notification and can click its actions.
 //! - [`cargo_bin`]: builds and locates a workspace binary for tests in other packages.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -17,6 +19,7 @@ mod bins;
 mod db;
 mod desktop;
 mod fault_proxy;
+mod notifications;
 mod server;
 
 pub use api::{Answer, TestApi};
@@ -24,6 +27,7 @@ pub use bins::{cargo_bin, target_dir};
 pub use db::{TestDb, pg_admin_url};
 pub use desktop::DesktopSession;
 pub use fault_proxy::{Exchange, Fault, FaultProxy, Observed};
+pub use notifications::{Call, Hints, NotificationServer, Notified};
 pub use server::{PausedServer, TestServer};
 
 /// Expands each named `async fn(Backend)` test body into a module with a `sqlite` and a
