@@ -41,6 +41,11 @@ pub struct Settings {
     pub events_heartbeat_secs: u64,
     /// Seconds between runs of the overdue scan (S9); 0 turns the scan off on this replica.
     pub overdue_scan_secs: u64,
+    /// Load balancers and reverse proxies in front of the server (addresses or ranges such
+    /// as `10.0.0.0/8`). Only from these is `X-Forwarded-For` believed; the client's address
+    /// (for throttling and the audit log) is then the nearest one they forwarded for.
+    /// Empty by default: a header anyone can set is no address.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub log: LogSettings,
     pub auth: AuthSettings,
 }
@@ -81,6 +86,7 @@ impl Default for Settings {
             calendar_file: None,
             events_heartbeat_secs: 15,
             overdue_scan_secs: 60,
+            trusted_proxies: Vec::new(),
             log: LogSettings::default(),
             auth: AuthSettings::default(),
         }
@@ -186,7 +192,7 @@ impl figment::Provider for EnvVar {
 /// environment. Only keys that name a setting are taken: `COUNTERSIGN_CONFIG` and the
 /// variables of other Countersign tools are not settings.
 fn env_layer(figment: Figment, env: &[(String, String)]) -> Figment {
-    const TOP_LEVEL: [&str; 11] = [
+    const TOP_LEVEL: [&str; 12] = [
         "bind",
         "port",
         "data_dir",
@@ -196,6 +202,7 @@ fn env_layer(figment: Figment, env: &[(String, String)]) -> Figment {
         "calendar_file",
         "events_heartbeat_secs",
         "overdue_scan_secs",
+        "trusted_proxies",
         "log",
         "auth",
     ];

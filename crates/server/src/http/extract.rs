@@ -1,7 +1,7 @@
 //! Extractors that answer bad input in the contract's shape: a malformed body, a missing
 //! token or an unknown field is a typed 4xx with a message that says what was wrong.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -94,20 +94,51 @@ fn json_rejection(rejection: JsonRejection) -> Error {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Origin {
+impl FromRequestParts<AppState> for Origin {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         // Present when served over a socket; absent in handler tests without one.
-        let source = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+            .map(|ConnectInfo(addr)| addr.ip());
+        let source = peer.map(|peer| {
+            client_address(peer, &parts.headers, &state.settings.trusted_proxies).to_string()
+        });
         Ok(Origin {
             source,
             device: None,
         })
     }
+}
+
+/// The client's address: the peer, unless the peer is a trusted proxy, in which case the
+/// nearest address in `X-Forwarded-For` that is not itself a trusted proxy. Entries further
+/// left were written by whoever sent the request and prove nothing.
+fn client_address(
+    peer: IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map_while(|hop| hop.trim().parse::<IpAddr>().ok())
+        .collect();
+    hops.into_iter()
+        .rev()
+        .find(|hop| !is_trusted(hop))
+        .unwrap_or(peer)
 }
 
 /// The bearer token of a request: `None` without an `Authorization` header, an error for a
@@ -182,4 +213,56 @@ pub fn version_in_range(version: Option<u64>, field: &str) -> Result<(), Error> 
 /// Parses a path segment that must be a UUID.
 pub fn uuid_segment(text: &str, what: &str) -> Result<uuid::Uuid, Error> {
     uuid::Uuid::parse_str(text).map_err(|_| Error::malformed(format!("'{text}' is not {what} id")))
+}
+
+#[cfg(test)]
+mod forwarded_tests {
+    use super::*;
+
+    fn headers(xff: &[&str]) -> axum::http::HeaderMap {
+        let mut h = axum::http::HeaderMap::new();
+        for v in xff {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_is_believed() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // Straight from a client: whatever it claims is ignored.
+        assert_eq!(
+            client_address(ip("198.51.100.2"), &headers(&["1.2.3.4"]), &trusted),
+            ip("198.51.100.2")
+        );
+        // Through the balancer: the nearest address it did not add itself.
+        assert_eq!(
+            client_address(
+                ip("10.0.0.5"),
+                &headers(&["1.2.3.4, 203.0.113.7, 10.0.0.9"]),
+                &trusted
+            ),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            client_address(
+                ip("10.0.0.5"),
+                &headers(&["203.0.113.7", "10.0.0.9"]),
+                &trusted
+            ),
+            ip("203.0.113.7"),
+            "several headers read as one list"
+        );
+        // A proxy that forwarded nothing usable: its own address.
+        assert_eq!(
+            client_address(ip("10.0.0.5"), &headers(&["garbage"]), &trusted),
+            ip("10.0.0.5")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.5"), &headers(&["203.0.113.7"]), &[]),
+            ip("10.0.0.5"),
+            "nothing trusted by default"
+        );
+    }
 }
