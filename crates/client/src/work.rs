@@ -714,7 +714,76 @@ impl Client {
     /// Everything in the outbox, oldest first.
     pub async fn outbox(&self) -> Result<Vec<OutboxItem>> {
         let (cache, _) = self.open_cache().await?;
-        Ok(cache.outbox().await?.iter().map(outbox_item).collect())
+        let mut items = Vec::new();
+        for entry in cache.outbox().await? {
+            items.push(self.explained(&cache, outbox_item(&entry)).await);
+        }
+        Ok(items)
+    }
+
+    /// A refused item whose reason names who decided and when (B1: a lost race is reported
+    /// plainly): the server's message is generic, its structured refusal has the details.
+    async fn explained(&self, cache: &Cache, mut item: OutboxItem) -> OutboxItem {
+        use countersign_domain::engine::{Decision, Refusal};
+        let Some(reason) = item.reason.as_mut() else {
+            return item;
+        };
+        let time = |at: &DateTime<Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
+        let zh = self.locale().await == Locale::ZhCn;
+        let said = match &reason.refusal {
+            Some(Refusal::AlreadyDecided {
+                by, decision, at, ..
+            }) => {
+                let who = self.name_of(cache, *by).await;
+                let what = serde_json::to_value(decision)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                if zh {
+                    let what = match decision {
+                        Decision::Approved => "同意",
+                        Decision::Rejected => "驳回",
+                        Decision::Returned => "退回",
+                        Decision::Withdrawn => "撤回",
+                    };
+                    format!("该节点已由{who}于 {} {what}", time(at))
+                } else {
+                    format!("Already {what} by {who} at {}", time(at))
+                }
+            }
+            Some(Refusal::TaskReassigned { to, at, .. }) => {
+                let who = self.name_of(cache, *to).await;
+                if zh {
+                    format!("该任务已于 {} 转交给{who}", time(at))
+                } else {
+                    format!("The task was handed to {who} at {}", time(at))
+                }
+            }
+            Some(Refusal::RequestWithdrawn { at }) => {
+                // Only the initiator withdraws.
+                let who = match cache.request(item.request_id).await {
+                    Ok(Some(view)) => self.name_of(cache, view.initiator).await,
+                    _ => String::new(),
+                };
+                match (zh, who.is_empty()) {
+                    (true, false) => format!("{who}已于 {} 撤回该申请", time(at)),
+                    (true, true) => format!("申请人已于 {} 撤回该申请", time(at)),
+                    (false, false) => format!("{who} withdrew the request at {}", time(at)),
+                    (false, true) => format!("The initiator withdrew the request at {}", time(at)),
+                }
+            }
+            Some(Refusal::RequestFinished { status, at }) => {
+                let status = status_name(*status);
+                if zh {
+                    format!("该申请已于 {} 结束（{status}）", time(at))
+                } else {
+                    format!("The request was already {status} at {}", time(at))
+                }
+            }
+            _ => return item,
+        };
+        reason.message = said;
+        item
     }
 
     pub async fn sync_status(&self) -> Result<SyncStatus> {
@@ -725,6 +794,10 @@ impl Client {
             .await?
             .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&Utc));
+        let mut refused = Vec::new();
+        for entry in outbox.iter().filter(|e| e.state == OutboxState::Refused) {
+            refused.push(self.explained(&cache, outbox_item(entry)).await);
+        }
         let inner = self.inner.lock().await;
         let open = inner.cache.as_ref();
         Ok(SyncStatus {
@@ -735,11 +808,7 @@ impl Client {
                 .iter()
                 .filter(|e| e.state == OutboxState::Pending)
                 .count(),
-            refused: outbox
-                .iter()
-                .filter(|e| e.state == OutboxState::Refused)
-                .map(outbox_item)
-                .collect(),
+            refused,
             recovery: open.and_then(|o| o.recovery.as_ref().map(Recovery::message)),
         })
     }
@@ -853,7 +922,7 @@ impl Client {
                         let mut item = outbox_item(entry);
                         item.state = OutboxState::Refused;
                         item.reason = result.reason.clone();
-                        report.refused.push(item);
+                        report.refused.push(self.explained(cache, item).await);
                     }
                 } else {
                     report.applied += 1;

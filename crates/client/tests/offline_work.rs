@@ -300,6 +300,12 @@ async fn a_decision_is_checked_here_first_and_the_server_has_the_last_word() {
     assert_eq!(report.refused.len(), 1, "{report:?}");
     let reason = report.refused[0].reason.as_ref().unwrap();
     assert_eq!(reason.code, "request_withdrawn", "{reason:?}");
+    // Said plainly, with who and when (B1): not just "the initiator withdrew".
+    assert!(
+        reason.message.contains("沈月") && reason.message.contains("2026-12-01 01:30 UTC"),
+        "{}",
+        reason.message
+    );
     let status = jiang.sync_status().await.unwrap();
     assert_eq!(status.outbox_pending, 0);
     assert_eq!(
