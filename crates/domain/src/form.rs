@@ -2247,7 +2247,7 @@ fn parse_decimal(text: &str) -> Result<Decimal, DecimalProblem> {
     // general parser would produce, without its generality). Longer ones go to it.
     if significant + fraction.len() <= 19 {
         let mut scale = fraction.len() as u32;
-        while scale > 0 && mantissa % 10 == 0 {
+        while scale > 0 && mantissa.is_multiple_of(10) {
             mantissa /= 10;
             scale -= 1;
         }

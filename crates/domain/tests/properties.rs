@@ -192,7 +192,7 @@ fn action_for(op: &Op, state: &RequestState) -> (Actor, Action) {
         .task(task)
         .map(|t| if op.flag == 0 { t.seat } else { t.assignee });
     let actor = match op.actor {
-        a if a < POOL.len() && op.kind % 3 == 0 => id(POOL[a]),
+        a if a < POOL.len() && op.kind.is_multiple_of(3) => id(POOL[a]),
         a if a == POOL.len() => state.initiator,
         _ => holder.unwrap_or(state.initiator),
     };
@@ -240,7 +240,7 @@ fn action_for(op: &Op, state: &RequestState) -> (Actor, Action) {
             comment: String::new(),
         },
         // Withdrawing ends what a sequence can explore, so it is rarer than deciding.
-        8 if op.task % 4 == 0 => Action::Withdraw {
+        8 if op.task.is_multiple_of(4) => Action::Withdraw {
             comment: String::new(),
         },
         8 => Action::Approve {
