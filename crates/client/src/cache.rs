@@ -253,24 +253,31 @@ impl Cache {
     // -- meta --
 
     pub async fn meta(&self, key: &str) -> Result<Option<String>> {
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| self.err(e))
+        self.entry_get(Entries::Meta, key).await
     }
 
     pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO meta (key, value) VALUES ($1, $2) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
+        self.entry_set(Entries::Meta, key, value).await
+    }
+
+    async fn entry_get(&self, table: Entries, key: &str) -> Result<Option<String>> {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM {} WHERE key = $1",
+            table.column(),
+            table.name()
+        )))
         .bind(key)
-        .bind(value)
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await
-        .map_err(|e| self.err(e))?;
-        Ok(())
+        .map_err(|e| self.err(e))
+    }
+
+    async fn entry_set(&self, table: Entries, key: &str, value: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
+        set_entry_in(&mut tx, table, key, value)
+            .await
+            .map_err(|e| self.err(e))?;
+        tx.commit().await.map_err(|e| self.err(e))
     }
 
     pub async fn cursor(&self) -> Result<Option<String>> {
@@ -669,24 +676,11 @@ impl Cache {
     // -- notification record --
 
     pub async fn notified(&self, key: &str) -> Result<Option<String>> {
-        sqlx::query_scalar("SELECT body FROM notified WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| self.err(e))
+        self.entry_get(Entries::Notified, key).await
     }
 
     pub async fn set_notified(&self, key: &str, body: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO notified (key, body) VALUES ($1, $2) \
-             ON CONFLICT (key) DO UPDATE SET body = excluded.body",
-        )
-        .bind(key)
-        .bind(body)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| self.err(e))?;
-        Ok(())
+        self.entry_set(Entries::Notified, key, body).await
     }
 
     fn decode<T: serde::de::DeserializeOwned>(&self, body: &str) -> Result<T> {
@@ -701,27 +695,48 @@ type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
 pub const NOTIFICATION_RECORD: &str = "record";
 
 async fn set_notified_in(tx: &mut Tx<'_>, key: &str, body: &str) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO notified (key, body) VALUES ($1, $2) \
-         ON CONFLICT (key) DO UPDATE SET body = excluded.body",
-    )
+    set_entry_in(tx, Entries::Notified, key, body).await
+}
+
+/// The two key-value tables: `meta` (the cursor, the last sync) and `notified` (the
+/// notification planner's record).
+#[derive(Clone, Copy)]
+enum Entries {
+    Meta,
+    Notified,
+}
+
+impl Entries {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Meta => "meta",
+            Self::Notified => "notified",
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Self::Meta => "value",
+            Self::Notified => "body",
+        }
+    }
+}
+
+async fn set_entry_in(tx: &mut Tx<'_>, table: Entries, key: &str, value: &str) -> sqlx::Result<()> {
+    let (name, column) = (table.name(), table.column());
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {name} (key, {column}) VALUES ($1, $2) \
+         ON CONFLICT (key) DO UPDATE SET {column} = excluded.{column}"
+    )))
     .bind(key)
-    .bind(body)
+    .bind(value)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 async fn set_meta_in(tx: &mut Tx<'_>, key: &str, value: &str) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO meta (key, value) VALUES ($1, $2) \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(key)
-    .bind(value)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    set_entry_in(tx, Entries::Meta, key, value).await
 }
 
 /// Applies one server change. With `hold`, a request with a local change in flight keeps

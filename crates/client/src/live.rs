@@ -54,9 +54,8 @@ impl Client {
                 Err(err) if err.code == crate::ClientErrorCode::Cache => return Err(err),
                 Err(err) => {
                     report(WatchEvent::Offline(err));
-                    tokio::select! {
-                        () = &mut stop => return Ok(()),
-                        () = tokio::time::sleep(jittered(retry)) => {}
+                    if stopped_while_waiting(&mut stop, jittered(retry)).await {
+                        return Ok(());
                     }
                     retry = (retry * 2).min(RETRY_MAX);
                     continue;
@@ -73,9 +72,8 @@ impl Client {
                 Err(err) if err.ends_session() => return Err(err),
                 Err(err) => {
                     report(WatchEvent::Offline(err));
-                    tokio::select! {
-                        () = &mut stop => return Ok(()),
-                        () = tokio::time::sleep(jittered(retry)) => {}
+                    if stopped_while_waiting(&mut stop, jittered(retry)).await {
+                        return Ok(());
                     }
                     retry = (retry * 2).min(RETRY_MAX);
                     continue;
@@ -111,11 +109,21 @@ impl Client {
             last_event_id = latest_id.borrow().clone();
             let _ = reader.await;
             // The stream ended (server restart, network, silence): wait a little, reopen.
-            tokio::select! {
-                () = &mut stop => return Ok(()),
-                () = tokio::time::sleep(jittered(retry)) => {}
+            if stopped_while_waiting(&mut stop, jittered(retry)).await {
+                return Ok(());
             }
         }
+    }
+}
+
+/// Waits `wait` before the next attempt; true when `stop` came first.
+async fn stopped_while_waiting(
+    stop: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+    wait: Duration,
+) -> bool {
+    tokio::select! {
+        () = stop.as_mut() => true,
+        () = tokio::time::sleep(wait) => false,
     }
 }
 
