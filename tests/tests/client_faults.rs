@@ -18,11 +18,11 @@ use std::process::{Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use countersign_client::{Client, ClientOptions, ProfileDir, SessionOnlyCredentials};
 use countersign_domain::engine::{EventKind, RequestStatus};
 use countersign_server::seed::DEMO_PASSWORD as PW;
 use countersign_server::store::{AuditEntry, EVERYONE, FeedRow, TemplateRecord};
+use countersign_testkit::tuesday_morning;
 use countersign_testkit::{
     DesktopSession, Fault, FaultProxy, PausedServer, TestDb, TestServer, cargo_bin,
 };
@@ -31,13 +31,6 @@ use uuid::Uuid;
 
 /// Generous: it only costs time when a test fails.
 const WAIT: Duration = Duration::from_secs(20);
-
-/// Tuesday 1 December 2026, 09:30 in Beijing: a working day.
-fn tuesday_morning() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00")
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 /// The demo organisation on a real server with a clock the test moves, behind a proxy.
 struct World {
@@ -54,9 +47,7 @@ struct World {
 
 async fn world() -> World {
     let server = TestServer::start_at(TestDb::sqlite(), tuesday_morning()).await;
-    countersign_server::seed::seed_demo(server.state.store.as_ref(), tuesday_morning())
-        .await
-        .unwrap();
+    server.seed_demo().await;
     publish_team_leave(&server).await;
     let proxy = FaultProxy::start(server.addr).await;
     let shen_dir = tempfile::tempdir().unwrap();

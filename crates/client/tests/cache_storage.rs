@@ -8,20 +8,14 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use countersign_client::{
     Client, ClientErrorCode, ClientOptions, ProfileDir, SessionOnlyCredentials,
 };
+use countersign_testkit::tuesday_morning;
 use countersign_testkit::{TestDb, TestServer};
 use serde_json::json;
 
 const PW: &str = countersign_server::seed::DEMO_PASSWORD;
-
-fn tuesday_morning() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00")
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 /// A tmpfs mounted on a fresh directory, unmounted on drop.
 struct Tmpfs {
@@ -83,9 +77,7 @@ fn client(dir: &Path) -> Client {
 
 async fn signed_in_on(dir: &Path) -> (TestServer, Client) {
     let server = TestServer::start_at(TestDb::sqlite(), tuesday_morning()).await;
-    countersign_server::seed::seed_demo(server.state.store.as_ref(), tuesday_morning())
-        .await
-        .unwrap();
+    server.seed_demo().await;
     let c = client(dir);
     c.sign_in(&server.url(), "shen.yue", PW).await.unwrap();
     c.sync(tuesday_morning()).await.unwrap();

@@ -312,9 +312,7 @@ fn json_of(cli: &Cli<'_>, args: &[&str]) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_drafted_submitted_offline_and_approved_through_the_cli() {
     let server = TestServer::start_at(TestDb::sqlite(), start()).await;
-    countersign_server::seed::seed_demo(server.state.store.as_ref(), start())
-        .await
-        .unwrap();
+    server.seed_demo().await;
     let demo = countersign_server::seed::DEMO_PASSWORD;
     let desktop = DesktopSession::headless();
     let shen = Cli::new(&desktop);

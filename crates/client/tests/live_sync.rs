@@ -8,11 +8,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use countersign_client::notify::{NotificationKind, Planned};
 use countersign_client::{
     Act, Client, ClientErrorCode, ClientOptions, ProfileDir, SessionOnlyCredentials, WatchEvent,
 };
+use countersign_testkit::tuesday_morning;
 use countersign_testkit::{FaultProxy, TestDb, TestServer};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
@@ -21,17 +21,9 @@ const PW: &str = countersign_server::seed::DEMO_PASSWORD;
 /// How long to wait for something that should happen; only costs time when a test fails.
 const WAIT: Duration = Duration::from_secs(20);
 
-fn tuesday_morning() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00")
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
 async fn demo() -> TestServer {
     let server = TestServer::start_at(TestDb::sqlite(), tuesday_morning()).await;
-    countersign_server::seed::seed_demo(server.state.store.as_ref(), tuesday_morning())
-        .await
-        .unwrap();
+    server.seed_demo().await;
     server
 }
 

@@ -7,28 +7,19 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use countersign_client::cache::OutboxState;
 use countersign_client::{
     Act, Client, ClientErrorCode, ClientOptions, ProfileDir, SessionOnlyCredentials,
 };
+use countersign_testkit::tuesday_morning;
 use countersign_testkit::{TestDb, TestServer};
 use serde_json::json;
 
 const PW: &str = countersign_server::seed::DEMO_PASSWORD;
 
-/// Tuesday 1 December 2026, 09:30 in Beijing: a working day.
-fn tuesday_morning() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00")
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
 async fn demo() -> TestServer {
     let server = TestServer::start_at(TestDb::sqlite(), tuesday_morning()).await;
-    countersign_server::seed::seed_demo(server.state.store.as_ref(), tuesday_morning())
-        .await
-        .unwrap();
+    server.seed_demo().await;
     server
 }
 

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axum::http::{Method, StatusCode};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use countersign_api::ErrorCode;
 use countersign_api::accounts::{
     AccountActivation, ActResponse, ActivatedAccount, AuditLine, AuditPage, DormantReport,
@@ -16,6 +16,7 @@ use countersign_api::directory::PersonEntry;
 use countersign_api::requests::{PendingTask, RequestView};
 use countersign_domain::engine::{EventKind, RequestStatus};
 use countersign_server::store::{PersonStatus, TemplateRecord};
+use countersign_testkit::tuesday_morning;
 use countersign_testkit::{Answer, TestApi};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -23,13 +24,6 @@ use uuid::Uuid;
 
 const PW: &str = "countersign-demo";
 const NEW_PW: &str = "a brand new password";
-
-/// Tuesday 1 December 2026, 09:30 in Beijing: a working day.
-fn tuesday_morning() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00")
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 async fn demo() -> TestApi {
     let api = TestApi::new(tuesday_morning()).await;

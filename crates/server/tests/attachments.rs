@@ -6,12 +6,12 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use chrono::{DateTime, Utc};
 use countersign_api::ErrorCode;
 use countersign_api::attachments::AttachmentInfo;
 use countersign_api::requests::{PendingTask, RequestView};
 use countersign_server::settings::Settings;
 use countersign_server::store::Backend;
+use countersign_testkit::tuesday_morning;
 use countersign_testkit::{TestApi, TestDb};
 use serde_json::{Value, json};
 
@@ -24,13 +24,6 @@ countersign_testkit::both_backends!(
     a_file_becomes_readable_by_the_approvers_once_a_claim_references_it,
     a_form_cannot_reference_another_persons_file_or_alter_its_description,
 );
-
-/// Tuesday 1 December 2026, 09:30 in Beijing: a working day.
-fn tuesday_morning() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00")
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 async fn demo_with(backend: Backend, settings: Settings) -> TestApi {
     let db = TestDb::of(backend).await;

@@ -7,12 +7,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use countersign_api::requests::RequestView;
 use countersign_api::sync::{MutationResults, MutationStatus, SyncPage};
 use countersign_domain::engine::RequestStatus;
 use countersign_server::settings::Settings;
 use countersign_server::store::Backend;
+use countersign_testkit::tuesday_morning;
 use countersign_testkit::{TestApi, TestDb};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -20,13 +20,6 @@ use uuid::Uuid;
 const PW: &str = countersign_server::seed::DEMO_PASSWORD;
 
 countersign_testkit::both_backends!(every_mutation_kind_replayed_has_no_second_effect);
-
-/// Tuesday 1 December 2026, 09:30 in Beijing: a working day.
-fn tuesday_morning() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00")
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 fn leave(days: u32) -> Value {
     json!({

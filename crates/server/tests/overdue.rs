@@ -6,11 +6,12 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Duration as Span, Utc};
+use chrono::Duration as Span;
 use countersign_api::requests::RequestView;
 use countersign_server::jobs::{self, JobRun};
 use countersign_server::settings::Settings;
 use countersign_server::store::{self, Backend, Store};
+use countersign_testkit::tuesday_morning;
 use countersign_testkit::{TestApi, TestDb};
 use serde_json::json;
 use uuid::Uuid;
@@ -22,13 +23,6 @@ countersign_testkit::both_backends!(
     a_task_decided_in_time_is_never_flagged,
     the_job_lock_has_one_holder_at_a_time,
 );
-
-/// Tuesday 1 December 2026, 09:30 in Beijing: a working day.
-fn tuesday_morning() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00")
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 async fn demo(backend: Backend) -> TestApi {
     let db = TestDb::of(backend).await;

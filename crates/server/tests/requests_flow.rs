@@ -4,23 +4,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use countersign_api::ErrorCode;
 use countersign_api::requests::{PendingTask, RequestView};
 use countersign_api::sync::{ChangeOp, EntityKind, MutationResults, MutationStatus, SyncPage};
 use countersign_domain::engine::RequestStatus;
 use countersign_testkit::TestApi;
+use countersign_testkit::tuesday_morning;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 const PW: &str = "countersign-demo";
-
-/// Tuesday 1 December 2026, 09:30 in Beijing: a working day.
-fn tuesday_morning() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00")
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 async fn demo() -> TestApi {
     let api = TestApi::new(tuesday_morning()).await;

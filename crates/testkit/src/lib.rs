@@ -30,6 +30,14 @@ pub use fault_proxy::{Exchange, Fault, FaultProxy, Observed};
 pub use notifications::{Call, Hints, NotificationServer, Notified};
 pub use server::{PausedServer, TestServer};
 
+/// Tuesday 1 December 2026, 09:30 in Beijing: a working day, the moment most tests start at
+/// (leave and SLAs are counted on the working-day calendar from here).
+pub fn tuesday_morning() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00")
+        .expect("a valid time")
+        .with_timezone(&chrono::Utc)
+}
+
 /// Expands each named `async fn(Backend)` test body into a module with a `sqlite` and a
 /// `postgres` test, so every storage-touching test runs on both databases.
 #[macro_export]

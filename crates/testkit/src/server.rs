@@ -131,6 +131,14 @@ impl TestServer {
         format!("http://{}", self.addr)
     }
 
+    /// Seeds the demo organisation (20 people, password `countersign-demo`) at the server's
+    /// current time.
+    pub async fn seed_demo(&self) {
+        countersign_server::seed::seed_demo(self.state.store.as_ref(), self.state.clock.now())
+            .await
+            .expect("seed the demo organisation");
+    }
+
     /// Adds an active person who can sign in with `password`.
     pub async fn add_person(&self, username: &str, password: &str, roles: &[&str]) -> Person {
         add_person(

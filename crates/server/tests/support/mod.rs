@@ -6,11 +6,11 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use countersign_api::SignInResponse;
 use countersign_api::requests::RequestView;
 use countersign_api::sync::{EventHint, SyncPage};
 use countersign_testkit::TestServer;
+pub use countersign_testkit::tuesday_morning;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -19,13 +19,6 @@ pub const PW: &str = countersign_server::seed::DEMO_PASSWORD;
 /// How long a test waits for something that should happen. Generous, because it only costs
 /// time when the test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
-
-/// Tuesday 1 December 2026, 09:30 in Beijing: a working day.
-pub fn tuesday_morning() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-12-01T09:30:00+08:00")
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 pub async fn seed_demo(server: &TestServer) {
     let now = server.state.clock.now();
