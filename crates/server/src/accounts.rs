@@ -454,27 +454,12 @@ impl AppState {
                     .await)
             }
             _ => {
-                let policies = self.settings.auth;
-                self.store
-                    .save_throttle(
-                        &account_key,
-                        &throttle::after_failure(
-                            account_state.as_ref(),
-                            now,
-                            &policies.account_throttle,
-                        ),
-                    )
-                    .await?;
-                self.store
-                    .save_throttle(
-                        &source_key,
-                        &throttle::after_failure(
-                            source_state.as_ref(),
-                            now,
-                            &policies.source_throttle,
-                        ),
-                    )
-                    .await?;
+                self.count_failure(
+                    (&account_key, account_state.as_ref()),
+                    (&source_key, source_state.as_ref()),
+                    now,
+                )
+                .await?;
                 // One answer for an unknown name and a wrong secret: no probing for accounts.
                 let error = Error::refused(
                     ErrorCode::InvalidCredentials,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::store::{AuditEntry, IssuedHashes, Person, PersonStatus, SessionRecord};
+use crate::store::{AuditEntry, IssuedHashes, Person, PersonStatus, SessionRecord, ThrottleState};
 use throttle::ThrottlePolicy;
 
 /// The longest user name, password and device name sign-in looks at. Longer input is refused
@@ -66,6 +66,22 @@ impl AppState {
             device: origin.device.clone(),
         };
         self.store.append_audit(&entry).await?;
+        Ok(())
+    }
+
+    /// Counts one failed attempt (sign-in, activation) against the account and the source,
+    /// each with its own policy, from the states read before the attempt.
+    pub(crate) async fn count_failure(
+        &self,
+        (account_key, account): (&str, Option<&ThrottleState>),
+        (source_key, source): (&str, Option<&ThrottleState>),
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let policies = &self.settings.auth;
+        let account = throttle::after_failure(account, now, &policies.account_throttle);
+        self.store.save_throttle(account_key, &account).await?;
+        let source = throttle::after_failure(source, now, &policies.source_throttle);
+        self.store.save_throttle(source_key, &source).await?;
         Ok(())
     }
 
@@ -176,27 +192,12 @@ impl AppState {
         let person = match person {
             Some(person) if verified => person,
             _ => {
-                let policies = self.settings.auth;
-                self.store
-                    .save_throttle(
-                        &account_key,
-                        &throttle::after_failure(
-                            account_state.as_ref(),
-                            now,
-                            &policies.account_throttle,
-                        ),
-                    )
-                    .await?;
-                self.store
-                    .save_throttle(
-                        &source_key,
-                        &throttle::after_failure(
-                            source_state.as_ref(),
-                            now,
-                            &policies.source_throttle,
-                        ),
-                    )
-                    .await?;
+                self.count_failure(
+                    (&account_key, account_state.as_ref()),
+                    (&source_key, source_state.as_ref()),
+                    now,
+                )
+                .await?;
                 let error = Error::refused(
                     ErrorCode::InvalidCredentials,
                     "Wrong user name or password.",

@@ -305,27 +305,7 @@ macro_rules! accounts_sql {
                                 $crate::store::audit::append_in_tx!(tx, audit);
                             }
                             let p = &open.person;
-                            sqlx::query(
-                                "INSERT INTO people (id, username, display_name, email, \
-                                 department_id, manager_id, roles, positions, status, \
-                                 password_hash, created_at, last_sign_in_at, version) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                            )
-                            .bind(p.id)
-                            .bind(&p.username)
-                            .bind(&p.display_name)
-                            .bind(&p.email)
-                            .bind(p.department_id)
-                            .bind(p.manager_id)
-                            .bind(sqlx::types::Json(&p.roles))
-                            .bind(sqlx::types::Json(&p.positions))
-                            .bind(p.status.as_str())
-                            .bind(&p.password_hash)
-                            .bind(p.created_at)
-                            .bind(p.last_sign_in_at)
-                            .bind(p.version)
-                            .execute(&mut *tx)
-                            .await?;
+                            $crate::store::org::insert_person_in_tx!(tx, p);
                             let a = &open.activation;
                             sqlx::query(
                                 "INSERT INTO account_activations (person_id, secret_hash, \

@@ -199,6 +199,37 @@ pub(super) fn directory_change(kind: &'static str, id: Uuid, version: i64) -> su
 }
 
 /// The SQL of [`OrgStore`], shared by both backends.
+/// Inserts a person row inside an open transaction `$tx` (adding someone, opening an
+/// approved account).
+macro_rules! insert_person_in_tx {
+    ($tx:ident, $person:expr) => {{
+        let p: &$crate::store::Person = $person;
+        sqlx::query(
+            "INSERT INTO people (id, username, display_name, email, department_id, \
+             manager_id, roles, positions, status, password_hash, created_at, \
+             last_sign_in_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(p.id)
+        .bind(&p.username)
+        .bind(&p.display_name)
+        .bind(&p.email)
+        .bind(p.department_id)
+        .bind(p.manager_id)
+        .bind(sqlx::types::Json(&p.roles))
+        .bind(sqlx::types::Json(&p.positions))
+        .bind(p.status.as_str())
+        .bind(&p.password_hash)
+        .bind(p.created_at)
+        .bind(p.last_sign_in_at)
+        .bind(p.version)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+pub(crate) use insert_person_in_tx;
+
 macro_rules! org_sql {
     ($store:ty, $begin_write:literal, $db:ty) => {
         #[async_trait::async_trait]
@@ -308,27 +339,7 @@ macro_rules! org_sql {
             ) -> $crate::store::Result<()> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
                 $crate::store::audit::append_in_tx!(tx, audit);
-                sqlx::query(
-                    "INSERT INTO people (id, username, display_name, email, department_id, \
-                     manager_id, roles, positions, status, password_hash, created_at, \
-                     last_sign_in_at, version) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                )
-                .bind(p.id)
-                .bind(&p.username)
-                .bind(&p.display_name)
-                .bind(&p.email)
-                .bind(p.department_id)
-                .bind(p.manager_id)
-                .bind(sqlx::types::Json(&p.roles))
-                .bind(sqlx::types::Json(&p.positions))
-                .bind(p.status.as_str())
-                .bind(&p.password_hash)
-                .bind(p.created_at)
-                .bind(p.last_sign_in_at)
-                .bind(p.version)
-                .execute(&mut *tx)
-                .await?;
+                $crate::store::org::insert_person_in_tx!(tx, p);
                 let change = $crate::store::org::directory_change("person", p.id, p.version);
                 $crate::store::feed::feed_in_tx!(tx, [&change], audit.at);
                 tx.commit().await?;
