@@ -189,7 +189,7 @@ pub enum FieldType {
 }
 
 impl FieldType {
-    fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Self::Text { .. } => "text",
             Self::LongText { .. } => "long_text",
@@ -2203,6 +2203,12 @@ fn read_attachment(item: &Json) -> Option<AttachmentRef<'_>> {
 enum DecimalProblem {
     Invalid,
     OutOfRange,
+}
+
+/// An amount of money as a form or a computed value carries it (`"4800.00"`), read with the
+/// same strict syntax and range as validation reads it; `None` for anything else.
+pub(crate) fn parse_amount(text: &str) -> Option<Decimal> {
+    parse_decimal(text).ok().filter(|v| within_limit(*v))
 }
 
 /// Strict decimal syntax: optional minus, digits, optional fraction. No exponent, no

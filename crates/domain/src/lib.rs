@@ -16,6 +16,7 @@
 //! | explain a refusal | [`engine::Refusal::message_key`] → [`messages::MessageKey::render`] |
 //! | SLA due times, overdue checks, leave days | [`calendar::WorkingCalendar`] |
 //! | the template gallery | [`templates::library`] |
+//! | may a notification about a request offer Approve | [`templates::Template::may_approve_from_notification`] |
 //!
 //! # Modules
 //!

@@ -7,7 +7,9 @@ mod common;
 use common::*;
 use countersign_domain::engine::{Action, Actor, Engine, RequestState, RequestStatus};
 use countersign_domain::form::{Value, validate};
-use countersign_domain::templates::{self, LIBRARY_ROLES, Template, TemplateError};
+use countersign_domain::templates::{
+    self, LIBRARY_ROLES, NotificationApprove, Template, TemplateError,
+};
 use countersign_domain::workflow::{PlannedKind, PlannedStep};
 use rust_decimal::Decimal;
 use serde_json::{Value as Json, json};
@@ -332,4 +334,84 @@ fn process_change_needs_the_business_head_and_it_together() {
             ..
         }
     ));
+}
+
+/// Whether a notification about `data` submitted on `template` may offer Approve, judged on
+/// the form and computed values exactly as a request view carries them.
+fn approvable(template: &Template, data: &Json) -> bool {
+    let form = validate(&template.form, data, &calendar()).expect("valid");
+    let computed = serde_json::to_value(&form.computed).expect("serialises");
+    template.may_approve_from_notification(data, &computed)
+}
+
+#[test]
+fn the_library_says_which_notifications_may_carry_approve() {
+    let kind = |id: &str| {
+        let t = templates::shipped(id).expect(id);
+        match t
+            .notification_approve
+            .clone()
+            .expect("set explicitly in the library")
+        {
+            NotificationApprove::Always {} => "always".to_owned(),
+            NotificationApprove::Never {} => "never".to_owned(),
+            NotificationApprove::UpTo {
+                field,
+                amount,
+                currency,
+            } => format!("{field} <= {currency} {amount}"),
+        }
+    };
+    assert_eq!(kind("leave"), "always");
+    assert_eq!(kind("overtime"), "always");
+    assert_eq!(kind("reimbursement"), "total <= CNY 5000.00");
+    assert_eq!(kind("purchase"), "total <= CNY 5000.00");
+    assert_eq!(kind("business_trip"), "estimated_cost <= CNY 5000.00");
+    assert_eq!(kind("account_application"), "always");
+    assert_eq!(kind("process_change"), "always");
+    // Version 1 was published before the setting existed: a store that holds it without the
+    // key must behave exactly as the library does now, or a published version would change.
+    for template in templates::library().expect("library") {
+        let explicit = template.notification_approve();
+        let mut stored_before = template.clone();
+        stored_before.notification_approve = None;
+        assert_eq!(
+            stored_before.notification_approve(),
+            explicit,
+            "{}",
+            template.id
+        );
+    }
+}
+
+#[test]
+fn money_requests_carry_approve_up_to_5000_yuan() {
+    let claim = templates::shipped("reimbursement").expect("reimbursement");
+    assert!(approvable(&claim, &reimbursement(1, "4800.00")));
+    assert!(
+        approvable(&claim, &reimbursement(2, "2500.00")),
+        "exactly 5,000"
+    );
+    assert!(
+        !approvable(&claim, &reimbursement(2, "2500.01")),
+        "5,000.02"
+    );
+    assert!(!approvable(&claim, &reimbursement(3, "4000.00")));
+
+    let buy = templates::shipped("purchase").expect("purchase");
+    assert!(approvable(&buy, &purchase("2", "2500.00")));
+    assert!(!approvable(&buy, &purchase("2", "2500.01")));
+
+    let trip = templates::shipped("business_trip").expect("trip");
+    let trip_costing = |cost: &str| {
+        json!({"destination": "Chengdu", "period": {"start": "2026-09-28", "end": "2026-09-30"},
+               "transport": ["train"], "purpose": "client", "estimated_cost": {"amount": cost, "currency": "CNY"}})
+    };
+    assert!(approvable(&trip, &trip_costing("5000")));
+    assert!(!approvable(&trip, &trip_costing("5000.01")));
+
+    let leave = templates::shipped("leave").expect("leave");
+    let long = json!({"leave_type": "annual", "reason": "family",
+                      "period": {"start": "2026-03-09", "end": "2026-03-27"}});
+    assert!(approvable(&leave, &long), "leave has no money to limit");
 }
