@@ -16,12 +16,18 @@
 //! # Who is told what
 //!
 //! - **Pending approval**: a task assigned to me is open, unless my own action opened it
-//!   (my submission, my approval of the step before). Offers Approve and Reject.
+//!   (my submission, my approval of the step before). Offers Approve, Reject and Open when
+//!   the request's template lets its notifications carry Approve
+//!   ([`Template::may_approve_from_notification`]: a claim up to CNY 5,000, say), Open only
+//!   otherwise — and when the template is not known, since approving blind is then a guess.
 //! - **Overdue**: a task of mine is flagged in `overdue_tasks`; and, for the initiator, a
 //!   task their request waits on is. A task first seen already overdue is one pending notice
 //!   marked overdue, not two.
 //! - **Outcome**: my request was approved, rejected or returned to me, by someone else. A
 //!   return is news once per submission round.
+//! - **Action refused**: Approve or Reject pressed on a notification could not be done (the
+//!   task was decided elsewhere meanwhile): [`action_refused`] builds the follow-up, one per
+//!   request, so a second click replaces it rather than stacking another.
 //! - **Retract**: anything shown whose subject no longer holds — a pending task decided by
 //!   me elsewhere, by a co-approver of an any-one step, withdrawn or transferred; a warning
 //!   about a task since decided; a return since resubmitted; a request gone from the feed.
@@ -94,6 +100,11 @@ impl NotificationId {
     /// The one summary a catch-up shows.
     pub fn catch_up() -> Self {
         Self("catch-up".to_owned())
+    }
+
+    /// The follow-up saying an action taken from a notification about `request` failed.
+    pub fn action_refused(request: Uuid) -> Self {
+        Self(format!("request/{request}/action-refused"))
     }
 
     /// The invitation to `meeting` (not planned yet; see [`NotificationKind::MeetingInvite`]).
@@ -238,6 +249,13 @@ pub enum NotificationKind {
         title: String,
         organiser: Uuid,
         starts_at: DateTime<Utc>,
+    },
+    /// An action taken from a notification could not be done; `reason` says why, in words
+    /// (the refusal as the client explained it).
+    ActionRefused {
+        request: Uuid,
+        title: String,
+        reason: String,
     },
     /// The end of a catch-up with more waiting tasks than are shown one by one.
     CatchUp {
@@ -410,11 +428,16 @@ impl NotificationRecord {
 /// older than it, or identical to it (same version and overdue flags), is a replay even if
 /// the record was lost. Changes about anything but requests, and request data this client
 /// cannot read, plan nothing.
+///
+/// `template` is the template version the request runs on, if the caller has it: it decides
+/// whether a pending approval offers Approve. A template of another id or version counts as
+/// unknown, and an unknown template offers Open only.
 pub fn plan(
     me: Uuid,
     mode: SyncMode,
     change: &Change,
     previous: Option<&RequestView>,
+    template: Option<&Template>,
     mut record: NotificationRecord,
 ) -> Plan {
     let mut planned = Vec::new();
@@ -449,7 +472,7 @@ pub fn plan(
                 return Plan { planned, record };
             };
             finished_now = view.status.is_finished();
-            candidates(me, &view)
+            candidates(me, &view, template)
         }
     };
     record
@@ -582,16 +605,23 @@ struct Candidate {
 }
 
 /// Every subject that holds for `me` in `view` right now, with its notification.
-fn candidates(me: Uuid, view: &RequestView) -> BTreeMap<Subject, Candidate> {
+fn candidates(
+    me: Uuid,
+    view: &RequestView,
+    template: Option<&Template>,
+) -> BTreeMap<Subject, Candidate> {
     let state = &view.state;
     let summary = RequestSummary::of(view);
+    let may_approve = template
+        .filter(|t| t.id == view.template_id && t.version == view.template_version)
+        .is_some_and(|t| t.may_approve_from_notification(&view.form, &view.computed));
     let mut out = BTreeMap::new();
     for task in state.open_tasks().filter(|t| t.assignee == me) {
         let overdue = view.overdue_tasks.contains(&task.id);
         out.insert(
             Subject::Pending { task: task.id },
             Candidate {
-                notification: pending_approval(view, &summary, task, overdue),
+                notification: pending_approval(view, &summary, task, overdue, may_approve),
                 own_doing: opened_by(state, task, me),
             },
         );
@@ -682,11 +712,14 @@ fn decision(state: &RequestState, outcome: Outcome) -> Option<(Uuid, DateTime<Ut
         .map(|e| (e.actor, e.at, e.comment.as_str()))
 }
 
+/// A task waiting for the person. `may_approve`: the template lets its notifications
+/// carry Approve for this request; without it the person opens the request to decide.
 fn pending_approval(
     view: &RequestView,
     summary: &RequestSummary,
     task: &Task,
     overdue: bool,
+    may_approve: bool,
 ) -> Notification {
     let figures = figures(view);
     let body_key = match (task.due_at, overdue) {
@@ -694,9 +727,11 @@ fn pending_approval(
         (Some(_), false) => NotificationKey::PendingBodyDue,
         (None, false) => NotificationKey::PendingBody,
     };
-    Notification {
-        id: NotificationId::about(summary.id, Subject::Pending { task: task.id }),
-        actions: vec![
+    let open = NotificationAction::Open {
+        request: summary.id,
+    };
+    let actions = if may_approve {
+        vec![
             NotificationAction::Approve {
                 request: summary.id,
                 task: task.id,
@@ -707,7 +742,14 @@ fn pending_approval(
                 task: task.id,
                 version: summary.version,
             },
-        ],
+            open,
+        ]
+    } else {
+        vec![open]
+    };
+    Notification {
+        id: NotificationId::about(summary.id, Subject::Pending { task: task.id }),
+        actions,
         title: Message::new(NotificationKey::PendingTitle)
             .with("title", Param::Text(summary.title.clone())),
         body: Message::new(body_key)
@@ -801,6 +843,27 @@ fn outcome_notice(
             decided_by,
             decided_at,
             comment: comment.to_owned(),
+        },
+    }
+}
+
+/// The follow-up to an Approve or Reject pressed on a notification that could not be done —
+/// the task was decided elsewhere meanwhile, the request withdrawn, the server said no.
+/// `reason` is the refusal in words, as the client explains it ("Already approved by 孙慧 at
+/// …"). Its id is the same for every refusal about `request`, so a second click replaces the
+/// first answer rather than stacking another; it offers Open.
+pub fn action_refused(request: Uuid, title: String, reason: String) -> Notification {
+    Notification {
+        id: NotificationId::action_refused(request),
+        actions: vec![NotificationAction::Open { request }],
+        title: Message::new(NotificationKey::ActionRefusedTitle)
+            .with("title", Param::Text(title.clone())),
+        body: Message::new(NotificationKey::ActionRefusedBody)
+            .with("reason", Param::Text(reason.clone())),
+        kind: NotificationKind::ActionRefused {
+            request,
+            title,
+            reason,
         },
     }
 }
@@ -916,6 +979,8 @@ catalogue! {
     CatchUpTitle => "catch_up_title", "有 {count} 项待您审批", "{count} approvals are waiting for you";
     CatchUpBody => "catch_up_body", "打开待办查看", "Open your inbox to review them";
     CatchUpBodyOverdue => "catch_up_body_overdue", "其中 {overdue} 项已超时", "{overdue} of them are overdue";
+    ActionRefusedTitle => "action_refused_title", "未能处理：{title}", "Could not be done: {title}";
+    ActionRefusedBody => "action_refused_body", "{reason}。请打开申请查看当前状态", "{reason}. Open the request to see where it stands";
     ActionApprove => "action_approve", "同意", "Approve";
     ActionReject => "action_reject", "驳回", "Reject";
     ActionOpen => "action_open", "查看", "Open";

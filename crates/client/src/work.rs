@@ -907,7 +907,15 @@ impl Client {
                         data: serde_json::to_value(view).ok(),
                     };
                     let (me, record) = self.notification_record(cache).await?;
-                    let plan = notify::plan(me, SyncMode::Live, &change, before.as_ref(), record);
+                    let template = template_of(cache, &change, &[]).await;
+                    let plan = notify::plan(
+                        me,
+                        SyncMode::Live,
+                        &change,
+                        before.as_ref(),
+                        template.as_ref(),
+                        record,
+                    );
                     cache
                         .set_notified(NOTIFICATION_RECORD, &encode_record(&plan.record)?)
                         .await?;
@@ -962,7 +970,15 @@ impl Client {
             let mut planned = Vec::new();
             for change in &page.changes {
                 let previous = previous_of(cache, change).await?;
-                let plan = notify::plan(me, mode, change, previous.as_ref(), record);
+                let template = template_of(cache, change, &page.changes).await;
+                let plan = notify::plan(
+                    me,
+                    mode,
+                    change,
+                    previous.as_ref(),
+                    template.as_ref(),
+                    record,
+                );
                 record = plan.record;
                 planned.extend(plan.planned);
             }
@@ -1019,7 +1035,15 @@ impl Client {
         let (me, mut record) = self.notification_record(cache).await?;
         for change in &all {
             let previous = previous_of(cache, change).await?;
-            let plan = notify::plan(me, SyncMode::CatchUp, change, previous.as_ref(), record);
+            let template = template_of(cache, change, &all).await;
+            let plan = notify::plan(
+                me,
+                SyncMode::CatchUp,
+                change,
+                previous.as_ref(),
+                template.as_ref(),
+                record,
+            );
             record = plan.record;
             report.notifications.extend(plan.planned);
         }
@@ -1051,6 +1075,38 @@ async fn previous_of(cache: &Cache, change: &Change) -> Result<Option<RequestVie
     match Uuid::parse_str(&change.id) {
         Ok(id) => cache.request(id).await,
         Err(_) => Ok(None),
+    }
+}
+
+/// The template version a request change runs on, which decides whether its notification may
+/// offer Approve: from `batch` first (a template published in the same page is not cached
+/// yet), then from the cache. Not found or unreadable is `None`, and the notification offers
+/// Open only.
+async fn template_of(
+    cache: &Cache,
+    change: &Change,
+    batch: &[Change],
+) -> Option<countersign_domain::templates::Template> {
+    use countersign_api::requests::TemplateView;
+    use countersign_api::sync::{ChangeOp, EntityKind};
+    let data = change
+        .data
+        .as_ref()
+        .filter(|_| change.kind == EntityKind::Request)?;
+    let id = data.get("template_id")?.as_str()?;
+    let version = u32::try_from(data.get("template_version")?.as_u64()?).ok()?;
+    let published = batch
+        .iter()
+        .filter(|c| c.kind == EntityKind::Template && c.op == ChangeOp::Upsert)
+        .filter_map(|c| TemplateView::deserialize(c.data.as_ref()?).ok())
+        .find(|view| view.template.id == id && view.template.version == version);
+    match published {
+        Some(view) => Some(view.template),
+        None => cache
+            .template(id, Some(version))
+            .await
+            .ok()?
+            .map(|v| v.template),
     }
 }
 

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use countersign_client::notify::{NotificationKind, Planned};
+use countersign_client::notify::{NotificationAction, NotificationKind, Planned};
 use countersign_client::{
     Act, Client, ClientErrorCode, ClientOptions, ProfileDir, SessionOnlyCredentials, WatchEvent,
 };
@@ -171,6 +171,18 @@ async fn a_change_made_elsewhere_arrives_by_itself_and_its_notification_is_taken
     let Planned::Show(notification) = shown else {
         unreachable!()
     };
+    assert!(
+        matches!(
+            notification.actions.as_slice(),
+            [
+                NotificationAction::Approve { .. },
+                NotificationAction::Reject { .. },
+                NotificationAction::Open { .. }
+            ]
+        ),
+        "leave may be approved from the notification, as the template synced earlier says: {:?}",
+        notification.actions
+    );
     assert_eq!(
         jiang.inbox().await.unwrap().len(),
         1,
@@ -195,6 +207,60 @@ async fn a_change_made_elsewhere_arrives_by_itself_and_its_notification_is_taken
         .await;
     assert!(jiang.inbox().await.unwrap().is_empty());
     watching.stop().await.unwrap();
+}
+
+async fn submit_trip(c: &Client, cost: &str) -> uuid::Uuid {
+    let now = tuesday_morning();
+    let d = c.draft_new("business_trip", now).await.unwrap();
+    let fields = [
+        ("destination", json!("Chengdu")),
+        (
+            "period",
+            json!({"start": "2026-12-07", "end": "2026-12-08"}),
+        ),
+        ("transport", json!(["train"])),
+        ("purpose", json!("client visit")),
+        ("estimated_cost", json!({"amount": cost, "currency": "CNY"})),
+    ];
+    for (field, value) in fields {
+        c.draft_set(d.id, field, value, now).await.unwrap();
+    }
+    let queued = c.submit_draft(d.id, now).await.unwrap();
+    c.sync(now).await.unwrap();
+    queued.request_id
+}
+
+#[tokio::test]
+async fn a_first_download_offers_approve_where_the_template_allows_it() {
+    let server = demo().await;
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let shen = signed_in(&server.url(), d2.path(), "shen.yue").await;
+    let leave = submit_leave(&shen).await;
+    let trip = submit_trip(&shen, "8000.00").await;
+
+    // Jiang's first sync brings the templates and the requests together; the tasks waiting
+    // for him are shown when it ends, each judged on its own template version.
+    let jiang = client(d1.path());
+    jiang.sign_in(&server.url(), "jiang.tao", PW).await.unwrap();
+    let report = jiang.sync(tuesday_morning()).await.unwrap();
+    let offered = |request: uuid::Uuid| {
+        report
+            .notifications
+            .iter()
+            .find_map(|p| match p {
+                Planned::Show(n) if matches!(&n.kind, NotificationKind::PendingApproval { request: r, .. } if r.id == request) => {
+                    Some(n.actions.len())
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no pending notice for {request}: {:#?}", report.notifications))
+    };
+    assert_eq!(offered(leave), 3, "leave: Approve, Reject, Open");
+    assert_eq!(
+        offered(trip),
+        1,
+        "a CNY 8,000 trip is opened before it is decided: Open only"
+    );
 }
 
 #[tokio::test]

@@ -11,14 +11,14 @@ use countersign_api::sync::{Change, ChangeOp, EntityKind};
 use countersign_client::notify::{
     CATCH_UP_SHOW_LIMIT, Names, Notification, NotificationAction, NotificationId, NotificationKind,
     NotificationRecord, Notifier, Outcome, OverdueFor, Planned, RecordingNotifier, RenderContext,
-    StdoutNotifier, SyncMode, finish_catch_up, plan,
+    StdoutNotifier, SyncMode, action_refused, finish_catch_up, plan,
 };
 use countersign_domain::calendar::WorkingCalendar;
 use countersign_domain::engine::{Action, Actor, Engine, RequestState, TaskId};
 use countersign_domain::form::{Value, evaluate};
 use countersign_domain::messages::Locale;
 use countersign_domain::org::{Department, OrgSnapshot, Person};
-use countersign_domain::templates::{self, Template};
+use countersign_domain::templates::{self, NotificationApprove, Template};
 use countersign_domain::workflow::ReturnTarget;
 use proptest::prelude::*;
 use serde_json::{Value as Json, json};
@@ -252,6 +252,8 @@ fn upsert(view: &RequestView) -> Change {
 struct Device {
     me: Uuid,
     cache: BTreeMap<Uuid, RequestView>,
+    /// The template versions synced, as the cache holds them: the shipped library.
+    templates: Vec<Template>,
     record: NotificationRecord,
 }
 
@@ -260,6 +262,7 @@ impl Device {
         Self {
             me: id(person),
             cache: BTreeMap::new(),
+            templates: templates::library().unwrap(),
             record: NotificationRecord::default(),
         }
     }
@@ -267,11 +270,16 @@ impl Device {
     fn receive_in(&mut self, mode: SyncMode, view: &RequestView) -> Vec<Planned> {
         let change = upsert(view);
         let previous = self.cache.get(&view.id);
+        let template = self
+            .templates
+            .iter()
+            .find(|t| t.id == view.template_id && t.version == view.template_version);
         let plan = plan(
             self.me,
             mode,
             &change,
             previous,
+            template,
             std::mem::take(&mut self.record),
         );
         self.record = plan.record;
@@ -376,8 +384,9 @@ fn a_new_claim_notifies_its_approver_with_the_figures_and_decide_buttons() {
                 task,
                 version: claim.version
             },
+            NotificationAction::Open { request: claim.id },
         ],
-        "a pending approval can be decided from the notification, against the version shown"
+        "a claim of CNY 1,200 can be decided from the notification, against the version shown"
     );
 
     // The initiator submitted it herself, and Bob has nothing to do with it.
@@ -410,12 +419,13 @@ fn a_pending_approval_reads_well_in_english_and_chinese() {
         en.body,
         "Expense reimbursement from Alice Wang (Total: CNY 12,345.60); due 2026-03-10 18:00"
     );
+    // Above CNY 5,000 the claim is read before it is decided.
     assert_eq!(
         en.actions
             .iter()
             .map(|(_, l)| l.as_str())
             .collect::<Vec<_>>(),
-        ["Approve", "Reject"]
+        ["Open"]
     );
     let zh = shown.render(&ctx(Locale::ZhCn));
     assert_eq!(zh.title, format!("待您审批：{}", claim.title));
@@ -423,6 +433,123 @@ fn a_pending_approval_reads_well_in_english_and_chinese() {
         zh.body,
         "Alice Wang提交的费用报销（报销合计：CNY 12,345.60），请在 2026-03-10 18:00 前处理"
     );
+    assert_eq!(
+        zh.actions
+            .iter()
+            .map(|(_, l)| l.as_str())
+            .collect::<Vec<_>>(),
+        ["查看"]
+    );
+}
+
+/// The action kinds a pending approval offers, in order.
+fn offered(planned: &[Planned]) -> Vec<&'static str> {
+    only_show(planned)
+        .actions
+        .iter()
+        .map(|a| match a {
+            NotificationAction::Approve { .. } => "approve",
+            NotificationAction::Reject { .. } => "reject",
+            NotificationAction::Open { .. } => "open",
+            NotificationAction::OpenMeeting { .. } => "open_meeting",
+            NotificationAction::OpenInbox => "open_inbox",
+        })
+        .collect()
+}
+
+#[test]
+fn approve_is_offered_only_where_the_template_allows_it() {
+    let claims = Server::new("reimbursement");
+    let small = claims.submit(1, ALICE, claim_form("4800.00"), bj(3, 9, 9, 0));
+    assert_eq!(
+        offered(&Device::of(SALES_MANAGER).receive(&small)),
+        ["approve", "reject", "open"],
+        "CNY 4,800 is within the CNY 5,000 the template allows approving blind"
+    );
+    let large = claims.submit(2, ALICE, claim_form("12000.00"), bj(3, 9, 9, 0));
+    assert_eq!(
+        offered(&Device::of(SALES_MANAGER).receive(&large)),
+        ["open"],
+        "CNY 12,000 must be read before it is decided"
+    );
+    let boundary = claims.submit(3, ALICE, claim_form("5000.00"), bj(3, 9, 9, 0));
+    assert_eq!(
+        offered(&Device::of(SALES_MANAGER).receive(&boundary)),
+        ["approve", "reject", "open"],
+        "the limit itself is allowed"
+    );
+    let over = claims.submit(4, ALICE, claim_form("5000.01"), bj(3, 9, 9, 0));
+    assert_eq!(offered(&Device::of(SALES_MANAGER).receive(&over)), ["open"]);
+
+    let leave_request = Server::new("leave").submit(5, ALICE, leave("2026-03-27"), bj(3, 9, 9, 0));
+    assert_eq!(
+        offered(&Device::of(SALES_MANAGER).receive(&leave_request)),
+        ["approve", "reject", "open"],
+        "leave has no money: always approvable from a notification"
+    );
+}
+
+#[test]
+fn without_the_requests_template_version_a_notification_offers_open_only() {
+    let server = Server::new("leave");
+    let request = server.submit(1, ALICE, leave("2026-03-17"), bj(3, 9, 9, 0));
+    // Templates not synced yet: approving blind would be a guess.
+    let mut unsynced = Device::of(SALES_MANAGER);
+    unsynced.templates.clear();
+    assert_eq!(offered(&unsynced.receive(&request)), ["open"]);
+    // Another version of the same template does not stand in for the one the request runs on.
+    let mut other_version = Device::of(SALES_MANAGER);
+    for template in &mut other_version.templates {
+        template.version += 1;
+    }
+    assert_eq!(offered(&other_version.receive(&request)), ["open"]);
+    // A template that says never.
+    let mut strict = Device::of(SALES_MANAGER);
+    for template in &mut strict.templates {
+        template.notification_approve = Some(NotificationApprove::Never {});
+    }
+    assert_eq!(offered(&strict.receive(&request)), ["open"]);
+}
+
+#[test]
+fn an_action_refused_from_a_notification_is_told_once_per_request_and_offers_open() {
+    let request = id(0x5eed_0001);
+    let first = action_refused(
+        request,
+        "请假：1".to_owned(),
+        "Already approved by Li Lei at 2026-03-09 10:00 UTC".to_owned(),
+    );
+    let second = action_refused(request, "请假：1".to_owned(), "Already rejected".to_owned());
+    assert_eq!(
+        first.id, second.id,
+        "a second click replaces the first answer rather than stacking another"
+    );
+    assert_ne!(
+        first.id,
+        action_refused(id(0x5eed_0002), String::new(), String::new()).id,
+        "one per request"
+    );
+    assert_eq!(first.actions, vec![NotificationAction::Open { request }]);
+    assert!(matches!(
+        &first.kind,
+        NotificationKind::ActionRefused { request: r, reason, .. }
+            if *r == request && reason.starts_with("Already approved")
+    ));
+    let names = Names::default();
+    let ctx = |locale| RenderContext {
+        locale,
+        offset: beijing(),
+        directory: &names,
+    };
+    let en = first.render(&ctx(Locale::En));
+    assert_eq!(en.title, "Could not be done: 请假：1");
+    assert_eq!(
+        en.body,
+        "Already approved by Li Lei at 2026-03-09 10:00 UTC. Open the request to see where it stands"
+    );
+    let zh = second.render(&ctx(Locale::ZhCn));
+    assert_eq!(zh.title, "未能处理：请假：1");
+    assert_eq!(zh.body, "Already rejected。请打开申请查看当前状态");
 }
 
 #[test]
@@ -625,6 +752,11 @@ fn the_initiator_hears_approved_rejected_and_returned_with_who_and_why() {
     let done = server.act(&step1, FINANCE_B, approve(&step1, FINANCE_B), at);
     let planned = alice.receive(&done);
     assert_eq!(only_outcome(&planned), (Outcome::Approved, id(FINANCE_B)));
+    assert_eq!(
+        shows(&planned)[0].actions,
+        vec![NotificationAction::Open { request: done.id }],
+        "an outcome is read, not decided"
+    );
 
     // Rejected, with the reason.
     let claim = server.submit(2, ALICE, claim_form("300.00"), bj(3, 9, 9, 0));
@@ -805,6 +937,7 @@ fn a_pending_notice_is_taken_back_when_the_task_goes_elsewhere() {
         SyncMode::Live,
         &deleted,
         manager.cache.get(&claim.id),
+        None,
         manager.record.clone(),
     );
     assert_eq!(plan.planned, vec![Planned::Retract(shown)]);
@@ -1033,7 +1166,7 @@ fn notifiers_print_one_line_and_record_everything() {
         )),
         "{line}"
     );
-    assert!(line.ends_with("[Approve, Reject]"), "{line}");
+    assert!(line.ends_with("[Approve, Reject, Open]"), "{line}");
     assert!(!line.contains('\n'), "one line per notification");
     let id = shows(&planned)[0].id.clone();
     assert_eq!(
