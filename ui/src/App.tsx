@@ -29,7 +29,12 @@ export function App() {
       const known: Preferences =
         loaded.status === 'ok'
           ? loaded.data
-          : { language: 'system', resolved_language: guessSystemLanguage(), app_version: '' };
+          : {
+              language: 'system',
+              resolved_language: guessSystemLanguage(),
+              app_version: '',
+              notifications: true,
+            };
       applyLanguage(known.resolved_language);
       setPreferences(known);
 

@@ -23,6 +23,20 @@ export type {
   SessionView,
 } from './bindings';
 
+// The form renderer, new request, settings and about screens.
+export type {
+  AboutInfo,
+  AppSettings,
+  ComputedField,
+  FieldDef,
+  FieldType,
+  FormSchema,
+  ProblemReport,
+  SelectOption,
+  SessionInfo,
+  TemplateInfo,
+} from './bindings';
+
 /** The core's error as the screens see it (`ClientError` in Rust). */
 export type CommandError = ClientError;
 export type CommandErrorCode = ClientErrorCode;

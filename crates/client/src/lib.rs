@@ -9,6 +9,8 @@
 pub mod api;
 pub mod cache;
 pub mod credentials;
+#[cfg(all(unix, feature = "dbus-notifier"))]
+pub mod dbus_notifier;
 pub mod error;
 mod live;
 pub mod notify;
@@ -27,6 +29,8 @@ pub use api::ApiClient;
 pub use credentials::{
     AccountKey, CredentialStore, KeyringCredentials, SessionOnlyCredentials, StoredTokens,
 };
+#[cfg(all(unix, feature = "dbus-notifier"))]
+pub use dbus_notifier::{DbusNotifier, NotificationClick};
 pub use error::{ClientError, ClientErrorCode, Result};
 pub use live::WatchEvent;
 pub use profile::{AccountRecord, Language, LanguagePreference, Profile, ProfileDir};

@@ -1226,7 +1226,10 @@ pub enum NotifyError {
     Service(String),
 }
 
-/// Delivers planned notifications: shows them and takes them back.
+/// Delivers planned notifications: shows them and takes them back. Synchronous, for the CLI
+/// and the tests. The desktop's notifier on Linux, `dbus_notifier::DbusNotifier` (feature
+/// `dbus-notifier`), is async and does not implement it: it runs inside the app's runtime,
+/// where blocking on D-Bus would stall everything else, and it also reports clicks back.
 pub trait Notifier {
     fn deliver(&self, planned: &[Planned]) -> Result<(), NotifyError>;
 }

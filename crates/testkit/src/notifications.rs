@@ -126,6 +126,14 @@ impl NotificationServer {
     /// [`crate::DesktopSession`]'s `dbus_address`). Panics when the name is already owned
     /// there, or the bus refuses a monitor.
     pub async fn start(dbus_address: &str) -> Self {
+        Self::start_with_capabilities(dbus_address, &["actions", "body", "persistence"]).await
+    }
+
+    /// As [`Self::start`], advertising only `capabilities` from `GetCapabilities`: without
+    /// `actions` it plays a server that shows no buttons (some minimal daemons), which a
+    /// client must not offer any but `default` to.
+    pub async fn start_with_capabilities(dbus_address: &str, capabilities: &[&str]) -> Self {
+        let capabilities: Vec<String> = capabilities.iter().map(|c| (*c).to_owned()).collect();
         let (changed, _) = watch::channel(());
         let shared = Arc::new(Shared {
             log: Mutex::new(Log::default()),
@@ -143,7 +151,7 @@ impl NotificationServer {
                     .build()
                     .expect("the notification server's runtime");
                 runtime.block_on(async move {
-                    let (connection, monitor) = match serve(&address, serving).await {
+                    let (connection, monitor) = match serve(&address, serving, capabilities).await {
                         Ok(served) => served,
                         Err(why) => {
                             let _ = ready_tx.send(Err(why));
@@ -330,12 +338,19 @@ fn notifications(calls: &[Call]) -> impl Iterator<Item = &Notified> {
 async fn serve(
     address: &str,
     shared: Arc<Shared>,
+    capabilities: Vec<String>,
 ) -> Result<(Connection, tokio::task::JoinHandle<()>), String> {
     let monitor = watch_action_listeners(address, Arc::clone(&shared))
         .await
         .map_err(|why| format!("cannot monitor the bus for match rules: {why}"))?;
     let connection = zbus::connection::Builder::address(address)
-        .serve_at(PATH, Notifications { shared })
+        .serve_at(
+            PATH,
+            Notifications {
+                shared,
+                capabilities,
+            },
+        )
         .name(NAME)
         // zbus would otherwise take the name over from a server that allows it.
         .replace_existing_names(false)
@@ -411,14 +426,13 @@ fn catches_action_invoked(rule: &str) -> bool {
 
 struct Notifications {
     shared: Arc<Shared>,
+    capabilities: Vec<String>,
 }
 
 #[zbus::interface(name = "org.freedesktop.Notifications")]
 impl Notifications {
     fn get_capabilities(&self) -> Vec<String> {
-        ["actions", "body", "persistence"]
-            .map(str::to_owned)
-            .to_vec()
+        self.capabilities.clone()
     }
 
     /// `(name, vendor, version, spec_version)`.

@@ -20,6 +20,7 @@ export const englishPreferences: Preferences = {
   language: 'system',
   resolved_language: 'en',
   app_version: '0.1.0',
+  notifications: true,
 };
 
 export function signedIn(overrides: Partial<Extract<SessionView, { state: 'signed_in' }>> = {}) {
