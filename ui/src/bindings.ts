@@ -8,12 +8,84 @@ import { invoke as __TAURI_INVOKE } from "@tauri-apps/api/core";
 export const commands = {
 	getPreferences: () => typedError<Preferences, ClientError>(__TAURI_INVOKE("get_preferences")),
 	setLanguage: (language: LanguagePreference) => typedError<Preferences, ClientError>(__TAURI_INVOKE("set_language", { language })),
+	setNotifications: (on: boolean) => typedError<Preferences, ClientError>(__TAURI_INVOKE("set_notifications", { on })),
 	restoreSession: () => typedError<SessionView, ClientError>(__TAURI_INVOKE("restore_session")),
 	signIn: (server: string, username: string, password: string) => typedError<SessionView, ClientError>(__TAURI_INVOKE("sign_in", { server, username, password })),
+	/**
+	 *  Signs in without the OS keyring (it is locked, missing or refused): the sign-in lasts
+	 *  until the app quits, and nothing secret is written anywhere.
+	 */
+	signInForThisSession: (server: string, username: string, password: string) => typedError<SessionView, ClientError>(__TAURI_INVOKE("sign_in_for_this_session", { server, username, password })),
 	signOut: () => typedError<SessionView, ClientError>(__TAURI_INVOKE("sign_out")),
+	sessions: () => typedError<SessionInfo[], ClientError>(__TAURI_INVOKE("sessions")),
+	revokeSession: (id: string) => typedError<null, ClientError>(__TAURI_INVOKE("revoke_session", { id })),
+	inbox: (query: InboxQuery) => typedError<InboxPage, ClientError>(__TAURI_INVOKE("inbox", { query })),
+	myRequests: (query: MyRequestsQuery) => typedError<MyRequestsPage, ClientError>(__TAURI_INVOKE("my_requests", { query })),
+	requestDetail: (id: string) => typedError<RequestDetail, ClientError>(__TAURI_INVOKE("request_detail", { id })),
+	act: (requestId: string, act: Act) => typedError<OutboxItem, ClientError>(__TAURI_INVOKE("act", { requestId, act })),
+	actMany: (requestIds: string[], act: Act) => typedError<BulkOutcome[], ClientError>(__TAURI_INVOKE("act_many", { requestIds, act })),
+	templates: () => typedError<TemplateInfo[], ClientError>(__TAURI_INVOKE("templates")),
+	template: (id: string, version: number) => typedError<TemplateInfo | null, ClientError>(__TAURI_INVOKE("template", { id, version })),
+	drafts: () => typedError<DraftView[], ClientError>(__TAURI_INVOKE("drafts")),
+	draft: (id: string) => typedError<DraftView, ClientError>(__TAURI_INVOKE("draft", { id })),
+	draftNew: (templateId: string) => typedError<DraftView, ClientError>(__TAURI_INVOKE("draft_new", { templateId })),
+	/**
+	 *  Sets one field (`purpose`, or `lines[0].amount` in a table) to a value given as JSON
+	 *  text (the form's values are of many shapes; the domain checks them). A value that breaks
+	 *  its own field's rules is refused with the reason and the draft kept as it was.
+	 */
+	draftSet: (id: string, path: string, valueJson: string) => typedError<DraftView, ClientError>(__TAURI_INVOKE("draft_set", { id, path, valueJson })),
+	draftTitle: (id: string, title: string) => typedError<DraftView, ClientError>(__TAURI_INVOKE("draft_title", { id, title })),
+	draftDelete: (id: string) => typedError<null, ClientError>(__TAURI_INVOKE("draft_delete", { id })),
+	submitDraft: (id: string) => typedError<OutboxItem, ClientError>(__TAURI_INVOKE("submit_draft", { id })),
+	syncStatus: () => typedError<SyncStatus, ClientError>(__TAURI_INVOKE("sync_status")),
+	/**
+	 *  Syncs now and says how it went (the UI shows "Sync now" progress); the report is also
+	 *  handled like any other sync (notifications, tray, lists refreshed).
+	 */
+	syncNow: () => typedError<SyncStatus, ClientError>(__TAURI_INVOKE("sync_now")),
+	appSettings: () => typedError<AppSettings, ClientError>(__TAURI_INVOKE("app_settings")),
+	setStartAtLogin: (on: boolean) => typedError<AppSettings, ClientError>(__TAURI_INVOKE("set_start_at_login", { on })),
+	setNotificationsPaused: (paused: boolean) => typedError<AppSettings, ClientError>(__TAURI_INVOKE("set_notifications_paused", { paused })),
+	about: () => typedError<AboutInfo, ClientError>(__TAURI_INVOKE("about")),
+	/**
+	 *  "Report a problem": the description and the recent log, bundled into one file the
+	 *  person can send to support. Secrets never reach the log, so the bundle is safe to share.
+	 */
+	reportProblem: (description: string) => typedError<ProblemReport, ClientError>(__TAURI_INVOKE("report_problem", { description })),
 };
 
 /* Types */
+/**  What the About screen shows. */
+export type AboutInfo = {
+	version: string,
+	commit: string | null,
+	tauri_version: string,
+	os: string,
+	profile_dir: string | null,
+	log_dir: string | null,
+	/**  Whether sign-ins are kept in the OS keyring (false: for this session only). */
+	remembers_sign_in: boolean,
+};
+
+/**  A decision or other action on a request, as the person asks for it. */
+export type Act = { kind: "approve"; comment: string } | { kind: "reject"; comment: string } | { kind: "return"; comment: string } | { kind: "transfer"; to: string; comment: string } | { kind: "withdraw"; comment: string } | { kind: "urge"; comment: string } | { kind: "comment"; text: string };
+
+/**  The app's own settings, beside the client's preferences. */
+export type AppSettings = {
+	/**  Starts hidden in the tray when the person signs in to the computer. */
+	start_at_login: boolean,
+	/**  Notifications paused from the tray (until the app quits or they are resumed). */
+	notifications_paused: boolean,
+};
+
+/**  What became of one request of a bulk action. */
+export type BulkOutcome = {
+	request_id: string,
+	queued: OutboxItem | null,
+	error: ClientError | null,
+};
+
 export type ClientError = {
 	code: ClientErrorCode,
 	message: string,
@@ -52,10 +124,175 @@ export type ClientErrorCode =
 /**  Refused before any round trip: the task is not pending for you, the request is closed. */
 "refused" | "internal";
 
+/**  How a number is compared with a condition's threshold. */
+export type CompareOp = "gt" | "ge" | "lt" | "le" | "eq" | "ne";
+
+/**  A value computed from other fields; read-only in the form. */
+export type ComputedField = {
+	key: string,
+	label: Label,
+	formula: Formula,
+};
+
+/**
+ *  A condition. A field that is not filled in makes every test on it false (so `not` of it
+ *  is true): a branch never fires on a value that is not there.
+ */
+export type Condition = 
+/**  A number, money amount or computed value compared with a threshold. */
+{ kind: "compare"; field: string; op: CompareOp; value: string } | 
+/**  A single-select, multi-select or text field equals / contains one of `values`. */
+{ kind: "any_of"; field: string; values: string[] } | 
+/**  The field is filled in. */
+{ kind: "is_set"; field: string } | 
+/**  The initiator belongs to one of `departments` or to a department below one of them. */
+{ kind: "initiator_in_department"; departments: string[] } | { kind: "all"; conditions: Condition[] } | { kind: "any"; conditions: Condition[] } | { kind: "not"; condition: Condition };
+
+/**  A rule across fields. */
+export type CrossFieldRule = 
+/**  `field` (a date or datetime) is not before `other` (of the same kind). */
+{ kind: "not_before"; field: string; other: string } | 
+/**  `field` must be filled in when `when` holds. */
+{ kind: "required_when"; field: string; when: Condition };
+
 /**  A department as other records point at it. */
 export type DepartmentRef = {
 	id: string,
 	name: string,
+};
+
+export type DraftError = {
+	path: string,
+	key: string,
+	message: string,
+};
+
+/**  A draft with what the domain rules say about it right now. */
+export type DraftView = {
+	id: string,
+	template_id: string,
+	template_version: number,
+	title: string | null,
+	form: unknown,
+	/**  Totals, leave days… as far as they can be computed from what is filled in. */
+	computed: unknown,
+	errors: DraftError[],
+	/**  The template version was retired: submitting will be refused; start again. */
+	template_retired: boolean,
+	/**  Queued for submission as this request id. */
+	submitted_as: string | null,
+	updated_at: string,
+};
+
+/**  One entry of the history, with names. */
+export type EventView = {
+	at: string,
+	actor: PersonRef,
+	/**  `submitted`, `approved`, `rejected`, `returned`, `transferred`, `commented`, … */
+	kind: string,
+	comment: string,
+	/**  The other person involved: whom it was transferred to, the signer added. */
+	other: PersonRef | null,
+};
+
+/**  One input field. */
+export type FieldDef = {
+	key: string,
+	label: Label,
+	required?: boolean,
+	type: FieldType,
+	help?: Label | null,
+};
+
+/**  A field's kind and the rules of that kind. */
+export type FieldType = 
+/**  One line of text; `pattern` must match the whole value. */
+{ kind: "text"; min_length?: number; max_length?: number; pattern?: string | null } | { kind: "long_text"; min_length?: number; max_length?: number } | { kind: "number"; min?: string | null; max?: string | null; 
+/**  Decimal places allowed; 0 means whole numbers. */
+decimals?: number } | { kind: "money"; 
+/**  ISO 4217 code every value of this field must carry. */
+currency: string; min?: string | null; max?: string | null } | { kind: "date" } | { kind: "date_range"; 
+/**  Whether the start and end may be a half day (leave). */
+half_days?: boolean; 
+/**  Longest allowed span in calendar days, counting both ends. */
+max_days?: number | null } | { kind: "datetime" } | { kind: "single_select"; options: SelectOption[] } | { kind: "multi_select"; options: SelectOption[]; min_selected?: number; max_selected?: number | null } | { kind: "person" } | { kind: "department" } | 
+/**  References to uploaded files (the bytes live elsewhere). */
+{ kind: "attachments"; min_count?: number; max_count?: number; max_size_bytes?: number | null; 
+/**  Accepted content types (`application/pdf`, `image/*`); empty accepts any. */
+accept?: string[] } | 
+/**  A detail table of rows (reimbursement lines, purchase items). Tables do not nest. */
+{ kind: "table"; columns: FieldDef[]; min_rows?: number; max_rows?: number };
+
+/**  A request's key figure (a total, leave days, a period), ready to show. */
+export type FigureView = {
+	field: string,
+	/**  The field's label, when the template is known. */
+	label: Label | null,
+	/**  `CNY 4,800.00`, `3.5`, `2026-12-01 – 2026-12-03`. */
+	text: string,
+};
+
+/**  A form: its input fields, its computed fields and its rules across fields. */
+export type FormSchema = {
+	fields: FieldDef[],
+	computed?: ComputedField[],
+	rules?: CrossFieldRule[],
+};
+
+export type Formula = 
+/**  The total of a money or number column of a table. */
+{ kind: "sum"; table: string; column: string } | 
+/**
+ *  The total over rows of the product of columns (quantity × unit price). A money
+ *  product is rounded to the cent per row, half away from zero, as an invoice line is.
+ */
+{ kind: "sum_product"; table: string; factors: string[] } | 
+/**  Working days in a date range on the working-day calendar, in half days. */
+{ kind: "working_days"; range: string };
+
+/**  One line of the inbox. */
+export type InboxEntry = {
+	request_id: string,
+	task: number,
+	title: string,
+	template_id: string,
+	template_name: Label | null,
+	initiator: PersonRef,
+	figures: FigureView[],
+	opened_at: string,
+	due_at: string | null,
+	sla: Sla,
+	/**  The request's version a decision is made against. */
+	version: number | null,
+};
+
+export type InboxPage = {
+	items: InboxEntry[],
+	/**  How many match the query in all (the list's length). */
+	total: number,
+	offset: number,
+	/**  Every template with tasks waiting, for the filter. */
+	templates: TemplateCount[],
+};
+
+/**  Which part of the inbox to show. */
+export type InboxQuery = {
+	search?: string | null,
+	template_id?: string | null,
+	sla?: SlaFilter | null,
+	/**
+	 *  Newest first (the tray's five newest) instead of oldest first (the inbox: what has
+	 *  waited longest comes first).
+	 */
+	newest_first?: boolean,
+	offset?: number,
+	limit: number,
+};
+
+/**  A text in both catalogue languages. */
+export type Label = {
+	"zh-CN": string,
+	en: string,
 };
 
 /**  A language the UI speaks. */
@@ -76,11 +313,160 @@ export type Me = {
 	roles?: string[],
 };
 
+/**  One of the person's requests as "My requests" lists it. */
+export type MyRequestEntry = {
+	id: string,
+	title: string,
+	template_id: string,
+	template_name: Label | null,
+	/**  As the request statuses, or `queued` while its submission waits in the outbox. */
+	status: string,
+	/**  The step it waits at, while in progress. */
+	current_step: Label | null,
+	/**  Who holds it now. */
+	waiting_on: PersonRef[],
+	figures: FigureView[],
+	updated_at: string,
+};
+
+export type MyRequestsPage = {
+	items: MyRequestEntry[],
+	total: number,
+	offset: number,
+};
+
+/**  Which of the person's requests to show. */
+export type MyRequestsQuery = {
+	search?: string | null,
+	/**  `in_progress`, `returned`, `approved`, `rejected`, `withdrawn`; any when empty. */
+	statuses?: string[],
+	offset?: number,
+	limit: number,
+};
+
+/**
+ *  The request to show, and whether to go straight to rejecting it (Reject from a
+ *  notification or the tray needs a reason, which only the window can ask for).
+ */
+export type OpenRequest = {
+	id: string | null,
+	reject: boolean,
+	/**  Set when the link could not be read: the window says so. */
+	problem: string | null,
+};
+
+/**  An outbox entry as the status view shows it. */
+export type OutboxItem = {
+	id: string,
+	request_id: string,
+	/**  The task a decision answers. */
+	task?: number | null,
+	/**  `submit`, `approve`, `comment`, … */
+	action: string,
+	state: OutboxState,
+	created_at: string,
+	attempts: number,
+	last_error: string | null,
+	/**  For a refused entry: why, in words ("already approved by Li Wei at 10:02"). */
+	reason: RefusalView | null,
+};
+
+/**  Where an outbox entry stands. */
+export type OutboxState = 
+/**
+ *  Not answered yet (perhaps sent, answer lost): will be sent (again) — the server
+ *  answers a repeat with its first answer.
+ */
+"pending" | "applied" | "refused";
+
+export type PersonRef = {
+	id: string,
+	/**  The display name, or the id when the directory does not know them. */
+	name: string,
+};
+
 /**  The UI preferences and what they resolve to on this machine. */
 export type Preferences = {
 	language: LanguagePreference,
 	resolved_language: Language,
 	app_version: string,
+	/**  Whether the desktop shows notifications (on unless the person turned them off). */
+	notifications: boolean,
+};
+
+/**  Where a problem report was written. */
+export type ProblemReport = {
+	path: string,
+	/**  How much of the log it carries. */
+	log_bytes: number,
+};
+
+/**  Why an action or submission was refused, for people and for programs. */
+export type RefusalView = {
+	/**  The stable code (`already_decided`, `request_withdrawn`, `invalid_form`, …). */
+	code: string,
+	/**  In English; clients translate by `refusal`. */
+	message: string,
+	/**  The engine's refusal with its details (who decided, when, field errors). */
+	refusal?: unknown | null,
+	/**  The request's current version, when the refusal concerns one. */
+	current_version?: number | null,
+	/**
+	 *  The request the refusal concerns when the call did not name it: a departure refused
+	 *  because one of the person's open tasks cannot be handed on names that request here.
+	 */
+	request?: string | null,
+};
+
+/**  A request with everything its detail screen shows. */
+export type RequestDetail = {
+	id: string,
+	title: string,
+	template_id: string,
+	template_version: number,
+	/**
+	 *  The template to render the form with; absent when this device does not have it (the
+	 *  screen then says so instead of rendering nothing).
+	 */
+	template: TemplateInfo | null,
+	status: string,
+	version: number | null,
+	initiator: PersonRef,
+	/**  The form as submitted, in the domain's input shape. */
+	form: unknown,
+	/**  Computed fields (totals, leave days) as the server computed them. */
+	computed: unknown,
+	figures: FigureView[],
+	steps: StepView[],
+	events: EventView[],
+	/**  The person's open tasks on it that no queued decision answers yet. */
+	my_tasks: number[],
+	/**  The person started it and it is still open: they may withdraw or urge it. */
+	mine_and_open: boolean,
+	/**  What the person did here that waits to be sent, and what the server refused. */
+	queued: OutboxItem[],
+	refused: OutboxItem[],
+	created_at: string,
+	updated_at: string,
+	submitted_at: string | null,
+	finished_at: string | null,
+};
+
+export type SelectOption = {
+	key: string,
+	label: Label,
+};
+
+/**  One entry of `GET /v1/sessions`: a device the person is signed in on. */
+export type SessionInfo = {
+	id: string,
+	device_name: string,
+	created_at: string,
+	last_seen_at: string,
+	/**  The network address the session was opened from. */
+	source?: string | null,
+	/**  True for the session that made this request. */
+	current?: boolean,
 };
 
 /**  Whether someone is signed in, as the UI shows it. */
@@ -91,6 +477,78 @@ reason: ClientError | null;
 server: string | null; username: string | null } | { state: "signed_in"; me: Me; server: string; 
 /**  True when the server could not be reached and `me` is the last known identity. */
 offline: boolean };
+
+/**  Where a task stands against its service level. */
+export type Sla = 
+/**  The step has no time limit. */
+"none" | "on_time" | "due_soon" | "overdue";
+
+export type SlaFilter = 
+/**  Due within a day and not yet overdue. */
+"due_soon" | "overdue";
+
+/**  One step of the request's route and the tasks it had, across rounds. */
+export type StepView = {
+	step_id: string,
+	name: Label,
+	/**  `approval`, `cc` or `skipped`. */
+	kind: string,
+	current: boolean,
+	/**  CC recipients, or the approvers planned for a step not reached yet. */
+	people: PersonRef[],
+	tasks: TaskView[],
+};
+
+/**  What `status` reports. */
+export type SyncStatus = {
+	/**  Whether the last contact with the server succeeded. */
+	online: boolean,
+	last_sync_at: string | null,
+	last_error: string | null,
+	/**  Entries waiting for an answer. */
+	outbox_pending: number,
+	/**  Entries the server refused (they never block the others). */
+	refused: OutboxItem[],
+	/**  Said once after the cache was rebuilt. */
+	recovery: string | null,
+};
+
+export type TaskView = {
+	task: number,
+	round: number,
+	assignee: PersonRef,
+	/**  Set when the assignee acts for someone else (an out-of-office delegate). */
+	on_behalf_of: PersonRef | null,
+	opened_at: string,
+	due_at: string | null,
+	closed_at: string | null,
+	/**
+	 *  `approved`, `rejected`, `returned`, `auto_approved`, `transferred`, `deferred`,
+	 *  `closed`; absent while open.
+	 */
+	outcome: string | null,
+	closed_by: PersonRef | null,
+	/**  How long it was open (so far, while open), wall clock and working time. */
+	elapsed_secs: number | null,
+	working_secs: number | null,
+	sla: Sla,
+};
+
+export type TemplateCount = {
+	template_id: string,
+	name: Label | null,
+	count: number,
+};
+
+/**  A template as the gallery and the form renderer need it. */
+export type TemplateInfo = {
+	id: string,
+	version: number,
+	name: Label,
+	description: Label,
+	form: FormSchema,
+	retired: boolean,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

@@ -105,6 +105,7 @@ impl RequestView {
 }
 
 /// Why an action or submission was refused, for people and for programs.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefusalView {
@@ -115,9 +116,11 @@ pub struct RefusalView {
     /// The engine's refusal with its details (who decided, when, field errors).
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "specta", specta(type = Option<specta_typescript::Unknown>))]
     pub refusal: Option<Refusal>,
     /// The request's current version, when the refusal concerns one.
     #[serde(default)]
+    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub current_version: Option<u64>,
     /// The request the refusal concerns when the call did not name it: a departure refused
     /// because one of the person's open tasks cannot be handed on names that request here.

@@ -519,6 +519,7 @@ fn category(notification: &Notification) -> &'static str {
         NotificationKind::Outcome { .. } => "x-countersign.outcome",
         NotificationKind::MeetingInvite { .. } => "x-countersign.meeting",
         NotificationKind::ActionRefused { .. } => "x-countersign.refused",
+        NotificationKind::DecisionApplied { .. } => "x-countersign.done",
     }
 }
 

@@ -16,6 +16,7 @@ mod live;
 pub mod notify;
 pub mod profile;
 pub mod server_url;
+mod views;
 mod work;
 
 use std::sync::Arc;
@@ -35,6 +36,11 @@ pub use error::{ClientError, ClientErrorCode, Result};
 pub use live::WatchEvent;
 pub use profile::{AccountRecord, Language, LanguagePreference, Profile, ProfileDir};
 pub use server_url::ServerUrl;
+pub use views::{
+    BulkOutcome, EventView, FigureView, InboxEntry, InboxPage, InboxQuery, MyRequestEntry,
+    MyRequestsPage, MyRequestsQuery, PersonRef, RequestDetail, Sla, SlaFilter, StepView, TaskView,
+    TemplateCount, TemplateInfo,
+};
 pub use work::{
     Act, DraftError, DraftView, InboxItem, OutboxItem, RequestSummary, SyncReport, SyncStatus,
 };
@@ -66,6 +72,8 @@ pub struct Preferences {
     pub language: LanguagePreference,
     pub resolved_language: Language,
     pub app_version: String,
+    /// Whether the desktop shows notifications (on unless the person turned them off).
+    pub notifications: bool,
 }
 
 /// How a client identifies itself and where it keeps its state. Read from the environment
@@ -102,6 +110,9 @@ pub struct Client {
     options: ClientOptions,
     credentials: Arc<dyn CredentialStore>,
     inner: Mutex<Inner>,
+    /// One sync at a time: the watch loop, "Sync now" and a notification's action may all
+    /// ask at once, and two pulls planning notifications side by side could both raise one.
+    syncing: Mutex<()>,
 }
 
 impl Client {
@@ -117,6 +128,7 @@ impl Client {
                 connection: None,
                 cache: None,
             }),
+            syncing: Mutex::new(()),
         })
     }
 
@@ -135,7 +147,18 @@ impl Client {
             language: profile.language,
             resolved_language: profile.language.resolve(self.options.os_locale.as_deref()),
             app_version: self.options.app_version.clone(),
+            notifications: profile.notifications,
         }
+    }
+
+    /// Turns the desktop's notifications on or off, for good (kept in the profile).
+    pub async fn set_notifications(&self, on: bool) -> Result<Preferences> {
+        let mut inner = self.inner.lock().await;
+        let mut profile = inner.profile.clone();
+        profile.notifications = on;
+        self.options.profile_dir.save(&profile)?;
+        inner.profile = profile;
+        Ok(self.preferences_of(&inner.profile))
     }
 
     pub async fn set_language(&self, language: LanguagePreference) -> Result<Preferences> {

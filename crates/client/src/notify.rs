@@ -107,6 +107,11 @@ impl NotificationId {
         Self(format!("request/{request}/action-refused"))
     }
 
+    /// The confirmation that a decision taken from a notification took effect.
+    pub fn decision_applied(request: Uuid) -> Self {
+        Self(format!("request/{request}/decision-applied"))
+    }
+
     /// The invitation to `meeting` (not planned yet; see [`NotificationKind::MeetingInvite`]).
     pub fn meeting_invite(meeting: Uuid) -> Self {
         Self(format!("meeting/{meeting}/invite"))
@@ -256,6 +261,14 @@ pub enum NotificationKind {
         request: Uuid,
         title: String,
         reason: String,
+    },
+    /// A decision taken from a notification or the tray reached the server and took effect
+    /// (it may have been taken offline, long before).
+    DecisionApplied {
+        request: Uuid,
+        /// `approve`, `reject`, …
+        action: String,
+        title: String,
     },
     /// The end of a catch-up with more waiting tasks than are shown one by one.
     CatchUp {
@@ -868,6 +881,36 @@ pub fn action_refused(request: Uuid, title: String, reason: String) -> Notificat
     }
 }
 
+/// How a decision taken from a notification or the tray ended, once the server answered:
+/// took effect, or refused with `reason` in words (then it is [`action_refused`]'s
+/// follow-up). It offers Open.
+pub fn decision_answered(
+    request: Uuid,
+    action: &str,
+    title: String,
+    reason: Option<String>,
+) -> Notification {
+    if let Some(reason) = reason {
+        return action_refused(request, title, reason);
+    }
+    let title_key = if action == "approve" {
+        NotificationKey::DecisionApprovedTitle
+    } else {
+        NotificationKey::DecisionDoneTitle
+    };
+    Notification {
+        id: NotificationId::decision_applied(request),
+        actions: vec![NotificationAction::Open { request }],
+        title: Message::new(title_key).with("title", Param::Text(title.clone())),
+        body: Message::new(NotificationKey::DecisionAppliedBody),
+        kind: NotificationKind::DecisionApplied {
+            request,
+            action: action.to_owned(),
+            title,
+        },
+    }
+}
+
 fn catch_up_summary(pending: usize, overdue: usize) -> Notification {
     let body = if overdue > 0 {
         Message::new(NotificationKey::CatchUpBodyOverdue).with("overdue", Param::Count(overdue))
@@ -892,7 +935,7 @@ fn template_param(summary: &RequestSummary) -> Param {
 
 /// The figures worth a glance: computed values first (a claim's total, leave days), then
 /// amounts and periods entered on the form.
-fn figures(view: &RequestView) -> Vec<Figure> {
+pub(crate) fn figures(view: &RequestView) -> Vec<Figure> {
     let mut out = Vec::new();
     if let Some(computed) = view.computed.as_object() {
         for (field, json) in computed {
@@ -981,6 +1024,9 @@ catalogue! {
     CatchUpBodyOverdue => "catch_up_body_overdue", "其中 {overdue} 项已超时", "{overdue} of them are overdue";
     ActionRefusedTitle => "action_refused_title", "未能处理：{title}", "Could not be done: {title}";
     ActionRefusedBody => "action_refused_body", "{reason}。请打开申请查看当前状态", "{reason}. Open the request to see where it stands";
+    DecisionApprovedTitle => "decision_approved_title", "已同意：{title}", "Approved: {title}";
+    DecisionDoneTitle => "decision_done_title", "已处理：{title}", "Done: {title}";
+    DecisionAppliedBody => "decision_applied_body", "服务器已收到并记录你的决定", "The server has received and recorded your decision";
     ActionApprove => "action_approve", "同意", "Approve";
     ActionReject => "action_reject", "驳回", "Reject";
     ActionOpen => "action_open", "查看", "Open";
@@ -1165,7 +1211,7 @@ fn label(label: &Label, locale: Locale) -> &str {
     }
 }
 
-fn field_label<'t>(template: &'t Template, field: &str) -> Option<&'t Label> {
+pub(crate) fn field_label<'t>(template: &'t Template, field: &str) -> Option<&'t Label> {
     let form = &template.form;
     form.fields
         .iter()
@@ -1179,7 +1225,7 @@ fn field_label<'t>(template: &'t Template, field: &str) -> Option<&'t Label> {
         })
 }
 
-fn figure_value(value: &Value<'_>) -> String {
+pub(crate) fn figure_value(value: &Value<'_>) -> String {
     match value {
         Value::Money(money) => format!("{} {}", money.currency, grouped(&money.amount.to_string())),
         Value::Number(n) => n.normalize().to_string(),

@@ -76,6 +76,12 @@ pub struct Profile {
     pub language: LanguagePreference,
     #[serde(default)]
     pub account: Option<AccountRecord>,
+    #[serde(default = "yes")]
+    pub notifications: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for Profile {
@@ -84,6 +90,7 @@ impl Default for Profile {
             id: Uuid::now_v7().simple().to_string(),
             language: LanguagePreference::System,
             account: None,
+            notifications: true,
         }
     }
 }

@@ -61,14 +61,17 @@ pub struct RequestSummary {
 }
 
 /// A draft with what the domain rules say about it right now.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DraftView {
     pub id: Uuid,
     pub template_id: String,
     pub template_version: u32,
     pub title: Option<String>,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Unknown))]
     pub form: serde_json::Value,
     /// Totals, leave days… as far as they can be computed from what is filled in.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Unknown))]
     pub computed: serde_json::Value,
     pub errors: Vec<DraftError>,
     /// The template version was retired: submitting will be refused; start again.
@@ -78,6 +81,7 @@ pub struct DraftView {
     pub updated_at: DateTime<Utc>,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DraftError {
     pub path: String,
@@ -86,10 +90,14 @@ pub struct DraftError {
 }
 
 /// An outbox entry as the status view shows it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxItem {
     pub id: Uuid,
     pub request_id: Uuid,
+    /// The task a decision answers.
+    #[serde(default)]
+    pub task: Option<u32>,
     /// `submit`, `approve`, `comment`, …
     pub action: String,
     pub state: OutboxState,
@@ -101,6 +109,7 @@ pub struct OutboxItem {
 }
 
 /// What `status` reports.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncStatus {
     /// Whether the last contact with the server succeeded.
@@ -108,6 +117,7 @@ pub struct SyncStatus {
     pub last_sync_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     /// Entries waiting for an answer.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub outbox_pending: usize,
     /// Entries the server refused (they never block the others).
     pub refused: Vec<OutboxItem>,
@@ -116,11 +126,15 @@ pub struct SyncStatus {
 }
 
 /// What one sync did.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncReport {
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub sent: usize,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub applied: usize,
     pub refused: Vec<OutboxItem>,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub pulled: usize,
     /// True when the server asked for a full re-download (and it was done).
     pub resynced: bool,
@@ -133,7 +147,9 @@ pub struct SyncReport {
 }
 
 /// A decision or other action on a request, as the person asks for it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Act {
     Approve { comment: String },
     Reject { comment: String },
@@ -319,34 +335,7 @@ impl Client {
     /// The person's requests, newest first, with those queued for submission on top.
     pub async fn my_requests(&self) -> Result<Vec<RequestSummary>> {
         let (cache, me) = self.open_cache().await?;
-        let mut out = Vec::new();
-        for entry in cache.pending(i64::MAX).await? {
-            if entry.kind == MutationKind::SubmitRequest.as_str()
-                && cache.request(entry.request_id).await?.is_none()
-            {
-                let title = entry
-                    .payload
-                    .get("title")
-                    .and_then(|t| t.as_str())
-                    .unwrap_or_default()
-                    .to_owned();
-                let template_id = entry
-                    .payload
-                    .get("template_id")
-                    .and_then(|t| t.as_str())
-                    .unwrap_or_default()
-                    .to_owned();
-                out.push(RequestSummary {
-                    id: entry.request_id,
-                    title,
-                    template_id,
-                    status: "queued".into(),
-                    version: 0,
-                    updated_at: entry.created_at,
-                    waiting_on: Vec::new(),
-                });
-            }
-        }
+        let mut out = self.queued_submissions(&cache).await?;
         for view in cache.requests_of(me, 100_000).await? {
             let mut waiting_on = Vec::new();
             for task in view.state.open_tasks() {
@@ -365,6 +354,35 @@ impl Client {
         Ok(out)
     }
 
+    /// New requests whose submission waits in the outbox (the server has not seen them).
+    pub(crate) async fn queued_submissions(&self, cache: &Cache) -> Result<Vec<RequestSummary>> {
+        let mut out = Vec::new();
+        for entry in cache.pending(i64::MAX).await? {
+            if entry.kind == MutationKind::SubmitRequest.as_str()
+                && cache.request(entry.request_id).await?.is_none()
+            {
+                let text = |key: &str| {
+                    entry
+                        .payload
+                        .get(key)
+                        .and_then(|t| t.as_str())
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                out.push(RequestSummary {
+                    id: entry.request_id,
+                    title: text("title"),
+                    template_id: text("template_id"),
+                    status: "queued".into(),
+                    version: 0,
+                    updated_at: entry.created_at,
+                    waiting_on: Vec::new(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn templates(&self) -> Result<Vec<countersign_api::requests::TemplateView>> {
         let (cache, _) = self.open_cache().await?;
         Ok(cache
@@ -378,20 +396,7 @@ impl Client {
     /// The names notifications are rendered with: the people directory and the templates.
     pub async fn notification_names(&self) -> Result<notify::Names> {
         let (cache, _) = self.open_cache().await?;
-        Ok(notify::Names {
-            people: cache
-                .people()
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p.display_name))
-                .collect(),
-            templates: cache
-                .templates()
-                .await?
-                .into_iter()
-                .map(|t| t.template)
-                .collect(),
-        })
+        Ok(crate::views::Names::load(&cache).await?.into_inner())
     }
 
     /// The language notifications and field messages are shown in.
@@ -721,6 +726,28 @@ impl Client {
         Ok(items)
     }
 
+    /// What the person did on one request that waits to be sent, and what was refused.
+    pub(crate) async fn outbox_of_request(
+        &self,
+        cache: &Cache,
+        request: Uuid,
+    ) -> Result<(Vec<OutboxItem>, Vec<OutboxItem>)> {
+        let (mut queued, mut refused) = (Vec::new(), Vec::new());
+        for entry in cache.outbox().await? {
+            if entry.request_id != request {
+                continue;
+            }
+            match entry.state {
+                OutboxState::Pending => queued.push(outbox_item(&entry)),
+                OutboxState::Refused => {
+                    refused.push(self.explained(cache, outbox_item(&entry)).await);
+                }
+                OutboxState::Applied => {}
+            }
+        }
+        Ok((queued, refused))
+    }
+
     /// A refused item whose reason names who decided and when (B1: a lost race is reported
     /// plainly): the server's message is generic, its structured refusal has the details.
     async fn explained(&self, cache: &Cache, mut item: OutboxItem) -> OutboxItem {
@@ -819,6 +846,7 @@ impl Client {
     /// fails with `server_unreachable` and leaves everything queued; a refused mutation is
     /// recorded with its reason and does not stop the ones behind it.
     pub async fn sync(&self, now: DateTime<Utc>) -> Result<SyncReport> {
+        let _one_at_a_time = self.syncing.lock().await;
         let (cache, _) = self.open_cache().await?;
         if self.inner.lock().await.connection.is_none() && self.load_connection().await?.is_none() {
             return Err(ClientError::new(
@@ -1161,6 +1189,7 @@ fn outbox_item(e: &OutboxEntry) -> OutboxItem {
     OutboxItem {
         id: e.id,
         request_id: e.request_id,
+        task: e.task,
         action: e.action.clone(),
         state: e.state,
         created_at: e.created_at,
@@ -1170,7 +1199,7 @@ fn outbox_item(e: &OutboxEntry) -> OutboxItem {
     }
 }
 
-fn status_name(status: RequestStatus) -> String {
+pub(crate) fn status_name(status: RequestStatus) -> String {
     serde_json::to_value(status)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::form::{ValidForm, Value};
 
 /// How a number is compared with a condition's threshold.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CompareOp {
@@ -37,6 +38,7 @@ impl CompareOp {
 
 /// A condition. A field that is not filled in makes every test on it false (so `not` of it
 /// is true): a branch never fires on a value that is not there.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Condition {
@@ -44,6 +46,7 @@ pub enum Condition {
     Compare {
         field: String,
         op: CompareOp,
+        #[cfg_attr(feature = "specta", specta(type = String))]
         value: Decimal,
     },
     /// A single-select, multi-select or text field equals / contains one of `values`.

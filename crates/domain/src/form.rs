@@ -59,6 +59,7 @@ const MIN_YEAR: i32 = 1900;
 const MAX_YEAR: i32 = 2200;
 
 /// A text in both catalogue languages.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Label {
@@ -68,6 +69,7 @@ pub struct Label {
 }
 
 /// A form: its input fields, its computed fields and its rules across fields.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FormSchema {
@@ -79,6 +81,7 @@ pub struct FormSchema {
 }
 
 /// One input field.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FieldDef {
@@ -109,6 +112,7 @@ fn default_max_file_size() -> u64 {
 }
 
 /// A field's kind and the rules of that kind.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FieldType {
@@ -129,8 +133,10 @@ pub enum FieldType {
     },
     Number {
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "specta", specta(type = Option<String>))]
         min: Option<Decimal>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "specta", specta(type = Option<String>))]
         max: Option<Decimal>,
         /// Decimal places allowed; 0 means whole numbers.
         #[serde(default)]
@@ -140,8 +146,10 @@ pub enum FieldType {
         /// ISO 4217 code every value of this field must carry.
         currency: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "specta", specta(type = Option<String>))]
         min: Option<Decimal>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "specta", specta(type = Option<String>))]
         max: Option<Decimal>,
     },
     Date {},
@@ -173,6 +181,7 @@ pub enum FieldType {
         #[serde(default = "default_max_files")]
         max_count: u32,
         #[serde(default = "default_max_file_size")]
+        #[cfg_attr(feature = "specta", specta(type = f64))]
         max_size_bytes: u64,
         /// Accepted content types (`application/pdf`, `image/*`); empty accepts any.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -208,6 +217,7 @@ impl FieldType {
     }
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SelectOption {
@@ -216,6 +226,7 @@ pub struct SelectOption {
 }
 
 /// A value computed from other fields; read-only in the form.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ComputedField {
@@ -224,6 +235,7 @@ pub struct ComputedField {
     pub formula: Formula,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Formula {
@@ -237,6 +249,7 @@ pub enum Formula {
 }
 
 /// A rule across fields.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CrossFieldRule {

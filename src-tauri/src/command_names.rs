@@ -1,0 +1,36 @@
+// The app's commands by name, shared by build.rs (Tauri makes one permission per command, so
+// the capability can allow exactly these) and the test that holds the capability to them.
+// A command added to `commands()` in lib.rs and missing here has no permission: the window
+// cannot call it, which the end-to-end tests would show at once.
+pub const COMMAND_NAMES: &[&str] = &[
+    "get_preferences",
+    "set_language",
+    "set_notifications",
+    "restore_session",
+    "sign_in",
+    "sign_in_for_this_session",
+    "sign_out",
+    "sessions",
+    "revoke_session",
+    "inbox",
+    "my_requests",
+    "request_detail",
+    "act",
+    "act_many",
+    "templates",
+    "template",
+    "drafts",
+    "draft",
+    "draft_new",
+    "draft_set",
+    "draft_title",
+    "draft_delete",
+    "submit_draft",
+    "sync_status",
+    "sync_now",
+    "app_settings",
+    "set_start_at_login",
+    "set_notifications_paused",
+    "about",
+    "report_problem",
+];

@@ -1,0 +1,520 @@
+//! The commands the web UI may call. Each is a few lines: take the client, call it with the
+//! time now (the core never reads the clock itself), hand back its typed answer. Those that
+//! change something nudge the background sync so the change leaves the device at once.
+
+use chrono::Utc;
+use countersign_api::SessionInfo;
+use countersign_client::{
+    Act, BulkOutcome, ClientError, DraftView, InboxPage, InboxQuery, LanguagePreference,
+    MyRequestsPage, MyRequestsQuery, OutboxItem, Preferences, RequestDetail, SessionView,
+    SyncStatus, TemplateInfo,
+};
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, State};
+use uuid::Uuid;
+
+use crate::Core;
+use crate::background;
+use crate::logs;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_preferences(core: State<'_, Core>) -> Result<Preferences, ClientError> {
+    Ok(core.client()?.preferences().await)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_language(
+    app: AppHandle,
+    core: State<'_, Core>,
+    language: LanguagePreference,
+) -> Result<Preferences, ClientError> {
+    let preferences = core.client()?.set_language(language).await?;
+    // The tray and notifications speak the new language from now on.
+    background::refresh(&app).await;
+    Ok(preferences)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_notifications(
+    core: State<'_, Core>,
+    on: bool,
+) -> Result<Preferences, ClientError> {
+    core.client()?.set_notifications(on).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_session(
+    app: AppHandle,
+    core: State<'_, Core>,
+) -> Result<SessionView, ClientError> {
+    let session = core.client()?.restore().await?;
+    background::follow(&app, &session);
+    Ok(session)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in(
+    app: AppHandle,
+    core: State<'_, Core>,
+    server: String,
+    username: String,
+    password: String,
+) -> Result<SessionView, ClientError> {
+    let session = core
+        .client()?
+        .sign_in(&server, &username, &password)
+        .await?;
+    background::follow(&app, &session);
+    Ok(session)
+}
+
+/// Signs in without the OS keyring (it is locked, missing or refused): the sign-in lasts
+/// until the app quits, and nothing secret is written anywhere.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in_for_this_session(
+    app: AppHandle,
+    core: State<'_, Core>,
+    server: String,
+    username: String,
+    password: String,
+) -> Result<SessionView, ClientError> {
+    let client = core.without_keyring()?;
+    let session = client.sign_in(&server, &username, &password).await?;
+    background::follow(&app, &session);
+    Ok(session)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out(app: AppHandle, core: State<'_, Core>) -> Result<SessionView, ClientError> {
+    background::stop(&app).await;
+    core.client()?.sign_out().await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sessions(core: State<'_, Core>) -> Result<Vec<SessionInfo>, ClientError> {
+    core.client()?.sessions().await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn revoke_session(core: State<'_, Core>, id: Uuid) -> Result<(), ClientError> {
+    core.client()?.revoke_session(id).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn inbox(core: State<'_, Core>, query: InboxQuery) -> Result<InboxPage, ClientError> {
+    core.client()?.inbox_page(&query, Utc::now()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn my_requests(
+    core: State<'_, Core>,
+    query: MyRequestsQuery,
+) -> Result<MyRequestsPage, ClientError> {
+    core.client()?.my_requests_page(&query).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn request_detail(core: State<'_, Core>, id: Uuid) -> Result<RequestDetail, ClientError> {
+    core.client()?.request_detail(id, Utc::now()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn act(
+    app: AppHandle,
+    core: State<'_, Core>,
+    request_id: Uuid,
+    act: Act,
+) -> Result<OutboxItem, ClientError> {
+    let queued = core.client()?.act(request_id, act, Utc::now()).await?;
+    background::changed_here(&app);
+    Ok(queued)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn act_many(
+    app: AppHandle,
+    core: State<'_, Core>,
+    request_ids: Vec<Uuid>,
+    act: Act,
+) -> Result<Vec<BulkOutcome>, ClientError> {
+    let outcomes = core
+        .client()?
+        .act_many(&request_ids, &act, Utc::now())
+        .await;
+    background::changed_here(&app);
+    Ok(outcomes)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn templates(core: State<'_, Core>) -> Result<Vec<TemplateInfo>, ClientError> {
+    core.client()?.template_gallery().await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn template(
+    core: State<'_, Core>,
+    id: String,
+    version: u32,
+) -> Result<Option<TemplateInfo>, ClientError> {
+    core.client()?.template_info(&id, version).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn drafts(core: State<'_, Core>) -> Result<Vec<DraftView>, ClientError> {
+    core.client()?.drafts().await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn draft(core: State<'_, Core>, id: Uuid) -> Result<DraftView, ClientError> {
+    core.client()?.draft(id).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn draft_new(
+    core: State<'_, Core>,
+    template_id: String,
+) -> Result<DraftView, ClientError> {
+    core.client()?.draft_new(&template_id, Utc::now()).await
+}
+
+/// Sets one field (`purpose`, or `lines[0].amount` in a table) to a value given as JSON
+/// text (the form's values are of many shapes; the domain checks them). A value that breaks
+/// its own field's rules is refused with the reason and the draft kept as it was.
+#[tauri::command]
+#[specta::specta]
+pub async fn draft_set(
+    core: State<'_, Core>,
+    id: Uuid,
+    path: String,
+    value_json: String,
+) -> Result<DraftView, ClientError> {
+    let value = serde_json::from_str(&value_json).map_err(|e| {
+        ClientError::new(
+            countersign_client::ClientErrorCode::InvalidInput,
+            format!("The value for {path} is not valid JSON: {e}"),
+        )
+    })?;
+    core.client()?.draft_set(id, &path, value, Utc::now()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn draft_title(
+    core: State<'_, Core>,
+    id: Uuid,
+    title: String,
+) -> Result<DraftView, ClientError> {
+    core.client()?.draft_title(id, &title, Utc::now()).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn draft_delete(core: State<'_, Core>, id: Uuid) -> Result<(), ClientError> {
+    core.client()?.draft_delete(id).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn submit_draft(
+    app: AppHandle,
+    core: State<'_, Core>,
+    id: Uuid,
+) -> Result<OutboxItem, ClientError> {
+    let queued = core.client()?.submit_draft(id, Utc::now()).await?;
+    background::changed_here(&app);
+    Ok(queued)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_status(core: State<'_, Core>) -> Result<SyncStatus, ClientError> {
+    core.client()?.sync_status().await
+}
+
+/// Syncs now and says how it went (the UI shows "Sync now" progress); the report is also
+/// handled like any other sync (notifications, tray, lists refreshed).
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_now(app: AppHandle) -> Result<SyncStatus, ClientError> {
+    background::sync_now(&app).await
+}
+
+/// The app's own settings, beside the client's preferences.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+pub struct AppSettings {
+    /// Starts hidden in the tray when the person signs in to the computer.
+    pub start_at_login: bool,
+    /// Notifications paused from the tray (until the app quits or they are resumed).
+    pub notifications_paused: bool,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn app_settings(app: AppHandle) -> Result<AppSettings, ClientError> {
+    Ok(AppSettings {
+        start_at_login: crate::autostart_enabled(&app),
+        notifications_paused: background::paused(&app),
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_start_at_login(app: AppHandle, on: bool) -> Result<AppSettings, ClientError> {
+    crate::set_autostart(&app, on)?;
+    app_settings(app).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_notifications_paused(
+    app: AppHandle,
+    paused: bool,
+) -> Result<AppSettings, ClientError> {
+    background::set_paused(&app, paused).await;
+    app_settings(app).await
+}
+
+/// What the About screen shows.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+pub struct AboutInfo {
+    pub version: String,
+    pub commit: Option<String>,
+    pub tauri_version: String,
+    pub os: String,
+    pub profile_dir: Option<String>,
+    pub log_dir: Option<String>,
+    /// Whether sign-ins are kept in the OS keyring (false: for this session only).
+    pub remembers_sign_in: bool,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn about(app: AppHandle, core: State<'_, Core>) -> Result<AboutInfo, ClientError> {
+    Ok(AboutInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        commit: option_env!("COUNTERSIGN_COMMIT").map(str::to_owned),
+        tauri_version: tauri::VERSION.to_owned(),
+        os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+        profile_dir: crate::profile_dir().map(|p| p.path().display().to_string()),
+        log_dir: logs::dir(&app).map(|d| d.display().to_string()),
+        remembers_sign_in: core
+            .client()
+            .map(|c| c.remembers_sign_in())
+            .unwrap_or(false),
+    })
+}
+
+/// "Report a problem": the description and the recent log, bundled into one file the
+/// person can send to support. Secrets never reach the log, so the bundle is safe to share.
+#[tauri::command]
+#[specta::specta]
+pub async fn report_problem(
+    app: AppHandle,
+    description: String,
+) -> Result<logs::ProblemReport, ClientError> {
+    logs::report_problem(&app, &description, Utc::now())
+}
+
+/// The commands through Tauri's mock runtime and its IPC, against a real server and a real
+/// cache: what the web view sends is what these tests send, JSON in and JSON out.
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, RwLock};
+
+    use countersign_client::{Client, ClientOptions, ProfileDir, SessionOnlyCredentials};
+    use countersign_testkit::{TestDb, TestServer, tuesday_morning};
+    use serde_json::{Value, json};
+    use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
+
+    use super::*;
+
+    const PW: &str = countersign_server::seed::DEMO_PASSWORD;
+
+    fn client(dir: &std::path::Path) -> Client {
+        Client::open(
+            ClientOptions {
+                profile_dir: ProfileDir::new(dir),
+                device_name: "mock runtime".into(),
+                os_locale: Some("zh-CN".into()),
+                app_version: "9.9.9".into(),
+                default_server: None,
+            },
+            Arc::new(SessionOnlyCredentials::default()),
+        )
+        .unwrap()
+    }
+
+    fn invoke(
+        webview: &tauri::WebviewWindow<MockRuntime>,
+        cmd: &str,
+        args: Value,
+    ) -> Result<Value, Value> {
+        invoke_from(webview, "tauri://localhost", cmd, args)
+    }
+
+    fn invoke_from(
+        webview: &tauri::WebviewWindow<MockRuntime>,
+        origin: &str,
+        cmd: &str,
+        args: Value,
+    ) -> Result<Value, Value> {
+        get_ipc_response(
+            webview,
+            tauri::webview::InvokeRequest {
+                cmd: cmd.into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                url: origin.parse().unwrap(),
+                body: tauri::ipc::InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_owned(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    #[test]
+    fn the_screens_commands_answer_from_the_cache_and_refuse_in_words() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+        let (server, request, jiang) = runtime.block_on(async {
+            let server = TestServer::start_at(TestDb::sqlite(), tuesday_morning()).await;
+            server.seed_demo().await;
+            let now = tuesday_morning();
+            let shen = client(dirs[0].path());
+            shen.sign_in(&server.url(), "shen.yue", PW).await.unwrap();
+            shen.sync(now).await.unwrap();
+            let draft = shen.draft_new("leave", now).await.unwrap();
+            for (path, value) in [
+                ("leave_type", json!("annual")),
+                ("reason", json!("探亲")),
+                (
+                    "period",
+                    json!({"start": "2026-12-07", "end": "2026-12-08"}),
+                ),
+            ] {
+                shen.draft_set(draft.id, path, value, now).await.unwrap();
+            }
+            let queued = shen.submit_draft(draft.id, now).await.unwrap();
+            shen.sync(now).await.unwrap();
+            let jiang = client(dirs[1].path());
+            jiang.sign_in(&server.url(), "jiang.tao", PW).await.unwrap();
+            jiang.sync(now).await.unwrap();
+            (server, queued.request_id, jiang)
+        });
+
+        let app = mock_builder()
+            .manage(crate::Core {
+                client: RwLock::new(Ok(Arc::new(jiang))),
+            })
+            .invoke_handler(tauri::generate_handler![
+                inbox,
+                request_detail,
+                templates,
+                draft_new,
+                draft_set,
+                sync_status,
+            ])
+            .build(tauri::generate_context!(test = true))
+            .unwrap();
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+
+        let page = invoke(&webview, "inbox", json!({"query": {"limit": 50}})).unwrap();
+        assert_eq!(page["total"], 1);
+        assert_eq!(page["items"][0]["request_id"], request.to_string());
+        assert_eq!(page["items"][0]["initiator"]["name"], "沈月");
+        assert_eq!(page["items"][0]["template_name"]["zh-CN"], "请假");
+
+        let detail = invoke(&webview, "request_detail", json!({"id": request})).unwrap();
+        assert_eq!(detail["status"], "in_progress");
+        assert_eq!(detail["my_tasks"], json!([1]));
+        assert!(detail["template"]["form"]["fields"].is_array());
+
+        // A request this device does not have: a typed error the UI shows in words.
+        let missing = invoke(
+            &webview,
+            "request_detail",
+            json!({"id": uuid::Uuid::now_v7()}),
+        )
+        .unwrap_err();
+        assert_eq!(missing["code"], "not_found");
+        // Arguments of the wrong shape are refused by the IPC layer, not a crash.
+        let malformed = invoke(&webview, "inbox", json!({"query": {"limit": "all"}})).unwrap_err();
+        assert!(
+            malformed.to_string().contains("invalid args `query`"),
+            "{malformed}"
+        );
+
+        // The capability holds: a page from anywhere else may not call the app's commands.
+        let foreign = invoke_from(
+            &webview,
+            "https://attacker.example",
+            "inbox",
+            json!({"query": {"limit": 50}}),
+        )
+        .unwrap_err();
+        assert!(foreign.to_string().contains("not allowed"), "{foreign}");
+
+        let templates = invoke(&webview, "templates", json!({})).unwrap();
+        assert!(
+            templates
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["id"] == "reimbursement")
+        );
+        let draft = invoke(&webview, "draft_new", json!({"templateId": "leave"})).unwrap();
+        let id = draft["id"].as_str().unwrap().to_owned();
+        let set = invoke(
+            &webview,
+            "draft_set",
+            json!({"id": id, "path": "period", "valueJson": r#"{"start": "2026-12-07", "end": "2026-12-09"}"#}),
+        )
+        .unwrap();
+        assert_eq!(
+            set["computed"]["days"],
+            json!({"kind": "number", "value": "3"}),
+            "leave days computed as the period is typed: {}",
+            set["computed"]
+        );
+        let not_json = invoke(
+            &webview,
+            "draft_set",
+            json!({"id": id, "path": "reason", "valueJson": "{oops"}),
+        )
+        .unwrap_err();
+        assert_eq!(not_json["code"], "invalid_input");
+        let bad_field = invoke(
+            &webview,
+            "draft_set",
+            json!({"id": id, "path": "no_such_field", "valueJson": "1"}),
+        )
+        .unwrap_err();
+        assert_eq!(bad_field["code"], "invalid_input");
+
+        let status = invoke(&webview, "sync_status", json!({})).unwrap();
+        assert_eq!(status["outbox_pending"], 0);
+        drop(server);
+    }
+}

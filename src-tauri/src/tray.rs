@@ -1,0 +1,270 @@
+//! The tray (D5): the pending count in the title and tooltip and as a badge on the icon, and
+//! a menu with the five newest pending items (each with Approve / Reject / Open), Sync now,
+//! Pause notifications, Open window and Quit. Linux tray icons get no clicks, so everything
+//! is in the menu.
+
+use countersign_client::{Client, InboxPage};
+use countersign_domain::messages::Locale;
+use tauri::image::Image;
+use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Wry};
+use uuid::Uuid;
+
+use crate::background::{self, Choice};
+
+const TRAY: &str = "main";
+const ICON: &[u8] = include_bytes!("../../icons/32x32.png");
+
+/// Menu entry ids.
+const OPEN: &str = "open";
+const SYNC: &str = "sync";
+const PAUSE: &str = "pause";
+const QUIT: &str = "quit";
+
+/// Creates the tray with the signed-out menu.
+pub fn create(app: &AppHandle) -> tauri::Result<()> {
+    let menu = build_menu(app, Locale::En, None, false)?;
+    TrayIconBuilder::with_id(TRAY)
+        .icon(Image::from_bytes(ICON)?)
+        .tooltip("Countersign")
+        .menu(&menu)
+        .show_menu_on_left_click(true)
+        .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
+        .build(app)?;
+    Ok(())
+}
+
+/// Shows the pending count and the newest items.
+pub async fn update(app: &AppHandle, client: &Client, newest: &InboxPage, paused: bool) {
+    let locale = client.locale().await;
+    let Some(tray) = app.tray_by_id(TRAY) else {
+        return;
+    };
+    let count = newest.total;
+    let title = match (locale, count) {
+        (_, 0) => String::new(),
+        (_, n) => n.to_string(),
+    };
+    let tooltip = match locale {
+        Locale::ZhCn if count > 0 => format!("Countersign：{count} 项待审批"),
+        Locale::ZhCn => "Countersign：没有待审批".to_owned(),
+        Locale::En if count == 1 => "Countersign: 1 approval waiting".to_owned(),
+        Locale::En if count > 0 => format!("Countersign: {count} approvals waiting"),
+        Locale::En => "Countersign: nothing waiting".to_owned(),
+    };
+    let _ = tray.set_title(Some(title));
+    let _ = tray.set_tooltip(Some(tooltip));
+    if let Ok(icon) = icon(count > 0) {
+        let _ = tray.set_icon(Some(icon));
+    }
+    match build_menu(app, locale, Some(newest), paused) {
+        Ok(menu) => {
+            let _ = tray.set_menu(Some(menu));
+        }
+        Err(err) => tracing::warn!(error = %err, "tray menu"),
+    }
+}
+
+/// Back to the plain icon and menu (signed out).
+pub fn signed_out(app: &AppHandle) {
+    let Some(tray) = app.tray_by_id(TRAY) else {
+        return;
+    };
+    let _ = tray.set_title(None::<String>);
+    let _ = tray.set_tooltip(Some("Countersign"));
+    if let Ok(icon) = icon(false) {
+        let _ = tray.set_icon(Some(icon));
+    }
+    if let Ok(menu) = build_menu(app, Locale::En, None, false) {
+        let _ = tray.set_menu(Some(menu));
+    }
+}
+
+/// The icon, with a red dot in its corner when something waits (the badge variant).
+fn icon(badge: bool) -> tauri::Result<Image<'static>> {
+    let base = Image::from_bytes(ICON)?;
+    let (width, height) = (base.width(), base.height());
+    let mut rgba = base.rgba().to_vec();
+    if badge {
+        let radius = f64::from(width.min(height)) * 0.22;
+        let (cx, cy) = (f64::from(width) - radius - 1.0, radius + 1.0);
+        for y in 0..height {
+            for x in 0..width {
+                let (dx, dy) = (f64::from(x) + 0.5 - cx, f64::from(y) + 0.5 - cy);
+                if dx * dx + dy * dy <= radius * radius {
+                    let i = ((y * width + x) * 4) as usize;
+                    rgba[i..i + 4].copy_from_slice(&[0xD9, 0x30, 0x25, 0xFF]);
+                }
+            }
+        }
+    }
+    Ok(Image::new_owned(rgba, width, height))
+}
+
+fn text(locale: Locale, zh: &'static str, en: &'static str) -> &'static str {
+    match locale {
+        Locale::ZhCn => zh,
+        Locale::En => en,
+    }
+}
+
+fn build_menu(
+    app: &AppHandle,
+    locale: Locale,
+    newest: Option<&InboxPage>,
+    paused: bool,
+) -> tauri::Result<Menu<Wry>> {
+    let mut entries: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
+    if let Some(page) = newest {
+        let heading = match (locale, page.total) {
+            (Locale::ZhCn, 0) => "没有待审批".to_owned(),
+            (Locale::ZhCn, n) => format!("{n} 项待审批"),
+            (Locale::En, 0) => "Nothing waiting for you".to_owned(),
+            (Locale::En, 1) => "1 approval waiting".to_owned(),
+            (Locale::En, n) => format!("{n} approvals waiting"),
+        };
+        entries.push(Box::new(MenuItem::with_id(
+            app,
+            "heading",
+            heading,
+            false,
+            None::<&str>,
+        )?));
+        for item in &page.items {
+            let label = format!("{} — {}", item.title, item.initiator.name);
+            let id = |what: &str| format!("item:{what}:{}", item.request_id);
+            let approve = MenuItem::with_id(
+                app,
+                id("approve"),
+                text(locale, "同意", "Approve"),
+                true,
+                None::<&str>,
+            )?;
+            let reject = MenuItem::with_id(
+                app,
+                id("reject"),
+                text(locale, "拒绝…", "Reject…"),
+                true,
+                None::<&str>,
+            )?;
+            let open = MenuItem::with_id(
+                app,
+                id("open"),
+                text(locale, "打开", "Open"),
+                true,
+                None::<&str>,
+            )?;
+            entries.push(Box::new(Submenu::with_id_and_items(
+                app,
+                id("menu"),
+                label,
+                true,
+                &[&approve, &reject, &open],
+            )?));
+        }
+        entries.push(Box::new(PredefinedMenuItem::separator(app)?));
+        entries.push(Box::new(MenuItem::with_id(
+            app,
+            SYNC,
+            text(locale, "立即同步", "Sync now"),
+            true,
+            None::<&str>,
+        )?));
+        entries.push(Box::new(CheckMenuItem::with_id(
+            app,
+            PAUSE,
+            text(locale, "暂停通知", "Pause notifications"),
+            true,
+            paused,
+            None::<&str>,
+        )?));
+    }
+    entries.push(Box::new(MenuItem::with_id(
+        app,
+        OPEN,
+        text(locale, "打开窗口", "Open window"),
+        true,
+        None::<&str>,
+    )?));
+    entries.push(Box::new(PredefinedMenuItem::separator(app)?));
+    entries.push(Box::new(MenuItem::with_id(
+        app,
+        QUIT,
+        text(locale, "退出", "Quit"),
+        true,
+        None::<&str>,
+    )?));
+    let refs: Vec<&dyn IsMenuItem<Wry>> = entries.iter().map(AsRef::as_ref).collect();
+    Menu::with_items(app, &refs)
+}
+
+fn on_menu(app: &AppHandle, id: &str) {
+    let app = app.clone();
+    let id = id.to_owned();
+    tauri::async_runtime::spawn(async move {
+        match id.as_str() {
+            OPEN => crate::show_window(&app),
+            SYNC => {
+                let _ = background::sync_now(&app).await;
+            }
+            PAUSE => {
+                let paused = background::paused(&app);
+                background::set_paused(&app, !paused).await;
+            }
+            QUIT => crate::quit(&app).await,
+            other => {
+                if let Some(choice) = item_choice(other) {
+                    background::choose(&app, choice).await;
+                }
+            }
+        }
+    });
+}
+
+/// `item:<what>:<request id>` → the choice.
+fn item_choice(id: &str) -> Option<Choice> {
+    let rest = id.strip_prefix("item:")?;
+    let (what, request) = rest.split_once(':')?;
+    let request = Uuid::parse_str(request).ok()?;
+    Some(match what {
+        "approve" => Choice::Approve { request },
+        "reject" => Choice::Reject { request },
+        "open" => Choice::Open { request },
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn menu_ids_lead_back_to_the_choice() {
+        let request = Uuid::now_v7();
+        assert_eq!(
+            item_choice(&format!("item:approve:{request}")),
+            Some(Choice::Approve { request })
+        );
+        assert_eq!(
+            item_choice(&format!("item:reject:{request}")),
+            Some(Choice::Reject { request })
+        );
+        assert_eq!(item_choice("item:approve:not-an-id"), None);
+        assert_eq!(item_choice(SYNC), None);
+    }
+
+    #[test]
+    fn the_badge_marks_the_icon_and_the_plain_icon_is_unchanged() {
+        let plain = icon(false).unwrap();
+        let badged = icon(true).unwrap();
+        assert_eq!(plain.rgba(), Image::from_bytes(ICON).unwrap().rgba());
+        assert_ne!(plain.rgba(), badged.rgba());
+        // The top right corner area carries the red dot.
+        let w = badged.width();
+        let x = w - w / 5;
+        let y = w / 5;
+        let i = ((y * w + x) * 4) as usize;
+        assert_eq!(&badged.rgba()[i..i + 4], &[0xD9, 0x30, 0x25, 0xFF]);
+    }
+}
