@@ -74,6 +74,7 @@ export function App() {
         preferences={preferences}
         onLanguageChange={changeLanguage}
         onSignedOut={setSession}
+        onPreferencesChange={setPreferences}
       />
     );
   }

@@ -6,6 +6,15 @@
 // core rejected with, which for a Tauri-level failure is a bare string. Screens only ever see
 // a well-formed `CommandError`.
 import { commands } from './bindings';
+// Also used by the lists' screens (another change adds them with those screens).
+import type { DraftView, OutboxItem, SyncStatus } from './bindings';
+import type {
+  AboutInfo,
+  AppSettings,
+  ProblemReport,
+  SessionInfo,
+  TemplateInfo,
+} from './bindings';
 import type {
   ClientError,
   ClientErrorCode,
@@ -36,6 +45,8 @@ export type {
   SessionInfo,
   TemplateInfo,
 } from './bindings';
+
+export type { DraftView, OutboxItem, SyncStatus } from './bindings';
 
 /** The core's error as the screens see it (`ClientError` in Rust). */
 export type CommandError = ClientError;
@@ -92,5 +103,44 @@ export const api = {
   ): Promise<Result<SessionView, CommandError>> =>
     settle(() => commands.signIn(server, username, password)),
   signOut: (): Promise<Result<SessionView, CommandError>> => settle(() => commands.signOut()),
+  // The template gallery, drafts and submitting them.
+  templates: (): Promise<Result<TemplateInfo[], CommandError>> => settle(() => commands.templates()),
+  template: (id: string, version: number): Promise<Result<TemplateInfo | null, CommandError>> =>
+    settle(() => commands.template(id, version)),
+  draft: (id: string): Promise<Result<DraftView, CommandError>> => settle(() => commands.draft(id)),
+  draftNew: (templateId: string): Promise<Result<DraftView, CommandError>> =>
+    settle(() => commands.draftNew(templateId)),
+  /** Sets one field (`purpose`, `lines[0].amount`) to a value given as JSON text. */
+  draftSet: (id: string, path: string, valueJson: string): Promise<Result<DraftView, CommandError>> =>
+    settle(() => commands.draftSet(id, path, valueJson)),
+  draftTitle: (id: string, title: string): Promise<Result<DraftView, CommandError>> =>
+    settle(() => commands.draftTitle(id, title)),
+  submitDraft: (id: string): Promise<Result<OutboxItem, CommandError>> =>
+    settle(() => commands.submitDraft(id)),
+  // Settings, sessions and the app itself.
+  setNotifications: (on: boolean): Promise<Result<Preferences, CommandError>> =>
+    settle(() => commands.setNotifications(on)),
+  signInForThisSession: (
+    server: string,
+    username: string,
+    password: string,
+  ): Promise<Result<SessionView, CommandError>> =>
+    settle(() => commands.signInForThisSession(server, username, password)),
+  sessions: (): Promise<Result<SessionInfo[], CommandError>> => settle(() => commands.sessions()),
+  revokeSession: (id: string): Promise<Result<null, CommandError>> =>
+    settle(() => commands.revokeSession(id)),
+  appSettings: (): Promise<Result<AppSettings, CommandError>> =>
+    settle(() => commands.appSettings()),
+  setStartAtLogin: (on: boolean): Promise<Result<AppSettings, CommandError>> =>
+    settle(() => commands.setStartAtLogin(on)),
+  setNotificationsPaused: (paused: boolean): Promise<Result<AppSettings, CommandError>> =>
+    settle(() => commands.setNotificationsPaused(paused)),
+  about: (): Promise<Result<AboutInfo, CommandError>> => settle(() => commands.about()),
+  reportProblem: (description: string): Promise<Result<ProblemReport, CommandError>> =>
+    settle(() => commands.reportProblem(description)),
+  draftDelete: (id: string): Promise<Result<null, CommandError>> =>
+    settle(() => commands.draftDelete(id)),
+  syncStatus: (): Promise<Result<SyncStatus, CommandError>> =>
+    settle(() => commands.syncStatus()),
 };
 

@@ -25,6 +25,9 @@ import type { PaletteEntry } from './CommandPalette';
 import { ComingSoon } from './ComingSoon';
 import { Inbox } from './Inbox';
 import { Settings } from './Settings';
+import { About } from './About';
+import { NewRequest } from './NewRequest';
+import { ReportProblemDialog } from './SettingsReportProblem';
 
 export type SignedIn = Extract<SessionView, { state: 'signed_in' }>;
 
@@ -45,7 +48,7 @@ const destinations: readonly Destination[] = [
     view: 'newRequest',
     label: 'nav.newRequest',
     icon: <NewRequestIcon />,
-    ready: false,
+    ready: true,
     testId: 'nav-new-request',
   },
   {
@@ -107,15 +110,26 @@ interface ShellProps {
   /** Resolves to the error if the language could not be kept, `null` once it is. */
   onLanguageChange: (language: LanguagePreference) => Promise<CommandError | null>;
   onSignedOut: (session: SessionView) => void;
+  /** The core's answer to a preference change made in Settings (notifications). */
+  onPreferencesChange?: (preferences: Preferences) => void;
 }
 
-export function Shell({ session, preferences, onLanguageChange, onSignedOut }: ShellProps) {
+export function Shell({
+  session,
+  preferences,
+  onLanguageChange,
+  onSignedOut,
+  onPreferencesChange,
+}: ShellProps) {
   const { t } = useTranslation();
   const { me } = session;
   const [view, setView] = useState<View>('inbox');
   const [signingOut, setSigningOut] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [paletteOpen, setPaletteOpen] = useState(false);
+  // About is a page of Settings; the problem report a dialog over whatever is shown.
+  const [aboutOpen, setAboutOpen] = useState(false);
+  const [reportOpen, setReportOpen] = useState(false);
   // Bumped when the palette moves to a view: the view's heading then takes the focus, so the
   // keyboard lands where the eyes go.
   const [headingFocus, setHeadingFocus] = useState(0);
@@ -182,6 +196,7 @@ export function Shell({ session, preferences, onLanguageChange, onSignedOut }: S
 
   const goFromPalette = (destination: View) => {
     setView(destination);
+    setAboutOpen(false);
     setHeadingFocus((count) => count + 1);
   };
 
@@ -195,11 +210,36 @@ export function Shell({ session, preferences, onLanguageChange, onSignedOut }: S
       },
     },
     {
+      id: 'go-new-request',
+      label: t('palette.goNewRequest'),
+      keywords: 'new request form draft leave reimbursement 发起 申请 表单 请假 报销',
+      run: () => {
+        goFromPalette('newRequest');
+      },
+    },
+    {
       id: 'go-settings',
       label: t('palette.goSettings'),
       keywords: 'settings preferences account 设置 账号',
       run: () => {
         goFromPalette('settings');
+      },
+    },
+    {
+      id: 'go-about',
+      label: t('palette.goAbout'),
+      keywords: 'about version build logs folder 关于 版本 日志',
+      run: () => {
+        goFromPalette('settings');
+        setAboutOpen(true);
+      },
+    },
+    {
+      id: 'report-problem',
+      label: t('palette.reportProblem'),
+      keywords: 'report problem bug support help log 报告 问题 反馈 支持',
+      run: () => {
+        setReportOpen(true);
       },
     },
     {
@@ -236,6 +276,22 @@ export function Shell({ session, preferences, onLanguageChange, onSignedOut }: S
   let content: ReactElement;
   if (view === 'inbox') {
     content = <Inbox />;
+  } else if (view === 'newRequest') {
+    content = (
+      <NewRequest
+        onOpenMyRequests={() => {
+          setView('myRequests');
+        }}
+      />
+    );
+  } else if (view === 'settings' && aboutOpen) {
+    content = (
+      <About
+        onBack={() => {
+          setAboutOpen(false);
+        }}
+      />
+    );
   } else if (view === 'settings') {
     content = (
       <Settings
@@ -245,6 +301,13 @@ export function Shell({ session, preferences, onLanguageChange, onSignedOut }: S
         signingOut={signingOut}
         onLanguageChange={(language) => void changeLanguage(language)}
         onSignOut={() => void signOut()}
+        onPreferencesChange={onPreferencesChange}
+        onOpenAbout={() => {
+          setAboutOpen(true);
+        }}
+        onReportProblem={() => {
+          setReportOpen(true);
+        }}
       />
     );
   } else {
@@ -320,6 +383,7 @@ export function Shell({ session, preferences, onLanguageChange, onSignedOut }: S
                 aria-current={view === destination.view ? 'page' : undefined}
                 onClick={() => {
                   setView(destination.view);
+                  setAboutOpen(false);
                 }}
               >
                 {destination.icon}
@@ -355,6 +419,13 @@ export function Shell({ session, preferences, onLanguageChange, onSignedOut }: S
         {content}
       </main>
 
+      {reportOpen && (
+        <ReportProblemDialog
+          onClose={() => {
+            setReportOpen(false);
+          }}
+        />
+      )}
       {paletteOpen && (
         <CommandPalette
           entries={paletteEntries}

@@ -133,11 +133,6 @@ describe('SignIn', () => {
     ['session_expired', {}, 'Your session has expired. Please sign in again.'],
     ['session_revoked', {}, 'You were signed out because this session was revoked.'],
     [
-      'keyring_unavailable',
-      {},
-      "Countersign cannot use your computer's secure credential store (keyring). Unlock it or ask IT support, then try again.",
-    ],
-    [
       'server_error',
       {},
       'The server ran into a problem. Try again in a moment; if it keeps happening, contact IT support.',
@@ -156,6 +151,42 @@ describe('SignIn', () => {
     await fillAndSubmit(user);
     expect(await screen.findByRole('alert')).toBe(screen.getByTestId('sign-in-error'));
     expect(errorText()).toBe(text);
+    expect(onSignedIn).not.toHaveBeenCalled();
+  });
+
+  it('explains a keyring it cannot use and offers to sign in for this session only', async () => {
+    fakeCommands.signIn.mockResolvedValue(failed(commandError('keyring_unavailable')));
+    const session = signedIn();
+    fakeCommands.signInForThisSession.mockResolvedValue(ok(session));
+    const { user, onSignedIn } = renderSignIn();
+    await fillAndSubmit(user);
+
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      "This computer's secure credential store (keyring) cannot be used, so Countersign cannot remember your sign-in.",
+    );
+    // The password is kept: the person should not have to type it again to go on.
+    expect(field.password()).toHaveValue(' s3cret ');
+    await user.click(screen.getByRole('button', { name: 'Sign in for this session only' }));
+
+    expect(fakeCommands.signInForThisSession).toHaveBeenCalledExactlyOnceWith(
+      'https://oa.example.com',
+      'li.lei',
+      ' s3cret ',
+    );
+    expect(onSignedIn).toHaveBeenCalledWith(session);
+  });
+
+  it('says so, in words, when signing in for this session fails too', async () => {
+    fakeCommands.signIn.mockResolvedValue(failed(commandError('keyring_unavailable')));
+    fakeCommands.signInForThisSession.mockResolvedValue(
+      failed(commandError('invalid_credentials')),
+    );
+    const { user, onSignedIn } = renderSignIn();
+    await fillAndSubmit(user);
+    await user.click(await screen.findByRole('button', { name: 'Sign in for this session only' }));
+
+    expect(await screen.findByText('Wrong user name or password.')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Sign in for this session only' })).toBeNull();
     expect(onSignedIn).not.toHaveBeenCalled();
   });
 

@@ -84,6 +84,14 @@ export function SignIn(props: SignInProps) {
 
   const submit = async (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
+    await attempt('remember');
+  };
+
+  /**
+   * One sign-in attempt: remembered in the OS keyring, or — when the keyring cannot be used
+   * and the person chose so — for this session only, with nothing secret written anywhere.
+   */
+  const attempt = async (how: 'remember' | 'session') => {
     if (busy) return;
 
     const typed = { server: server.trim(), username: username.trim(), password };
@@ -97,7 +105,10 @@ export function SignIn(props: SignInProps) {
     setBusy(true);
     setProblem(null);
     setReason(null);
-    const result = await api.signIn(typed.server, typed.username, typed.password);
+    const result =
+      how === 'remember'
+        ? await api.signIn(typed.server, typed.username, typed.password)
+        : await api.signInForThisSession(typed.server, typed.username, typed.password);
     if (result.status === 'ok' && result.data.state === 'signed_in') {
       props.onSignedIn(result.data);
       return;
@@ -123,6 +134,9 @@ export function SignIn(props: SignInProps) {
       : problem.kind === 'missing'
         ? t(missingSentence[problem.field])
         : describeError(t, problem.error, { server: problem.server });
+
+  // The keyring is locked, missing or refused: the person can still work, for this session.
+  const keyringUnavailable = problem?.kind === 'refused' && problem.error.code === 'keyring_unavailable';
 
   const invalid = (field: Field) =>
     problemField === field ? { 'aria-invalid': true, 'aria-describedby': 'sign-in-error' } : {};
@@ -227,16 +241,40 @@ export function SignIn(props: SignInProps) {
             {busy ? t('signIn.submitting') : t('signIn.submit')}
           </button>
 
-          {problemText !== null && (
+          {keyringUnavailable ? (
             <div
               id="sign-in-error"
-              className="banner banner-error"
+              className="banner banner-warning keyring-choice"
               data-testid="sign-in-error"
               role="alert"
             >
               <AlertIcon />
-              <p>{problemText}</p>
+              <div>
+                <p>{t('signIn.keyringUnavailable')}</p>
+                <button
+                  id="sign-in-session"
+                  type="button"
+                  className="button button-secondary"
+                  aria-disabled={busy}
+                  onClick={() => void attempt('session')}
+                >
+                  {t('signIn.sessionOnly')}
+                </button>
+                <p className="hint">{t('signIn.sessionOnlyHint')}</p>
+              </div>
             </div>
+          ) : (
+            problemText !== null && (
+              <div
+                id="sign-in-error"
+                className="banner banner-error"
+                data-testid="sign-in-error"
+                role="alert"
+              >
+                <AlertIcon />
+                <p>{problemText}</p>
+              </div>
+            )
           )}
         </form>
 

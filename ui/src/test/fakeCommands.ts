@@ -11,8 +11,61 @@ export const fakeCommands = {
   restoreSession: vi.fn<Commands['restoreSession']>(),
   signIn: vi.fn<Commands['signIn']>(),
   signOut: vi.fn<Commands['signOut']>(),
+  // The form renderer, new request, settings and about screens.
+  templates: vi.fn<Commands['templates']>(),
+  template: vi.fn<Commands['template']>(),
+  draft: vi.fn<Commands['draft']>(),
+  draftNew: vi.fn<Commands['draftNew']>(),
+  draftSet: vi.fn<Commands['draftSet']>(),
+  draftTitle: vi.fn<Commands['draftTitle']>(),
+  submitDraft: vi.fn<Commands['submitDraft']>(),
+  setNotifications: vi.fn<Commands['setNotifications']>(),
+  signInForThisSession: vi.fn<Commands['signInForThisSession']>(),
+  sessions: vi.fn<Commands['sessions']>(),
+  revokeSession: vi.fn<Commands['revokeSession']>(),
+  appSettings: vi.fn<Commands['appSettings']>(),
+  setStartAtLogin: vi.fn<Commands['setStartAtLogin']>(),
+  setNotificationsPaused: vi.fn<Commands['setNotificationsPaused']>(),
+  about: vi.fn<Commands['about']>(),
+  reportProblem: vi.fn<Commands['reportProblem']>(),
+  draftDelete: vi.fn<Commands['draftDelete']>(),
+  syncStatus: vi.fn<Commands['syncStatus']>(),
 };
+
+/**
+ * Settings asks for the app's settings and the account's devices as soon as it shows; unless a
+ * test scripts them, they answer as a fresh install signed in on this one device.
+ */
+function answerSettingsQuietly(): void {
+  const ok = <T>(data: T) => Promise.resolve({ status: 'ok' as const, data });
+  fakeCommands.appSettings.mockImplementation(() =>
+    ok({ start_at_login: false, notifications_paused: false }),
+  );
+  // Submitting a draft asks whether the app is online.
+  fakeCommands.syncStatus.mockImplementation(() =>
+    ok({
+      online: true,
+      last_sync_at: null,
+      last_error: null,
+      outbox_pending: 0,
+      refused: [],
+      recovery: null,
+    }),
+  );
+  fakeCommands.sessions.mockImplementation(() =>
+    ok([
+      {
+        id: 'this-device',
+        device_name: 'This computer',
+        created_at: '2026-03-02T01:00:00Z',
+        last_seen_at: '2026-03-02T02:00:00Z',
+        current: true,
+      },
+    ]),
+  );
+}
 
 export function resetFakeCommands(): void {
   for (const command of Object.values(fakeCommands)) command.mockReset();
+  answerSettingsQuietly();
 }
