@@ -6,8 +6,6 @@
 // core rejected with, which for a Tauri-level failure is a bare string. Screens only ever see
 // a well-formed `CommandError`.
 import { commands } from './bindings';
-// Also used by the lists' screens (another change adds them with those screens).
-import type { DraftView, OutboxItem, SyncStatus } from './bindings';
 import type {
   AboutInfo,
   AppSettings,
@@ -16,11 +14,21 @@ import type {
   TemplateInfo,
 } from './bindings';
 import type {
+  Act,
+  BulkOutcome,
   ClientError,
   ClientErrorCode,
+  DraftView,
+  InboxPage,
+  InboxQuery,
   LanguagePreference,
+  MyRequestsPage,
+  MyRequestsQuery,
+  OutboxItem,
   Preferences,
+  RequestDetail,
   SessionView,
+  SyncStatus,
 } from './bindings';
 
 export type {
@@ -30,6 +38,35 @@ export type {
   Me,
   Preferences,
   SessionView,
+} from './bindings';
+
+// The lists, the request detail, decisions and the outbox.
+export type {
+  Act,
+  BulkOutcome,
+  DraftError,
+  DraftView,
+  EventView,
+  FigureView,
+  InboxEntry,
+  InboxPage,
+  InboxQuery,
+  Label,
+  MyRequestEntry,
+  MyRequestsPage,
+  MyRequestsQuery,
+  OpenRequest,
+  OutboxItem,
+  OutboxState,
+  PersonRef,
+  RefusalView,
+  RequestDetail,
+  Sla,
+  SlaFilter,
+  StepView,
+  SyncStatus,
+  TaskView,
+  TemplateCount,
 } from './bindings';
 
 // The form renderer, new request, settings and about screens.
@@ -45,8 +82,6 @@ export type {
   SessionInfo,
   TemplateInfo,
 } from './bindings';
-
-export type { DraftView, OutboxItem, SyncStatus } from './bindings';
 
 /** The core's error as the screens see it (`ClientError` in Rust). */
 export type CommandError = ClientError;
@@ -103,6 +138,22 @@ export const api = {
   ): Promise<Result<SessionView, CommandError>> =>
     settle(() => commands.signIn(server, username, password)),
   signOut: (): Promise<Result<SessionView, CommandError>> => settle(() => commands.signOut()),
+  inbox: (query: InboxQuery): Promise<Result<InboxPage, CommandError>> =>
+    settle(() => commands.inbox(query)),
+  myRequests: (query: MyRequestsQuery): Promise<Result<MyRequestsPage, CommandError>> =>
+    settle(() => commands.myRequests(query)),
+  requestDetail: (id: string): Promise<Result<RequestDetail, CommandError>> =>
+    settle(() => commands.requestDetail(id)),
+  act: (requestId: string, act: Act): Promise<Result<OutboxItem, CommandError>> =>
+    settle(() => commands.act(requestId, act)),
+  actMany: (requestIds: string[], act: Act): Promise<Result<BulkOutcome[], CommandError>> =>
+    settle(() => commands.actMany(requestIds, act)),
+  drafts: (): Promise<Result<DraftView[], CommandError>> => settle(() => commands.drafts()),
+  draftDelete: (id: string): Promise<Result<null, CommandError>> =>
+    settle(() => commands.draftDelete(id)),
+  syncStatus: (): Promise<Result<SyncStatus, CommandError>> =>
+    settle(() => commands.syncStatus()),
+  syncNow: (): Promise<Result<SyncStatus, CommandError>> => settle(() => commands.syncNow()),
   // The template gallery, drafts and submitting them.
   templates: (): Promise<Result<TemplateInfo[], CommandError>> => settle(() => commands.templates()),
   template: (id: string, version: number): Promise<Result<TemplateInfo | null, CommandError>> =>
@@ -138,9 +189,5 @@ export const api = {
   about: (): Promise<Result<AboutInfo, CommandError>> => settle(() => commands.about()),
   reportProblem: (description: string): Promise<Result<ProblemReport, CommandError>> =>
     settle(() => commands.reportProblem(description)),
-  draftDelete: (id: string): Promise<Result<null, CommandError>> =>
-    settle(() => commands.draftDelete(id)),
-  syncStatus: (): Promise<Result<SyncStatus, CommandError>> =>
-    settle(() => commands.syncStatus()),
 };
 

@@ -28,8 +28,15 @@ export const fakeCommands = {
   setNotificationsPaused: vi.fn<Commands['setNotificationsPaused']>(),
   about: vi.fn<Commands['about']>(),
   reportProblem: vi.fn<Commands['reportProblem']>(),
+  inbox: vi.fn<Commands['inbox']>(),
+  myRequests: vi.fn<Commands['myRequests']>(),
+  requestDetail: vi.fn<Commands['requestDetail']>(),
+  act: vi.fn<Commands['act']>(),
+  actMany: vi.fn<Commands['actMany']>(),
+  drafts: vi.fn<Commands['drafts']>(),
   draftDelete: vi.fn<Commands['draftDelete']>(),
   syncStatus: vi.fn<Commands['syncStatus']>(),
+  syncNow: vi.fn<Commands['syncNow']>(),
 };
 
 /**
@@ -68,4 +75,31 @@ function answerSettingsQuietly(): void {
 export function resetFakeCommands(): void {
   for (const command of Object.values(fakeCommands)) command.mockReset();
   answerSettingsQuietly();
+  answerListsQuietly();
+}
+
+/**
+ * The lists and the sync status are asked for as soon as the shell shows; unless a test
+ * scripts them, they answer as a fresh, online account with nothing waiting, so that tests
+ * about other screens need not script them.
+ */
+function answerListsQuietly(): void {
+  const ok = <T>(data: T) => Promise.resolve({ status: 'ok' as const, data });
+  fakeCommands.inbox.mockImplementation((query) =>
+    ok({ items: [], total: 0, offset: query.offset ?? 0, templates: [] }),
+  );
+  fakeCommands.myRequests.mockImplementation((query) =>
+    ok({ items: [], total: 0, offset: query.offset ?? 0 }),
+  );
+  fakeCommands.drafts.mockImplementation(() => ok([]));
+  fakeCommands.syncStatus.mockImplementation(() =>
+    ok({
+      online: true,
+      last_sync_at: null,
+      last_error: null,
+      outbox_pending: 0,
+      refused: [],
+      recovery: null,
+    }),
+  );
 }

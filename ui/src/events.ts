@@ -1,0 +1,62 @@
+// What the Rust side tells the window without being asked: the lists may have changed (a sync
+// brought something, a decision left the outbox), a request should be shown (a notification,
+// the tray or a countersign:// link), or the sign-in ended while the app ran.
+//
+// Screens subscribe here, never to `@tauri-apps/api/event` directly, so that the event names
+// and payload types live in one place and tests can fake the one function underneath.
+// Outside Tauri (tests, a plain browser) `listen` fails; that simply means no events arrive.
+import { listen } from '@tauri-apps/api/event';
+import { toCommandError } from './api';
+import type { CommandError, OpenRequest } from './api';
+
+export const CHANGED = 'countersign://changed';
+export const OPEN_REQUEST = 'countersign://open-request';
+export const SESSION_ENDED = 'countersign://session-ended';
+
+export type Unsubscribe = () => void;
+
+/**
+ * Calls `handler` with each payload of `event` until the returned function is called. The
+ * subscription is made asynchronously; unsubscribing before it is made still undoes it.
+ */
+function subscribe(event: string, handler: (payload: unknown) => void): Unsubscribe {
+  let stopped = false;
+  let unlisten: (() => void) | null = null;
+  listen(event, (received) => {
+    if (!stopped) handler(received.payload);
+  }).then(
+    (done) => {
+      if (stopped) done();
+      else unlisten = done;
+    },
+    () => {
+      // Not running inside Tauri: there is nothing to listen to.
+    },
+  );
+  return () => {
+    stopped = true;
+    unlisten?.();
+    unlisten = null;
+  };
+}
+
+/** Lists (inbox, my requests, drafts) and the sync status may have changed. */
+export function onChanged(handler: () => void): Unsubscribe {
+  return subscribe(CHANGED, () => {
+    handler();
+  });
+}
+
+/** Show a request (from a notification, the tray or a link), or say why one cannot be. */
+export function onOpenRequest(handler: (request: OpenRequest) => void): Unsubscribe {
+  return subscribe(OPEN_REQUEST, (request) => {
+    handler(request as OpenRequest);
+  });
+}
+
+/** The sign-in ended (expired, revoked): the window goes back to signing in, with why. */
+export function onSessionEnded(handler: (reason: CommandError) => void): Unsubscribe {
+  return subscribe(SESSION_ENDED, (reason) => {
+    handler(toCommandError(reason));
+  });
+}
