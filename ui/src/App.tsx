@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from './api';
 import type { CommandError, LanguagePreference, Preferences, SessionView } from './api';
+import { onSessionEnded } from './events';
 import { applyLanguage, guessSystemLanguage } from './i18n';
 import { Shell } from './screens/Shell';
 import { SignIn } from './screens/SignIn';
@@ -46,6 +47,20 @@ export function App() {
       unmounted.abort();
     };
   }, []);
+
+  // The sign-in ended while the app ran (expired, revoked elsewhere): back to signing in, with
+  // the reason, the server and the user name kept so that only the password is asked for.
+  useEffect(
+    () =>
+      onSessionEnded((reason) => {
+        setSession((current) =>
+          current?.state === 'signed_in'
+            ? { state: 'signed_out', reason, server: current.server, username: current.me.username }
+            : current,
+        );
+      }),
+    [],
+  );
 
   /**
    * Shows the new language at once, then asks the core to keep it. If the core cannot, the

@@ -206,3 +206,29 @@ export function OfflineIcon(props: IconProps) {
     </Icon>
   );
 }
+
+export function SyncIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M19.5 12a7.5 7.5 0 0 1-13 5.1M4.5 12a7.5 7.5 0 0 1 13-5.1" />
+      <path d="M17.8 3.5v3.6h-3.6M6.2 20.5v-3.6h3.6" />
+    </Icon>
+  );
+}
+
+export function BackIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M14.5 6L8.5 12l6 6" />
+    </Icon>
+  );
+}
+
+export function DraftsIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M13 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2v-6" />
+      <path d="M17.6 3.9a1.6 1.6 0 0 1 2.3 2.3L13.5 12.6l-3 .8.8-3z" />
+    </Icon>
+  );
+}

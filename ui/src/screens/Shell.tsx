@@ -1,15 +1,18 @@
 // The signed-in frame every screen lives in: the top bar (product, who is signed in, whether
 // the app is offline), the navigation on the left, and the current view. It also owns the
 // actions that end or change the session, so that every way of reaching them behaves alike.
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { KeyboardEvent, ReactElement } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
 import type { CommandError, LanguagePreference, Preferences, SessionView } from '../api';
 import { describeError } from '../errors';
+import { onOpenRequest } from '../events';
+import { useLive, useSyncSnapshot } from '../list/live';
 import {
   AlertIcon,
   CloseIcon,
+  DraftsIcon,
   InboxIcon,
   KnowledgeBaseIcon,
   MeetingsIcon,
@@ -23,7 +26,10 @@ import {
 import { CommandPalette, isPaletteShortcut } from './CommandPalette';
 import type { PaletteEntry } from './CommandPalette';
 import { ComingSoon } from './ComingSoon';
+import { Drafts } from './Drafts';
 import { Inbox } from './Inbox';
+import { MyRequests } from './MyRequests';
+import { RequestDetail } from './RequestDetail';
 import { Settings } from './Settings';
 import { About } from './About';
 import { NewRequest } from './NewRequest';
@@ -31,7 +37,14 @@ import { ReportProblemDialog } from './SettingsReportProblem';
 
 export type SignedIn = Extract<SessionView, { state: 'signed_in' }>;
 
-export type View = 'inbox' | 'newRequest' | 'myRequests' | 'meetings' | 'knowledgeBase' | 'settings';
+export type View =
+  | 'inbox'
+  | 'newRequest'
+  | 'myRequests'
+  | 'drafts'
+  | 'meetings'
+  | 'knowledgeBase'
+  | 'settings';
 
 interface Destination {
   view: View;
@@ -55,8 +68,15 @@ const destinations: readonly Destination[] = [
     view: 'myRequests',
     label: 'nav.myRequests',
     icon: <MyRequestsIcon />,
-    ready: false,
+    ready: true,
     testId: 'nav-my-requests',
+  },
+  {
+    view: 'drafts',
+    label: 'nav.drafts',
+    icon: <DraftsIcon />,
+    ready: true,
+    testId: 'nav-drafts',
   },
   {
     view: 'meetings',
@@ -104,6 +124,14 @@ interface Notice {
   error: CommandError;
 }
 
+/** A request shown over the current view: from a list, a notification, the tray or a link. */
+interface OpenedRequest {
+  id: string;
+  reject: boolean;
+  /** Counts every opening, so that opening the same request again starts it afresh. */
+  opening: number;
+}
+
 interface ShellProps {
   session: SignedIn;
   preferences: Preferences;
@@ -135,6 +163,34 @@ export function Shell({
   const [headingFocus, setHeadingFocus] = useState(0);
   const navList = useRef<HTMLUListElement>(null);
   const main = useRef<HTMLElement>(null);
+  const live = useLive();
+  const { status: syncStatus } = useSyncSnapshot(live.sync);
+  const [opened, setOpened] = useState<OpenedRequest | null>(null);
+  const [linkProblem, setLinkProblem] = useState<string | null>(null);
+  // What the current screen adds to the palette (the inbox's "Approve selected").
+  const [screenEntries, setScreenEntries] = useState<PaletteEntry[]>([]);
+
+  const openRequest = useCallback((id: string, reject = false) => {
+    setLinkProblem(null);
+    setOpened((before) => ({ id, reject, opening: (before?.opening ?? 0) + 1 }));
+  }, []);
+
+  // A notification, the tray or a countersign:// link asks for a request.
+  useEffect(
+    () =>
+      onOpenRequest((request) => {
+        if (request.id !== null) {
+          openRequest(request.id, request.reject);
+        } else if (request.problem !== null) {
+          setLinkProblem(request.problem);
+        }
+      }),
+    [openRequest],
+  );
+
+  useEffect(() => {
+    if (opened !== null) main.current?.querySelector<HTMLElement>('h1')?.focus();
+  }, [opened]);
 
   useEffect(() => {
     const togglePalette = (event: globalThis.KeyboardEvent) => {
@@ -197,6 +253,7 @@ export function Shell({
   const goFromPalette = (destination: View) => {
     setView(destination);
     setAboutOpen(false);
+    setOpened(null);
     setHeadingFocus((count) => count + 1);
   };
 
@@ -209,6 +266,29 @@ export function Shell({
         goFromPalette('inbox');
       },
     },
+    {
+      id: 'go-my-requests',
+      label: t('myRequests.paletteGo'),
+      keywords: 'my requests submitted status 我的申请 进度',
+      run: () => {
+        goFromPalette('myRequests');
+      },
+    },
+    {
+      id: 'go-drafts',
+      label: t('drafts.paletteGo'),
+      keywords: 'drafts unsent saved 草稿 未提交',
+      run: () => {
+        goFromPalette('drafts');
+      },
+    },
+    {
+      id: 'sync-now',
+      label: t('sync.paletteSyncNow'),
+      keywords: 'sync refresh outbox send 同步 刷新 发送',
+      run: () => void live.sync.syncNow(),
+    },
+    ...screenEntries,
     {
       id: 'go-new-request',
       label: t('palette.goNewRequest'),
@@ -273,9 +353,49 @@ export function Shell({
 
   const current = destinations.find((d) => d.view === view) ?? destinations[0];
 
+  const closeRequest = () => {
+    setOpened(null);
+    // Back in the list, where the keyboard was.
+    window.setTimeout(() => {
+      main.current?.querySelector<HTMLElement>('.virtual-list')?.focus();
+    });
+  };
+
   let content: ReactElement;
-  if (view === 'inbox') {
-    content = <Inbox />;
+  if (opened !== null) {
+    content = (
+      <RequestDetail
+        key={opened.opening}
+        requestId={opened.id}
+        startWith={opened.reject ? 'reject' : null}
+        changes={live.changes}
+        online={syncStatus?.online ?? null}
+        onBack={closeRequest}
+      />
+    );
+  } else if (view === 'inbox') {
+    content = (
+      <Inbox
+        list={live.inbox}
+        sync={live.sync}
+        onOpen={openRequest}
+        onPaletteEntries={setScreenEntries}
+      />
+    );
+  } else if (view === 'myRequests') {
+    content = <MyRequests list={live.myRequests} onOpen={openRequest} />;
+  } else if (view === 'drafts') {
+    content = (
+      <Drafts
+        changes={live.changes}
+        onNewRequest={() => {
+          setView('newRequest');
+        }}
+        onOpenMyRequests={() => {
+          setView('myRequests');
+        }}
+      />
+    );
   } else if (view === 'newRequest') {
     content = (
       <NewRequest
@@ -384,6 +504,7 @@ export function Shell({
                 onClick={() => {
                   setView(destination.view);
                   setAboutOpen(false);
+                  setOpened(null);
                 }}
               >
                 {destination.icon}
@@ -410,6 +531,22 @@ export function Shell({
               aria-label={t('shell.dismiss')}
               onClick={() => {
                 setNotice(null);
+              }}
+            >
+              <CloseIcon />
+            </button>
+          </div>
+        )}
+        {linkProblem !== null && (
+          <div className="banner banner-error notice" role="alert" data-testid="link-problem">
+            <AlertIcon />
+            <p>{t('request.linkProblem', { problem: linkProblem })}</p>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label={t('shell.dismiss')}
+              onClick={() => {
+                setLinkProblem(null);
               }}
             >
               <CloseIcon />
