@@ -11,12 +11,12 @@ export PATH := $(HOME)/.cargo/bin:$(HOME)/.cache/countersign/node/bin:$(PATH)
 # CI machines have 2 cores; keep test binaries from starving each other's servers.
 CARGO_TEST_THREADS ?= 4
 
-.PHONY: run test deps test-deps postgres ui build lint fmt bindings check-ui test-rust schemathesis clean-artifacts
+.PHONY: run test deps test-deps prune-target postgres ui build lint fmt bindings check-ui test-rust schemathesis clean-artifacts
 
 run: deps ui build
 	@scripts/run.sh
 
-test: test-deps postgres lint check-ui ui test-rust schemathesis
+test: test-deps prune-target postgres lint check-ui ui test-rust schemathesis
 	@echo "make test: all checks passed"
 
 deps:
@@ -27,6 +27,10 @@ test-deps:
 
 postgres:
 	@scripts/postgres.sh
+
+# The warm target directory is shared by every run; keep it from filling the disk.
+prune-target:
+	@scripts/prune-target.sh
 
 ui:
 	@cd ui && npm run build --silent

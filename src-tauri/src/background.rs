@@ -12,7 +12,7 @@ use countersign_client::notify::{NotificationAction, Planned};
 use countersign_client::{
     Act, ClientError, InboxQuery, OutboxItem, SessionView, SyncStatus, WatchEvent,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
@@ -28,7 +28,7 @@ pub const SESSION_ENDED: &str = "countersign://session-ended";
 
 /// The request to show, and whether to go straight to rejecting it (Reject from a
 /// notification or the tray needs a reason, which only the window can ask for).
-#[derive(Debug, Clone, Serialize, specta::Type)]
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 pub struct OpenRequest {
     pub id: Option<Uuid>,
     pub reject: bool,
@@ -45,6 +45,9 @@ pub struct Background {
     /// title: the app confirms each outcome once the server answered.
     awaiting: std::sync::Mutex<HashMap<Uuid, String>>,
     notifications: Mutex<Option<Arc<Notifications>>>,
+    /// What a notification, the tray or a link asked the window to show, until the window
+    /// takes it: the link that started the app arrives before the window listens.
+    opened: std::sync::Mutex<Option<OpenRequest>>,
 }
 
 fn state(app: &AppHandle) -> tauri::State<'_, Background> {
@@ -336,9 +339,8 @@ async fn approve(app: &AppHandle, request: Uuid) {
 
 /// Shows the window on a request (or says why it cannot).
 pub fn open_request(app: &AppHandle, id: Option<Uuid>, reject: bool) {
-    crate::show_window(app);
-    let _ = app.emit(
-        OPEN_REQUEST,
+    ask_window(
+        app,
         OpenRequest {
             id,
             reject,
@@ -347,15 +349,31 @@ pub fn open_request(app: &AppHandle, id: Option<Uuid>, reject: bool) {
     );
 }
 
+/// Keeps what the window is to show and nudges it; the window takes it with
+/// [`take_opened`] (now if it listens, or as soon as it does).
+fn ask_window(app: &AppHandle, request: OpenRequest) {
+    crate::show_window(app);
+    *state(app).opened.lock().unwrap_or_else(|p| p.into_inner()) = Some(request);
+    let _ = app.emit(OPEN_REQUEST, ());
+}
+
+/// What waits to be shown, once.
+pub fn take_opened(app: &AppHandle) -> Option<OpenRequest> {
+    state(app)
+        .opened
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+}
+
 /// A `countersign://…` link from the system (a second launch, a browser, the first launch).
 pub fn open_link(app: &AppHandle, link: &str) {
     match parse_link(link) {
         Ok(id) => open_request(app, Some(id), false),
         Err(problem) => {
             tracing::info!(%link, %problem, "link not understood");
-            crate::show_window(app);
-            let _ = app.emit(
-                OPEN_REQUEST,
+            ask_window(
+                app,
                 OpenRequest {
                     id: None,
                     reject: false,

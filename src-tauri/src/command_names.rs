@@ -28,6 +28,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "submit_draft",
     "sync_status",
     "sync_now",
+    "take_opened_request",
     "app_settings",
     "set_start_at_login",
     "set_notifications_paused",

@@ -258,6 +258,16 @@ pub async fn sync_now(app: AppHandle) -> Result<SyncStatus, ClientError> {
     background::sync_now(&app).await
 }
 
+/// What a notification, the tray or a `countersign://` link asked the window to show, once.
+/// The window calls it when it starts listening and whenever it is nudged.
+#[tauri::command]
+#[specta::specta]
+pub async fn take_opened_request(
+    app: AppHandle,
+) -> Result<Option<background::OpenRequest>, ClientError> {
+    Ok(background::take_opened(&app))
+}
+
 /// The app's own settings, beside the client's preferences.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 pub struct AppSettings {

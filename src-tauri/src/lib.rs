@@ -87,13 +87,13 @@ pub fn commands() -> tauri_specta::Builder<tauri::Wry> {
             submit_draft,
             sync_status,
             sync_now,
+            take_opened_request,
             app_settings,
             set_start_at_login,
             set_notifications_paused,
             about,
             report_problem,
         ])
-        .typ::<background::OpenRequest>()
 }
 
 /// Writes the TypeScript bindings for [`commands`] to `path`.
@@ -237,7 +237,11 @@ pub fn run() {
         .setup(move |app| {
             let handle = app.handle().clone();
             logs::init(&handle);
-            tray::create(&handle)?;
+            // A desktop without a tray (no StatusNotifier host) still gets the window and
+            // notifications; it must not stop the app from starting.
+            if let Err(err) = tray::create(&handle) {
+                tracing::warn!(error = %err, "no tray icon");
+            }
             let links = handle.clone();
             app.deep_link().on_open_url(move |event| {
                 for url in event.urls() {

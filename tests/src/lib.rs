@@ -51,11 +51,70 @@ fn tauri_driver() -> PathBuf {
     )
 }
 
+/// SIGKILLs the desktop app whose environment has `key=value` (its profile, say): a crash or
+/// a power cut as far as the app can tell. Returns how many processes were killed.
+pub fn kill_app_with_env(key: &str, value: &str) -> usize {
+    signal_app_with_env(key, value, "-KILL")
+}
+
+/// Sends `signal` (`-KILL`, `-TERM`) to every desktop app whose environment has `key=value`,
+/// and waits until they are gone. Returns how many there were.
+pub fn signal_app_with_env(key: &str, value: &str, signal: &str) -> usize {
+    let wanted = format!("{key}={value}");
+    let mut pids = Vec::new();
+    let mut killed = 0;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let is_app = std::fs::read_link(entry.path().join("exe"))
+            .ok()
+            .and_then(|exe| exe.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .is_some_and(|name| name == "countersign-desktop");
+        if !is_app {
+            continue;
+        }
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if environ
+            .split(|b| *b == 0)
+            .any(|var| var == wanted.as_bytes())
+        {
+            let status = std::process::Command::new("kill")
+                .args([signal, &pid.to_string()])
+                .status()
+                .expect("run kill");
+            assert!(status.success(), "kill {signal} {pid}");
+            killed += 1;
+            pids.push(pid);
+        }
+    }
+    // Gone means no longer running: a zombie waiting for its parent to reap it counts.
+    let deadline = Instant::now() + UI_TIMEOUT;
+    for pid in pids {
+        let stat = format!("/proc/{pid}/stat");
+        while std::fs::read_to_string(&stat).is_ok_and(|s| {
+            !s.split_whitespace()
+                .nth(2)
+                .is_some_and(|state| state == "Z")
+        }) {
+            assert!(Instant::now() < deadline, "app {pid} did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    killed
+}
+
 /// tauri-driver with WebKitWebDriver behind it, inside a desktop session.
 pub struct Driver {
     child: Child,
     port: u16,
     display: String,
+    /// The app's profile (`COUNTERSIGN_HOME`), to find its process.
+    profile: Option<String>,
 }
 
 impl Driver {
@@ -93,6 +152,10 @@ impl Driver {
             child,
             port,
             display,
+            profile: env
+                .iter()
+                .find(|(k, _)| *k == "COUNTERSIGN_HOME")
+                .map(|(_, v)| (*v).to_owned()),
         }
     }
 
@@ -113,6 +176,7 @@ impl Driver {
         App {
             client,
             display: self.display.clone(),
+            profile: self.profile.clone(),
         }
     }
 }
@@ -128,6 +192,7 @@ impl Drop for Driver {
 pub struct App {
     pub client: Client,
     display: String,
+    profile: Option<String>,
 }
 
 impl App {
@@ -203,8 +268,86 @@ impl App {
         path
     }
 
-    /// Ends the WebDriver session, which closes the app.
+    /// Sets a form control's value as a person's typing would (the framework sees an input
+    /// event). Date inputs take no typed keys under WebKitWebDriver, so this is how a test
+    /// fills them.
+    pub async fn set_value(&self, css: &str, value: &str) {
+        self.set_value_nth(css, 0, value).await;
+    }
+
+    /// As [`Self::set_value`], on the `index`th element matching `css`.
+    pub async fn set_value_nth(&self, css: &str, index: usize, value: &str) {
+        self.wait_for(css).await;
+        let done = self
+            .client
+            .execute(
+                "const el = document.querySelectorAll(arguments[0])[arguments[2]];\
+                 const proto = el instanceof HTMLSelectElement ? HTMLSelectElement.prototype\
+                   : el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype\
+                   : HTMLInputElement.prototype;\
+                 Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, arguments[1]);\
+                 el.dispatchEvent(new Event('input', { bubbles: true }));\
+                 el.dispatchEvent(new Event('change', { bubbles: true }));\
+                 el.dispatchEvent(new Event('blur', { bubbles: true }));\
+                 return true;",
+                vec![css.into(), value.into(), index.into()],
+            )
+            .await;
+        assert!(
+            matches!(done, Ok(serde_json::Value::Bool(true))),
+            "set {css}: {done:?}"
+        );
+    }
+
+    /// The text of the first element matching `css` (empty when there is none).
+    pub async fn text(&self, css: &str) -> String {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(el) => el.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits until the first element matching `css` contains `part`.
+    pub async fn wait_for_text_containing(&self, css: &str, part: &str) {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            last = self.text(css).await;
+            if last.contains(part) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never contained {part:?}; last seen {last:?}");
+    }
+
+    /// Saves the web view's own picture as `artifacts/e2e/<name>.png` — for when several
+    /// apps share the display and the screen shows only the one on top.
+    pub async fn snapshot(&self, name: &str) -> PathBuf {
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await
+            .expect("the page painted");
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .expect("a WebDriver screenshot");
+        let path = artifacts_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write the screenshot");
+        path
+    }
+
+    /// Ends the WebDriver session and the app. Closing the window only hides it (the app
+    /// stays in the tray), so the app is then ended as the system ends it at logout.
     pub async fn quit(self) {
         let _ = self.client.close().await;
+        if let Some(profile) = &self.profile {
+            signal_app_with_env("COUNTERSIGN_HOME", profile, "-TERM");
+        }
     }
 }

@@ -16,6 +16,7 @@ import type {
 import type {
   Act,
   BulkOutcome,
+  OpenRequest,
   ClientError,
   ClientErrorCode,
   DraftView,
@@ -154,6 +155,9 @@ export const api = {
   syncStatus: (): Promise<Result<SyncStatus, CommandError>> =>
     settle(() => commands.syncStatus()),
   syncNow: (): Promise<Result<SyncStatus, CommandError>> => settle(() => commands.syncNow()),
+  /** What a notification, the tray or a link asked to show, once (then it is forgotten). */
+  takeOpenedRequest: (): Promise<Result<OpenRequest | null, CommandError>> =>
+    settle(() => commands.takeOpenedRequest()),
   // The template gallery, drafts and submitting them.
   templates: (): Promise<Result<TemplateInfo[], CommandError>> => settle(() => commands.templates()),
   template: (id: string, version: number): Promise<Result<TemplateInfo | null, CommandError>> =>

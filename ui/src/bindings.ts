@@ -44,6 +44,11 @@ export const commands = {
 	 *  handled like any other sync (notifications, tray, lists refreshed).
 	 */
 	syncNow: () => typedError<SyncStatus, ClientError>(__TAURI_INVOKE("sync_now")),
+	/**
+	 *  What a notification, the tray or a `countersign://` link asked the window to show, once.
+	 *  The window calls it when it starts listening and whenever it is nudged.
+	 */
+	takeOpenedRequest: () => typedError<OpenRequest | null, ClientError>(__TAURI_INVOKE("take_opened_request")),
 	appSettings: () => typedError<AppSettings, ClientError>(__TAURI_INVOKE("app_settings")),
 	setStartAtLogin: (on: boolean) => typedError<AppSettings, ClientError>(__TAURI_INVOKE("set_start_at_login", { on })),
 	setNotificationsPaused: (paused: boolean) => typedError<AppSettings, ClientError>(__TAURI_INVOKE("set_notifications_paused", { paused })),

@@ -75,18 +75,30 @@ describe('events from the core', () => {
     fakeCommands.requestDetail.mockResolvedValue(ok(requestDetail()));
     await startSignedIn();
     act(() => {
-      emitEvent(OPEN_REQUEST, { id: requestId(1), reject: true, problem: null });
+      fakeCommands.takeOpenedRequest.mockResolvedValueOnce(ok({ id: requestId(1), reject: true, problem: null }));
+      emitEvent(OPEN_REQUEST, null);
     });
     expect(await screen.findByRole('heading', { level: 1, name: 'Trip to Shanghai' })).toBeInTheDocument();
     expect(fakeCommands.requestDetail).toHaveBeenCalledWith(requestId(1));
     expect(screen.getByLabelText('Why are you rejecting it? (required)')).toHaveFocus();
   });
 
+  it('shows a request asked for before the window was listening (the link that started the app)', async () => {
+    fakeCommands.requestDetail.mockResolvedValue(ok(requestDetail()));
+    fakeCommands.takeOpenedRequest.mockResolvedValueOnce(
+      ok({ id: requestId(1), reject: false, problem: null }),
+    );
+    await startSignedIn();
+    expect(await screen.findByRole('heading', { level: 1, name: 'Trip to Shanghai' })).toBeInTheDocument();
+    expect(fakeCommands.requestDetail).toHaveBeenCalledWith(requestId(1));
+  });
+
   it('says so when the linked request is not on this computer', async () => {
     fakeCommands.requestDetail.mockResolvedValue(failed(commandError('not_found')));
     await startSignedIn();
     act(() => {
-      emitEvent(OPEN_REQUEST, { id: requestId(404), reject: false, problem: null });
+      fakeCommands.takeOpenedRequest.mockResolvedValueOnce(ok({ id: requestId(404), reject: false, problem: null }));
+      emitEvent(OPEN_REQUEST, null);
     });
     expect(await screen.findByTestId('request-not-found')).toBeInTheDocument();
   });
@@ -94,11 +106,12 @@ describe('events from the core', () => {
   it('says why a link could not be opened', async () => {
     await startSignedIn();
     act(() => {
-      emitEvent(OPEN_REQUEST, {
+      fakeCommands.takeOpenedRequest.mockResolvedValueOnce(ok({
         id: null,
         reject: false,
         problem: "Countersign cannot open 'countersign://meeting/1'",
-      });
+      }));
+      emitEvent(OPEN_REQUEST, null);
     });
     expect(await screen.findByTestId('link-problem')).toHaveTextContent(
       "This link could not be opened: Countersign cannot open 'countersign://meeting/1'",

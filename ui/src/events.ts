@@ -6,7 +6,7 @@
 // and payload types live in one place and tests can fake the one function underneath.
 // Outside Tauri (tests, a plain browser) `listen` fails; that simply means no events arrive.
 import { listen } from '@tauri-apps/api/event';
-import { toCommandError } from './api';
+import { api, toCommandError } from './api';
 import type { CommandError, OpenRequest } from './api';
 
 export const CHANGED = 'countersign://changed';
@@ -47,11 +47,26 @@ export function onChanged(handler: () => void): Unsubscribe {
   });
 }
 
-/** Show a request (from a notification, the tray or a link), or say why one cannot be. */
+/**
+ * Show a request (from a notification, the tray or a link), or say why one cannot be.
+ *
+ * The core keeps what is to be opened until the window takes it, because a link can arrive
+ * before the window listens (the link that started the app) or while nobody is signed in.
+ * So the event is only a nudge: each nudge, and subscribing itself, takes what waits.
+ */
 export function onOpenRequest(handler: (request: OpenRequest) => void): Unsubscribe {
-  return subscribe(OPEN_REQUEST, (request) => {
-    handler(request as OpenRequest);
-  });
+  let stopped = false;
+  const take = () => {
+    void api.takeOpenedRequest().then((result) => {
+      if (!stopped && result.status === 'ok' && result.data !== null) handler(result.data);
+    });
+  };
+  const unsubscribe = subscribe(OPEN_REQUEST, take);
+  take();
+  return () => {
+    stopped = true;
+    unsubscribe();
+  };
 }
 
 /** The sign-in ended (expired, revoked): the window goes back to signing in, with why. */

@@ -1024,9 +1024,9 @@ catalogue! {
     CatchUpBodyOverdue => "catch_up_body_overdue", "其中 {overdue} 项已超时", "{overdue} of them are overdue";
     ActionRefusedTitle => "action_refused_title", "未能处理：{title}", "Could not be done: {title}";
     ActionRefusedBody => "action_refused_body", "{reason}。请打开申请查看当前状态", "{reason}. Open the request to see where it stands";
-    DecisionApprovedTitle => "decision_approved_title", "已同意：{title}", "Approved: {title}";
-    DecisionDoneTitle => "decision_done_title", "已处理：{title}", "Done: {title}";
-    DecisionAppliedBody => "decision_applied_body", "服务器已收到并记录你的决定", "The server has received and recorded your decision";
+    DecisionApprovedTitle => "decision_approved_title", "您已同意：{title}", "You approved: {title}";
+    DecisionDoneTitle => "decision_done_title", "您已处理：{title}", "Done: {title}";
+    DecisionAppliedBody => "decision_applied_body", "服务器已收到并记录您的决定", "The server has received and recorded your decision";
     ActionApprove => "action_approve", "同意", "Approve";
     ActionReject => "action_reject", "驳回", "Reject";
     ActionOpen => "action_open", "查看", "Open";

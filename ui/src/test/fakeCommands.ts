@@ -37,6 +37,7 @@ export const fakeCommands = {
   draftDelete: vi.fn<Commands['draftDelete']>(),
   syncStatus: vi.fn<Commands['syncStatus']>(),
   syncNow: vi.fn<Commands['syncNow']>(),
+  takeOpenedRequest: vi.fn<Commands['takeOpenedRequest']>(),
 };
 
 /**
@@ -48,6 +49,8 @@ function answerSettingsQuietly(): void {
   fakeCommands.appSettings.mockImplementation(() =>
     ok({ start_at_login: false, notifications_paused: false }),
   );
+  // Nothing waits to be opened unless a test says so.
+  fakeCommands.takeOpenedRequest.mockImplementation(() => ok(null));
   // Submitting a draft asks whether the app is online.
   fakeCommands.syncStatus.mockImplementation(() =>
     ok({
