@@ -260,6 +260,34 @@ describe('DraftEditor: saving as it is typed', () => {
     expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('Shanghai trip');
   });
 
+  it('keeps the title as typed while the core keeps it trimmed', async () => {
+    draftStore(draftView(templates.reimbursement));
+    renderEditor(templates.reimbursement);
+    const title = screen.getByRole('textbox', { name: 'Title' });
+    type(title, 'Shanghai ');
+    await pause(400);
+    expect(fakeCommands.draftTitle).toHaveBeenCalledExactlyOnceWith('draft-1', 'Shanghai ');
+    expect(title).toHaveValue('Shanghai ');
+  });
+
+  it('says why a change could not be saved and sends it again on request', async () => {
+    fakeCommands.draftSet.mockResolvedValueOnce(failed(commandError('cache')));
+    renderEditor(templates.reimbursement);
+    type(screen.getByRole('textbox', { name: 'Purpose' }), 'Trip');
+    await pause(400);
+    expect(autosave()).toHaveTextContent(
+      'Not saved: Countersign cannot use its offline data on this computer',
+    );
+    expect(screen.getByRole('textbox', { name: 'Purpose' })).toHaveValue('Trip');
+
+    draftStore(draftView(templates.reimbursement));
+    fireEvent.click(within(autosave()).getByRole('button', { name: 'Try again' }));
+    await pause(0);
+    expect(fakeCommands.draftSet).toHaveBeenCalledTimes(2);
+    expect(fakeCommands.draftSet).toHaveBeenLastCalledWith('draft-1', 'purpose', '"Trip"');
+    expect(autosave()).toHaveTextContent('Saved at');
+  });
+
   it('adds a line with an empty row and removes one by sending the table without it', async () => {
     const two = draftView(templates.reimbursement, {
       form: { lines: [{ description: 'Train' }, { description: 'Taxi' }] },

@@ -177,8 +177,9 @@ function Editor({ initial, template, onClose }: EditorProps) {
   }, [language, reload]);
 
   const templateName = template === null ? draft.template_id : labelText(template.name, language);
-  const typedTitle = saving.pending.get(TITLE_PATH);
-  const title = typeof typedTitle === 'string' ? typedTitle : (draft.title ?? '');
+  // The title as typed: the core trims what it keeps, and echoing that back mid-word would eat
+  // the space just typed.
+  const [title, setTitle] = useState(initial.title ?? '');
   const shownTitle = title.trim() === '' ? templateName : title.trim();
 
   const touch = (path: string) => {
@@ -275,7 +276,10 @@ function Editor({ initial, template, onClose }: EditorProps) {
         </h1>
         {template !== null && (
           <p className="view-subtitle">
-            {labelText(template.name, language)} · {labelText(template.description, language)}
+            {/* The form's name only when the heading is the person's own title. */}
+            {title.trim() === ''
+              ? labelText(template.description, language)
+              : `${labelText(template.name, language)} · ${labelText(template.description, language)}`}
           </p>
         )}
       </header>
@@ -295,7 +299,7 @@ function Editor({ initial, template, onClose }: EditorProps) {
 
       <div className="card editor-card">
         {template === null ? (
-          <FormUnavailable templateId={draft.template_id} />
+          <FormUnavailable templateId={draft.template_id} missing />
         ) : !editable ? (
           <ReadOnlyForm template={template} form={draft.form} computed={draft.computed} />
         ) : (
@@ -311,6 +315,7 @@ function Editor({ initial, template, onClose }: EditorProps) {
                 maxLength={200}
                 aria-describedby="draft-title-hint"
                 onChange={(event) => {
+                  setTitle(event.target.value);
                   saving.change(TITLE_PATH, event.target.value);
                 }}
                 onBlur={() => void saving.flush(TITLE_PATH)}

@@ -8,11 +8,17 @@ import { AlertIcon } from '../icons';
 
 interface FormUnavailableProps {
   templateId: string | null;
+  /** This computer does not have the template at all (rather than not understanding it). */
+  missing?: boolean;
   /** Why, for IT support: shown small under the sentence. */
   detail?: string | null;
 }
 
-export function FormUnavailable({ templateId, detail = null }: FormUnavailableProps) {
+export function FormUnavailable({
+  templateId,
+  missing = false,
+  detail = null,
+}: FormUnavailableProps) {
   const { t } = useTranslation();
   return (
     <div className="form-unavailable" role="note" data-testid="form-unavailable">
@@ -22,7 +28,9 @@ export function FormUnavailable({ templateId, detail = null }: FormUnavailablePr
         <p>
           {templateId === null || templateId === ''
             ? t('form.unavailableBodyNoId')
-            : t('form.unavailableBody', { template: templateId })}
+            : missing
+              ? t('form.unavailableMissing', { template: templateId })
+              : t('form.unavailableBody', { template: templateId })}
         </p>
         {detail !== null && detail !== '' && (
           <p className="form-unavailable-detail">{t('form.unavailableDetail', { detail })}</p>

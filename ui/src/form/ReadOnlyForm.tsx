@@ -26,7 +26,7 @@ export function ReadOnlyForm({ template, form, computed, templateId = null }: Re
   return (
     <FormBoundary templateId={id}>
       {template === null ? (
-        <FormUnavailable templateId={id} />
+        <FormUnavailable templateId={id} missing />
       ) : (
         <CheckedFields template={template} form={form} computed={computed} />
       )}

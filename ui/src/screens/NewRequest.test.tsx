@@ -1,4 +1,4 @@
-import { render, screen, within } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { i18n } from '../i18n';
@@ -93,7 +93,10 @@ describe('NewRequest', () => {
     await user.click(await screen.findByTestId('template-leave'));
 
     expect(fakeCommands.draftNew).toHaveBeenCalledExactlyOnceWith('leave');
-    expect(screen.getByRole('heading', { level: 1, name: 'Leave' })).toHaveFocus();
+    const heading = await screen.findByRole('heading', { level: 1, name: 'Leave' });
+    await waitFor(() => {
+      expect(heading).toHaveFocus();
+    });
     expect(screen.getByRole('combobox', { name: 'Leave type' })).toBeInTheDocument();
   });
 
@@ -117,7 +120,7 @@ describe('NewRequest', () => {
     const user = userEvent.setup();
     render(<NewRequest onOpenMyRequests={openMyRequests} />);
     await user.click(await screen.findByTestId('template-business_trip'));
-    await user.click(screen.getByRole('button', { name: 'Submit' }));
+    await user.click(await screen.findByRole('button', { name: 'Submit' }));
 
     const outcome = await screen.findByTestId('draft-outcome');
     expect(outcome).toHaveTextContent(
@@ -136,7 +139,7 @@ describe('NewRequest', () => {
     const user = userEvent.setup();
     render(<NewRequest />);
     await user.click(await screen.findByTestId('template-business_trip'));
-    await user.click(screen.getByRole('button', { name: '提交' }));
+    await user.click(await screen.findByRole('button', { name: '提交' }));
     expect(await screen.findByTestId('draft-outcome')).toHaveTextContent('北京出差 已提交。');
   });
 });

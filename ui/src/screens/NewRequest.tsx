@@ -201,7 +201,7 @@ function Gallery({ outcome, onDismissOutcome, onOpenMyRequests, onStarted }: Gal
         />
       )}
 
-      <div className="search-field">
+      <div className="search-field gallery-search">
         <SearchIcon />
         <label htmlFor="template-search" className="visually-hidden">
           {t('newRequest.search')}
