@@ -1,9 +1,10 @@
-import { render, screen, within } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from './App';
 import type { Preferences, SessionView } from './api';
 import { fakeCommands, resetFakeCommands } from './test/fakeCommands';
+import { syncStatus } from './test/requests';
 import {
   commandError,
   deferred,
@@ -65,6 +66,10 @@ describe('start-up', () => {
   });
 
   it('opens the shell with the restored person, department and offline state', async () => {
+    fakeCommands.syncStatus.mockResolvedValue({
+      status: 'ok',
+      data: syncStatus({ online: false }),
+    });
     start({ session: signedIn({ offline: true }) });
     const shell = await screen.findByTestId('shell');
     expect(within(shell).getByTestId('display-name')).toHaveTextContent('李雷');
@@ -73,6 +78,15 @@ describe('start-up', () => {
     expect(within(shell).getByTestId('inbox-empty')).toHaveTextContent(
       'No approvals waiting for you',
     );
+  });
+
+  it('drops the offline badge once a sync reaches the server, though the app started offline', async () => {
+    start({ session: signedIn({ offline: true }) });
+    await screen.findByTestId('shell');
+    await waitFor(() => {
+      expect(screen.queryByTestId('offline-badge')).not.toBeInTheDocument();
+    });
+    expect(fakeCommands.syncStatus).toHaveBeenCalled();
   });
 
   it('shows no offline badge when online and no department for a person without one', async () => {

@@ -80,7 +80,10 @@ describe('events from the core', () => {
     });
     expect(await screen.findByRole('heading', { level: 1, name: 'Trip to Shanghai' })).toBeInTheDocument();
     expect(fakeCommands.requestDetail).toHaveBeenCalledWith(requestId(1));
-    expect(screen.getByLabelText('Why are you rejecting it? (required)')).toHaveFocus();
+    // The box is focused by an effect after it is drawn.
+    await waitFor(() => {
+      expect(screen.getByLabelText('Why are you rejecting it? (required)')).toHaveFocus();
+    });
   });
 
   it('shows a request asked for before the window was listening (the link that started the app)', async () => {

@@ -1,4 +1,4 @@
-import { render, screen, within } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RequestDetail as Detail } from '../api';
@@ -203,7 +203,10 @@ describe('RequestDetail', () => {
   it('opens with the reject box ready when asked to (Reject from a notification)', async () => {
     renderDetail({ startWith: 'reject' });
     const reason = await screen.findByLabelText('Why are you rejecting it? (required)');
-    expect(reason).toHaveFocus();
+    // The box is focused by an effect after it is drawn.
+    await waitFor(() => {
+      expect(reason).toHaveFocus();
+    });
   });
 
   it('says there is nothing to decide when asked to reject what is already decided', async () => {

@@ -165,6 +165,9 @@ export function Shell({
   const main = useRef<HTMLElement>(null);
   const live = useLive();
   const { status: syncStatus } = useSyncSnapshot(live.sync);
+  // Offline as the last sync says; until the first answer, as the sign-in found it. (The
+  // app may have started offline and be back online since.)
+  const offline = syncStatus === null ? session.offline : !syncStatus.online;
   const [opened, setOpened] = useState<OpenedRequest | null>(null);
   const [linkProblem, setLinkProblem] = useState<string | null>(null);
   // What the current screen adds to the palette (the inbox's "Approve selected").
@@ -463,7 +466,7 @@ export function Shell({
           <kbd>{onMac ? '⌘K' : 'Ctrl K'}</kbd>
         </button>
         <div className="topbar-end">
-          {session.offline && (
+          {offline && (
             <span
               className="badge badge-offline"
               data-testid="offline-badge"
