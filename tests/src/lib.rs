@@ -167,12 +167,25 @@ impl Driver {
             "tauri:options".into(),
             serde_json::json!({ "application": binary }),
         );
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("a WebDriver session with the app");
+        // tauri-driver sometimes drops the first connection while its WebKitWebDriver is
+        // still coming up (PLATFORM.md); a new session is asked for again, a few times.
+        let mut attempt = 0;
+        let client = loop {
+            attempt += 1;
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await
+            {
+                Ok(client) => break client,
+                Err(err) if attempt < 5 => {
+                    eprintln!("WebDriver session attempt {attempt} failed: {err}; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(err) => panic!("a WebDriver session with the app: {err}"),
+            }
+        };
         App {
             client,
             display: self.display.clone(),

@@ -461,33 +461,10 @@ impl Cache {
 
     /// The person's open tasks, oldest first, without those whose decision is queued here.
     pub async fn inbox(&self, person: Uuid, limit: i64) -> Result<Vec<InboxRow>> {
-        let rows = sqlx::query(
-            "SELECT r.body, t.task_no, t.opened_at, t.due_at, t.overdue \
-             FROM tasks t JOIN requests r ON r.id = t.request_id \
-             WHERE t.assignee = $1 AND NOT EXISTS ( \
-                 SELECT 1 FROM outbox o WHERE o.entity_id = t.request_id \
-                 AND o.task_no = t.task_no AND o.state = 'pending') \
-             ORDER BY t.opened_at, t.request_id, t.task_no LIMIT $2",
-        )
-        .bind(person.to_string())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| self.err(e))?;
-        rows.iter()
-            .map(|row| {
-                let body: String = row.get(0);
-                Ok(InboxRow {
-                    request: self.decode(&body)?,
-                    task: u32::try_from(row.get::<i64, _>(1)).unwrap_or(0),
-                    opened_at: parse_time(row.get::<String, _>(2).as_str()),
-                    due_at: row
-                        .get::<Option<String>, _>(3)
-                        .map(|t| parse_time(t.as_str())),
-                    overdue: row.get::<i64, _>(4) != 0,
-                })
-            })
-            .collect()
+        let (rows, _) = self
+            .inbox_page(person, &ListFilter::default(), false, 0, limit)
+            .await?;
+        Ok(rows)
     }
 
     /// One page of the person's open tasks, oldest first, as filtered; with how many match

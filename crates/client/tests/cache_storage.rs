@@ -6,16 +6,15 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 
-use countersign_client::{
-    Client, ClientErrorCode, ClientOptions, ProfileDir, SessionOnlyCredentials,
-};
+use countersign_client::{Client, ClientErrorCode};
 use countersign_testkit::tuesday_morning;
 use countersign_testkit::{TestDb, TestServer};
 use serde_json::json;
 
-const PW: &str = countersign_server::seed::DEMO_PASSWORD;
+mod common;
+
+use common::{PW, client};
 
 /// A tmpfs mounted on a fresh directory, unmounted on drop.
 struct Tmpfs {
@@ -59,20 +58,6 @@ impl Drop for Tmpfs {
             .arg(self.dir.path())
             .status();
     }
-}
-
-fn client(dir: &Path) -> Client {
-    Client::open(
-        ClientOptions {
-            profile_dir: ProfileDir::new(dir),
-            device_name: "test device".into(),
-            os_locale: Some("en-US".into()),
-            app_version: "9.9.9".into(),
-            default_server: None,
-        },
-        Arc::new(SessionOnlyCredentials::default()),
-    )
-    .unwrap()
 }
 
 async fn signed_in_on(dir: &Path) -> (TestServer, Client) {

@@ -5,39 +5,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use chrono::Duration;
 use countersign_client::{
-    Act, Client, ClientErrorCode, ClientOptions, InboxQuery, MyRequestsQuery, ProfileDir,
-    SessionOnlyCredentials, Sla, SlaFilter,
+    Act, Client, ClientErrorCode, InboxQuery, MyRequestsQuery, Sla, SlaFilter,
 };
 use countersign_testkit::{TestDb, TestServer, tuesday_morning};
 use serde_json::json;
 use uuid::Uuid;
 
-const PW: &str = countersign_server::seed::DEMO_PASSWORD;
+mod common;
 
-fn client(dir: &std::path::Path) -> Client {
-    Client::open(
-        ClientOptions {
-            profile_dir: ProfileDir::new(dir),
-            device_name: "test device".into(),
-            os_locale: Some("en-US".into()),
-            app_version: "9.9.9".into(),
-            default_server: None,
-        },
-        Arc::new(SessionOnlyCredentials::default()),
-    )
-    .unwrap()
-}
-
-async fn signed_in(server: &TestServer, dir: &std::path::Path, username: &str) -> Client {
-    let c = client(dir);
-    c.sign_in(&server.url(), username, PW).await.unwrap();
-    c.sync(tuesday_morning()).await.unwrap();
-    c
-}
+use common::signed_in;
 
 /// Submits a leave request with `title` and `reason`, and sends it.
 async fn leave(c: &Client, title: &str, reason: &str, days: (u32, u32)) -> Uuid {

@@ -5,44 +5,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use countersign_client::cache::OutboxState;
-use countersign_client::{
-    Act, Client, ClientErrorCode, ClientOptions, ProfileDir, SessionOnlyCredentials,
-};
+use countersign_client::{Act, Client, ClientErrorCode};
 use countersign_testkit::tuesday_morning;
 use countersign_testkit::{TestDb, TestServer};
 use serde_json::json;
 
-const PW: &str = countersign_server::seed::DEMO_PASSWORD;
+mod common;
+
+use common::{client, signed_in};
 
 async fn demo() -> TestServer {
     let server = TestServer::start_at(TestDb::sqlite(), tuesday_morning()).await;
     server.seed_demo().await;
     server
-}
-
-fn client(dir: &std::path::Path) -> Client {
-    Client::open(
-        ClientOptions {
-            profile_dir: ProfileDir::new(dir),
-            device_name: "test device".into(),
-            os_locale: Some("en-US".into()),
-            app_version: "9.9.9".into(),
-            default_server: None,
-        },
-        Arc::new(SessionOnlyCredentials::default()),
-    )
-    .unwrap()
-}
-
-/// A signed-in, synced client for `username`, with its profile in `dir`.
-async fn signed_in(server: &TestServer, dir: &std::path::Path, username: &str) -> Client {
-    let c = client(dir);
-    c.sign_in(&server.url(), username, PW).await.unwrap();
-    c.sync(tuesday_morning()).await.unwrap();
-    c
 }
 
 async fn leave_draft(c: &Client) -> uuid::Uuid {

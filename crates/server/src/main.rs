@@ -193,7 +193,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             println!("database schema is up to date ({})", store.backend().name());
             Ok(())
         }
-        Command::SeedDemo => seed_demo(&settings, clock.now()).await,
+        Command::SeedDemo => seed_demo(&settings, clock).await,
         Command::User {
             command:
                 UserCommand::Add {
@@ -283,13 +283,32 @@ async fn serve(settings: Settings, clock: Arc<dyn Clock>) -> Result<(), Failure>
     served.map_err(|e| Failure::runtime(format!("server error: {e}")))
 }
 
-async fn seed_demo(settings: &Settings, now: chrono::DateTime<chrono::Utc>) -> Result<(), Failure> {
+async fn seed_demo(settings: &Settings, clock: Arc<dyn Clock>) -> Result<(), Failure> {
     let store = store::open(&settings.database_url()).await?;
-    let report = seed::seed_demo(store.as_ref(), now).await;
+    let report = seed::seed_demo(store.as_ref(), clock.now()).await;
+    let requests = match &report {
+        // The requests go through the server's own submit path, so it needs its templates.
+        Ok(report) if report.created => {
+            match AppState::new(store.clone(), clock, settings.clone()) {
+                Ok(state) => match state.prepare().await {
+                    Ok(()) => seed::seed_demo_requests(&state).await.map(Some),
+                    Err(e) => Err(seed::SeedError::Request(e.to_string())),
+                },
+                Err(e) => Err(seed::SeedError::Request(e.to_string())),
+            }
+        }
+        _ => Ok(None),
+    };
     store.close().await;
     let report = report.map_err(|e| Failure::runtime(e.to_string()))?;
+    let requests = requests.map_err(|e| Failure::runtime(e.to_string()))?;
     if report.created {
         println!("Demo organisation created.");
+        if let Some(count) = requests {
+            println!(
+                "{count} demo requests wait for decisions (蒋涛 jiang.tao, 李伟 li.wei, 钱立 qian.li)."
+            );
+        }
     } else {
         println!("Demo organisation already present; nothing changed.");
     }

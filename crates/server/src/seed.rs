@@ -227,6 +227,8 @@ pub enum SeedError {
     Store(#[from] StoreError),
     #[error("could not add a demo person: {0}")]
     Person(#[from] AddPersonError),
+    #[error("could not submit a demo request: {0}")]
+    Request(String),
 }
 
 pub async fn seed_demo(store: &dyn Store, now: DateTime<Utc>) -> Result<SeedReport, SeedError> {
@@ -317,4 +319,89 @@ pub async fn seed_demo(store: &dyn Store, now: DateTime<Utc>) -> Result<SeedRepo
         created: true,
         accounts,
     })
+}
+
+/// (initiator, template, title, form as JSON with `{start}`/`{end}` for a period a week
+/// ahead): what waits in the demo managers' inboxes, so that the app has something to show
+/// on its first start. 蒋涛 (jiang.tao) gets two, 李伟 (li.wei) and 钱立 (qian.li) one each.
+const DEMO_REQUESTS: [(&str, &str, &str, &str); 4] = [
+    (
+        "shen.yue",
+        "leave",
+        "年假：回老家探亲",
+        r#"{"leave_type": "annual", "period": {"start": "{start}", "end": "{end}"}, "reason": "回老家探望父母"}"#,
+    ),
+    (
+        "han.bing",
+        "business_trip",
+        "上海客户拜访",
+        r#"{"destination": "上海", "period": {"start": "{start}", "end": "{end}"}, "transport": ["train"], "purpose": "拜访华东区客户，讨论明年续约", "estimated_cost": {"amount": "3800.00", "currency": "CNY"}}"#,
+    ),
+    (
+        "zhou.jie",
+        "leave",
+        "Annual leave: moving house",
+        r#"{"leave_type": "annual", "period": {"start": "{start}", "end": "{start}"}, "reason": "Moving to a new flat"}"#,
+    ),
+    (
+        "sun.hui",
+        "business_trip",
+        "深圳审计",
+        r#"{"destination": "深圳", "period": {"start": "{start}", "end": "{end}"}, "transport": ["plane"], "purpose": "子公司年度审计", "estimated_cost": {"amount": "12600.00", "currency": "CNY"}}"#,
+    ),
+];
+
+/// Submits [`DEMO_REQUESTS`] through the same path as the app (each initiator signs in, the
+/// request is submitted and audited, the session is ended again). Run once, right after the
+/// organisation is created: a second `seed-demo` adds nothing.
+pub async fn seed_demo_requests(state: &crate::AppState) -> Result<usize, SeedError> {
+    let today = state.clock.now().date_naive();
+    let start = (today + chrono::Duration::days(7)).to_string();
+    let end = (today + chrono::Duration::days(8)).to_string();
+    let origin = crate::auth::Origin {
+        source: Some("seed-demo".into()),
+        device: Some("seed-demo".into()),
+    };
+    let mut submitted = 0;
+    for (username, template, title, form) in DEMO_REQUESTS {
+        let form = form.replace("{start}", &start).replace("{end}", &end);
+        let form: serde_json::Value =
+            serde_json::from_str(&form).map_err(|e| SeedError::Request(e.to_string()))?;
+        let signed_in = state
+            .sign_in(
+                countersign_api::SignInRequest {
+                    username: username.into(),
+                    password: DEMO_PASSWORD.into(),
+                    device_name: "seed-demo".into(),
+                },
+                &origin,
+            )
+            .await
+            .map_err(|e| SeedError::Request(format!("{username} cannot sign in: {e}")))?;
+        let caller = state
+            .authenticate(Some(&signed_in.tokens.access_token))
+            .await
+            .map_err(|e| SeedError::Request(e.to_string()))?;
+        state
+            .submit_request(
+                &caller,
+                countersign_api::requests::SubmitRequest {
+                    id: None,
+                    template_id: template.into(),
+                    template_version: None,
+                    title: Some(title.into()),
+                    form,
+                },
+                &origin,
+                None,
+            )
+            .await
+            .map_err(|e| SeedError::Request(format!("{username}'s {template}: {e}")))?;
+        state
+            .revoke_own_session(&caller, caller.session.id, &origin)
+            .await
+            .map_err(|e| SeedError::Request(e.to_string()))?;
+        submitted += 1;
+    }
+    Ok(submitted)
 }

@@ -15,6 +15,7 @@ import { formatDuration, formatMoment, secondsSince, useNow } from '../list/form
 import type { InboxFilter, InboxList, SyncState } from '../list/live';
 import { useSyncSnapshot } from '../list/live';
 import { usePagedList } from '../list/pagedList';
+import { ListNotReady } from '../list/ListNotReady';
 import { VirtualList } from '../list/VirtualList';
 import { refusalReason } from '../list/words';
 import type { PaletteEntry } from './CommandPalette';
@@ -252,28 +253,20 @@ export function Inbox({ list, sync, onOpen, onPaletteEntries }: InboxProps) {
   };
 
   let body;
-  if (snapshot.total === null && snapshot.error !== null) {
+  if (snapshot.total === null) {
     body = (
-      <div className="banner banner-error" role="alert" data-testid="inbox-error">
-        <AlertIcon />
-        <p>{t('inbox.loadFailed', { reason: describeError(t, snapshot.error) })}</p>
-        <button
-          type="button"
-          className="button button-secondary button-small"
-          onClick={() => {
-            list.refresh();
-          }}
-        >
-          {t('inbox.retry')}
-        </button>
-      </div>
-    );
-  } else if (snapshot.total === null) {
-    body = (
-      <div className="list-loading" role="status" data-testid="inbox-loading">
-        <span className="spinner spinner-small" aria-hidden="true" />
-        {t('inbox.loading')}
-      </div>
+      <ListNotReady
+        error={snapshot.error}
+        onRetry={() => {
+          list.refresh();
+        }}
+        testIdPrefix="inbox"
+        words={{
+          failed: (reason) => t('inbox.loadFailed', { reason }),
+          retry: t('inbox.retry'),
+          loading: t('inbox.loading'),
+        }}
+      />
     );
   } else if (total === 0 && !filtered) {
     body = (

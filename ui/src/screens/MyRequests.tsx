@@ -3,12 +3,12 @@
 // virtualised list read a page at a time), filtered by status and searched by the core.
 import { useCallback, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { describeError } from '../errors';
 import { labelText } from '../form/schema';
-import { AlertIcon, SearchIcon } from '../icons';
+import { SearchIcon } from '../icons';
 import { formatMoment, useNow } from '../list/format';
 import type { MyRequestsFilter, MyRequestsList } from '../list/live';
 import { usePagedList } from '../list/pagedList';
+import { ListNotReady } from '../list/ListNotReady';
 import { VirtualList } from '../list/VirtualList';
 import { statusName } from '../list/words';
 import { useDebounced } from './Inbox';
@@ -120,28 +120,20 @@ export function MyRequests({ list, onOpen }: MyRequestsProps) {
   };
 
   let body;
-  if (snapshot.total === null && snapshot.error !== null) {
+  if (snapshot.total === null) {
     body = (
-      <div className="banner banner-error" role="alert" data-testid="my-requests-error">
-        <AlertIcon />
-        <p>{t('myRequests.loadFailed', { reason: describeError(t, snapshot.error) })}</p>
-        <button
-          type="button"
-          className="button button-secondary button-small"
-          onClick={() => {
-            list.refresh();
-          }}
-        >
-          {t('myRequests.retry')}
-        </button>
-      </div>
-    );
-  } else if (snapshot.total === null) {
-    body = (
-      <div className="list-loading" role="status" data-testid="my-requests-loading">
-        <span className="spinner spinner-small" aria-hidden="true" />
-        {t('myRequests.loading')}
-      </div>
+      <ListNotReady
+        error={snapshot.error}
+        onRetry={() => {
+          list.refresh();
+        }}
+        testIdPrefix="my-requests"
+        words={{
+          failed: (reason) => t('myRequests.loadFailed', { reason }),
+          retry: t('myRequests.retry'),
+          loading: t('myRequests.loading'),
+        }}
+      />
     );
   } else if (total === 0) {
     body = (

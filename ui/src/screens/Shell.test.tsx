@@ -41,7 +41,7 @@ describe('Shell', () => {
     expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('Settings');
 
     await user.keyboard('{Home}{Enter}');
-    expect(screen.getByTestId('inbox-empty')).toBeInTheDocument();
+    expect(await screen.findByTestId('inbox-empty')).toBeInTheDocument();
 
     await user.keyboard('{ArrowUp}');
     expect(screen.getByTestId('nav-settings')).toHaveFocus();
@@ -57,7 +57,7 @@ describe('Shell', () => {
       'Meetings is coming in a later version of Countersign.',
     );
     await user.click(screen.getByRole('button', { name: 'Back to Inbox' }));
-    expect(screen.getByTestId('inbox-empty')).toBeInTheDocument();
+    expect(await screen.findByTestId('inbox-empty')).toBeInTheDocument();
   });
 
   it('shows the account and version in Settings', async () => {

@@ -1,0 +1,35 @@
+//! What the client's integration tests share: a client on a profile folder with its sign-in
+//! kept in memory, and one signed in to a test server and synced.
+// Each test file uses the part it needs; the rest is unused there.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use countersign_client::{Client, ClientOptions, ProfileDir, SessionOnlyCredentials};
+use countersign_testkit::{TestServer, tuesday_morning};
+
+pub const PW: &str = countersign_server::seed::DEMO_PASSWORD;
+
+/// A client whose profile is `dir`, in English, remembering its sign-in only in memory.
+pub fn client(dir: &Path) -> Client {
+    Client::open(
+        ClientOptions {
+            profile_dir: ProfileDir::new(dir),
+            device_name: "test device".into(),
+            os_locale: Some("en-US".into()),
+            app_version: "9.9.9".into(),
+            default_server: None,
+        },
+        Arc::new(SessionOnlyCredentials::default()),
+    )
+    .unwrap()
+}
+
+/// A signed-in, synced client for `username`, with its profile in `dir`.
+pub async fn signed_in(server: &TestServer, dir: &Path, username: &str) -> Client {
+    let c = client(dir);
+    c.sign_in(&server.url(), username, PW).await.unwrap();
+    c.sync(tuesday_morning()).await.unwrap();
+    c
+}
