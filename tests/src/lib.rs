@@ -96,11 +96,8 @@ pub fn signal_app_with_env(key: &str, value: &str, signal: &str) -> usize {
     let deadline = Instant::now() + UI_TIMEOUT;
     for pid in pids {
         let stat = format!("/proc/{pid}/stat");
-        while std::fs::read_to_string(&stat).is_ok_and(|s| {
-            !s.split_whitespace()
-                .nth(2)
-                .is_some_and(|state| state == "Z")
-        }) {
+        let running = |s: String| s.split_whitespace().nth(2).is_none_or(|state| state != "Z");
+        while std::fs::read_to_string(&stat).is_ok_and(running) {
             assert!(Instant::now() < deadline, "app {pid} did not stop");
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -194,10 +194,17 @@ fn seed_demo_creates_the_organisation_once_and_prints_the_credentials() {
             .unwrap();
         assert_eq!(head, Some(qian.id), "department heads are set");
         assert_eq!(sun.manager_id, Some(qian.id), "manager chains are set");
+        let waiting = store.open_tasks_of(qian.id, 10).await.unwrap();
+        assert_eq!(waiting.len(), 1, "sun.hui's demo trip waits for qian.li");
         store.close().await;
         n
     });
     assert_eq!(people, 20, "no duplicates after a second run");
+    assert!(
+        stdout(&first).contains("4 demo requests wait for decisions"),
+        "{}",
+        stdout(&first)
+    );
 }
 
 #[test]
