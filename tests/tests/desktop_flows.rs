@@ -112,18 +112,6 @@ async fn approve_in_window(app: &App, comment: &str) {
     app.click("[data-testid='act-send']").await;
 }
 
-/// Polls `check` until it finds something (a file another process writes), or fails.
-async fn eventually<T>(what: &str, check: impl Fn() -> Option<T>) -> T {
-    let deadline = std::time::Instant::now() + NOTIFIED_WITHIN;
-    loop {
-        if let Some(found) = check() {
-            return found;
-        }
-        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 fn pending_for(title: &str) -> impl FnMut(&Notified) -> bool + '_ {
     move |n| n.summary.contains(title) && n.has_action("approve")
 }
@@ -404,43 +392,6 @@ async fn approvals_drafts_and_notifications_in_the_real_app() {
         manager.wait_for("[data-testid='about']").await;
         manager.snapshot(&format!("37-about-{tag}")).await;
     }
-
-    // Start at login (opt-in): the system's autostart entry appears, starting hidden in the
-    // tray, and goes again when turned off.
-    let autostart = session.home().join(".config/autostart");
-    let entry = || {
-        std::fs::read_dir(&autostart)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
-            .find(|text| text.contains("countersign-desktop"))
-    };
-    assert!(entry().is_none(), "off until the person turns it on");
-    manager.click("[data-testid='nav-settings']").await;
-    manager.click("#start-at-login").await;
-    manager
-        .wait_until(
-            "start at login is on",
-            "return document.querySelector('#start-at-login').checked === true",
-        )
-        .await;
-    let text = eventually("the autostart entry is written", &entry).await;
-    assert!(
-        text.contains("--hidden"),
-        "starts hidden in the tray: {text}"
-    );
-    manager.click("#start-at-login").await;
-    manager
-        .wait_until(
-            "start at login is off",
-            "return document.querySelector('#start-at-login').checked === false",
-        )
-        .await;
-    eventually("the autostart entry is removed", || {
-        entry().is_none().then_some(())
-    })
-    .await;
 
     employee.quit().await;
     manager.quit().await;
