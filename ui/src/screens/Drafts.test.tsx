@@ -1,4 +1,4 @@
-import { render, screen, within } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeCommands, resetFakeCommands } from '../test/fakeCommands';
@@ -86,7 +86,10 @@ describe('Drafts', () => {
     await user.click(within(dialog).getByRole('button', { name: 'Delete' }));
     expect(fakeCommands.draftDelete).toHaveBeenCalledWith(beijing.id);
     expect(await screen.findByTestId('draft-outcome')).toHaveTextContent('Draft deleted.');
-    expect(await screen.findAllByTestId('draft-item')).toHaveLength(1);
+    // The list is read again after the deletion; until then it still shows both.
+    await waitFor(() => {
+      expect(screen.getAllByTestId('draft-item')).toHaveLength(1);
+    });
   });
 
   it('keeps the draft when the deletion is called off, and says why one failed', async () => {
