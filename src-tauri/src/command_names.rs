@@ -19,6 +19,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "act_many",
     "templates",
     "template",
+    "directory_search",
+    "directory_names",
     "drafts",
     "draft",
     "draft_new",

@@ -5,9 +5,9 @@
 use chrono::Utc;
 use countersign_api::SessionInfo;
 use countersign_client::{
-    Act, BulkOutcome, ClientError, DraftView, InboxPage, InboxQuery, LanguagePreference,
-    MyRequestsPage, MyRequestsQuery, OutboxItem, Preferences, RequestDetail, SessionView,
-    SyncStatus, TemplateInfo,
+    Act, BulkOutcome, ClientError, DirectoryEntry, DirectoryQuery, DraftView, InboxPage,
+    InboxQuery, LanguagePreference, MyRequestsPage, MyRequestsQuery, OutboxItem, Preferences,
+    RequestDetail, SessionView, SyncStatus, TemplateInfo,
 };
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State};
@@ -173,6 +173,24 @@ pub async fn template(
     version: u32,
 ) -> Result<Option<TemplateInfo>, ClientError> {
     core.client()?.template_info(&id, version).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn directory_search(
+    core: State<'_, Core>,
+    query: DirectoryQuery,
+) -> Result<Vec<DirectoryEntry>, ClientError> {
+    core.client()?.directory_search(&query).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn directory_names(
+    core: State<'_, Core>,
+    ids: Vec<Uuid>,
+) -> Result<Vec<DirectoryEntry>, ClientError> {
+    core.client()?.directory_names(&ids).await
 }
 
 #[tauri::command]

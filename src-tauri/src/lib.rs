@@ -78,6 +78,8 @@ pub fn commands() -> tauri_specta::Builder<tauri::Wry> {
             act_many,
             templates,
             template,
+            directory_search,
+            directory_names,
             drafts,
             draft,
             draft_new,

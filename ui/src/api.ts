@@ -9,6 +9,8 @@ import { commands } from './bindings';
 import type {
   AboutInfo,
   AppSettings,
+  DirectoryEntry,
+  DirectoryQuery,
   ProblemReport,
   SessionInfo,
   TemplateInfo,
@@ -75,6 +77,9 @@ export type {
   AboutInfo,
   AppSettings,
   ComputedField,
+  DirectoryEntry,
+  DirectoryKind,
+  DirectoryQuery,
   FieldDef,
   FieldType,
   FormSchema,
@@ -162,6 +167,12 @@ export const api = {
   templates: (): Promise<Result<TemplateInfo[], CommandError>> => settle(() => commands.templates()),
   template: (id: string, version: number): Promise<Result<TemplateInfo | null, CommandError>> =>
     settle(() => commands.template(id, version)),
+  /** People or departments matching what a picker has typed, from this computer's cache. */
+  directorySearch: (query: DirectoryQuery): Promise<Result<DirectoryEntry[], CommandError>> =>
+    settle(() => commands.directorySearch(query)),
+  /** The people and departments among `ids`; an id the directory does not know is left out. */
+  directoryNames: (ids: string[]): Promise<Result<DirectoryEntry[], CommandError>> =>
+    settle(() => commands.directoryNames(ids)),
   draft: (id: string): Promise<Result<DraftView, CommandError>> => settle(() => commands.draft(id)),
   draftNew: (templateId: string): Promise<Result<DraftView, CommandError>> =>
     settle(() => commands.draftNew(templateId)),

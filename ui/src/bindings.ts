@@ -26,6 +26,8 @@ export const commands = {
 	actMany: (requestIds: string[], act: Act) => typedError<BulkOutcome[], ClientError>(__TAURI_INVOKE("act_many", { requestIds, act })),
 	templates: () => typedError<TemplateInfo[], ClientError>(__TAURI_INVOKE("templates")),
 	template: (id: string, version: number) => typedError<TemplateInfo | null, ClientError>(__TAURI_INVOKE("template", { id, version })),
+	directorySearch: (query: DirectoryQuery) => typedError<DirectoryEntry[], ClientError>(__TAURI_INVOKE("directory_search", { query })),
+	directoryNames: (ids: string[]) => typedError<DirectoryEntry[], ClientError>(__TAURI_INVOKE("directory_names", { ids })),
 	drafts: () => typedError<DraftView[], ClientError>(__TAURI_INVOKE("drafts")),
 	draft: (id: string) => typedError<DraftView, ClientError>(__TAURI_INVOKE("draft", { id })),
 	draftNew: (templateId: string) => typedError<DraftView, ClientError>(__TAURI_INVOKE("draft_new", { templateId })),
@@ -164,6 +166,36 @@ export type CrossFieldRule =
 export type DepartmentRef = {
 	id: string,
 	name: string,
+};
+
+/**  A person or a department as a picker or a read-only form shows it. */
+export type DirectoryEntry = {
+	id: string,
+	kind: DirectoryKind,
+	/**  A person's display name; a department's name. */
+	name: string,
+	/**  A person's department; a department's code. */
+	detail: string | null,
+	/**
+	 *  False for someone who left the company or was disabled: still found, so a form
+	 *  about them reads right, but marked.
+	 */
+	active: boolean,
+};
+
+/**  The part of the directory a picker searches. */
+export type DirectoryKind = "people" | "departments";
+
+/**  What a person or department picker has typed so far. */
+export type DirectoryQuery = {
+	kind: DirectoryKind,
+	/**
+	 *  Part of a name, a user name or a department code; everyone (up to `limit`) when
+	 *  empty. `%` and `_` are the characters themselves.
+	 */
+	text?: string,
+	/**  At most this many, and never more than 20 (0 means 20). */
+	limit?: number,
 };
 
 export type DraftError = {

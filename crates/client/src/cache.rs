@@ -136,6 +136,26 @@ pub struct InboxRow {
     pub overdue: bool,
 }
 
+/// A person or a department as a picker lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryRow {
+    pub id: Uuid,
+    pub name: String,
+    /// A person's department name; a department's code.
+    pub detail: Option<String>,
+    /// False for people who left or were disabled; departments are always active.
+    pub active: bool,
+}
+
+/// The columns of a [`DirectoryRow`] for a person `p`, with their department's name.
+const PERSON_ROW: &str = "SELECT p.id, p.display_name, json_extract(d.body, '$.name'), \
+     coalesce(json_extract(p.body, '$.active'), 1) AS active FROM people p \
+     LEFT JOIN departments d ON d.id = json_extract(p.body, '$.department_id')";
+
+/// The columns of a [`DirectoryRow`] for a department `d`.
+const DEPARTMENT_ROW: &str = "SELECT d.id, json_extract(d.body, '$.name'), \
+     json_extract(d.body, '$.code'), 1 FROM departments d";
+
 /// What a list of requests or tasks is narrowed to. Every part is optional; all that are
 /// given must hold.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -644,6 +664,103 @@ impl Cache {
             .await
             .map_err(|e| self.err(e))?;
         bodies.iter().map(|b| self.decode(b)).collect()
+    }
+
+    /// People whose name or user name holds `text`, for a picker: those still here first,
+    /// then those whose name starts with it, then by name. Departed people are listed (and
+    /// marked by `active`) so that a form about them still finds them.
+    pub async fn search_people(&self, text: &str, limit: i64) -> Result<Vec<DirectoryRow>> {
+        let text = text.trim();
+        let anywhere = format!("%{}%", escape_like(text));
+        let starting = format!("{}%", escape_like(text));
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(PERSON_ROW);
+        q.push(" WHERE p.display_name LIKE ");
+        q.push_bind(anywhere.clone());
+        q.push(" ESCAPE '\\' OR p.username LIKE ");
+        q.push_bind(anywhere);
+        q.push(" ESCAPE '\\' ORDER BY active DESC, (p.display_name LIKE ");
+        q.push_bind(starting.clone());
+        q.push(" ESCAPE '\\' OR p.username LIKE ");
+        q.push_bind(starting);
+        q.push(" ESCAPE '\\') DESC, p.display_name, p.username LIMIT ");
+        q.push_bind(limit);
+        self.directory_rows(q).await
+    }
+
+    /// Departments whose name or code holds `text`, those whose name or code starts with it
+    /// first, then by name.
+    pub async fn search_departments(&self, text: &str, limit: i64) -> Result<Vec<DirectoryRow>> {
+        let text = text.trim();
+        let anywhere = format!("%{}%", escape_like(text));
+        let starting = format!("{}%", escape_like(text));
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(DEPARTMENT_ROW);
+        q.push(" WHERE json_extract(d.body, '$.name') LIKE ");
+        q.push_bind(anywhere.clone());
+        q.push(" ESCAPE '\\' OR json_extract(d.body, '$.code') LIKE ");
+        q.push_bind(anywhere);
+        q.push(" ESCAPE '\\' ORDER BY (json_extract(d.body, '$.name') LIKE ");
+        q.push_bind(starting.clone());
+        q.push(" ESCAPE '\\' OR json_extract(d.body, '$.code') LIKE ");
+        q.push_bind(starting);
+        q.push(" ESCAPE '\\') DESC, json_extract(d.body, '$.name'), d.id LIMIT ");
+        q.push_bind(limit);
+        self.directory_rows(q).await
+    }
+
+    /// The people among `ids`, in no particular order; ids the directory does not know are
+    /// left out.
+    pub async fn people_by_id(&self, ids: &[Uuid]) -> Result<Vec<DirectoryRow>> {
+        self.directory_by_id(PERSON_ROW, "p.id", ids).await
+    }
+
+    /// The departments among `ids`, as [`Cache::people_by_id`].
+    pub async fn departments_by_id(&self, ids: &[Uuid]) -> Result<Vec<DirectoryRow>> {
+        self.directory_by_id(DEPARTMENT_ROW, "d.id", ids).await
+    }
+
+    async fn directory_by_id(
+        &self,
+        select: &'static str,
+        column: &'static str,
+        ids: &[Uuid],
+    ) -> Result<Vec<DirectoryRow>> {
+        let mut rows = Vec::new();
+        // Well under SQLite's limit on bound values per statement.
+        for chunk in ids.chunks(500) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(select);
+            q.push(" WHERE ");
+            q.push(column);
+            q.push(" IN (");
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(id.to_string());
+            }
+            q.push(")");
+            rows.extend(self.directory_rows(q).await?);
+        }
+        Ok(rows)
+    }
+
+    async fn directory_rows(
+        &self,
+        mut q: sqlx::QueryBuilder<sqlx::Sqlite>,
+    ) -> Result<Vec<DirectoryRow>> {
+        let rows = q
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        rows.iter()
+            .map(|r| {
+                Ok(DirectoryRow {
+                    id: parse_uuid(r.try_get::<String, _>(0)?.as_str())?,
+                    name: r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+                    detail: r.try_get(2)?,
+                    active: r.try_get::<Option<i64>, _>(3)?.unwrap_or(1) != 0,
+                })
+            })
+            .collect::<sqlx::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
     }
 
     // -- drafts --

@@ -37,9 +37,9 @@ pub use live::WatchEvent;
 pub use profile::{AccountRecord, Language, LanguagePreference, Profile, ProfileDir};
 pub use server_url::ServerUrl;
 pub use views::{
-    BulkOutcome, EventView, FigureView, InboxEntry, InboxPage, InboxQuery, MyRequestEntry,
-    MyRequestsPage, MyRequestsQuery, PersonRef, RequestDetail, Sla, SlaFilter, StepView, TaskView,
-    TemplateCount, TemplateInfo,
+    BulkOutcome, DirectoryEntry, DirectoryKind, DirectoryQuery, EventView, FigureView, InboxEntry,
+    InboxPage, InboxQuery, MyRequestEntry, MyRequestsPage, MyRequestsQuery, PersonRef,
+    RequestDetail, Sla, SlaFilter, StepView, TaskView, TemplateCount, TemplateInfo,
 };
 pub use work::{
     Act, DraftError, DraftView, InboxItem, OutboxItem, RequestSummary, SyncReport, SyncStatus,

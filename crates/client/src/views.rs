@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::Client;
-use crate::cache::{Cache, InboxRow, ListFilter};
+use crate::cache::{Cache, DirectoryRow, InboxRow, ListFilter};
 use crate::error::Result;
 use crate::notify;
 use crate::work::{Act, OutboxItem, status_name};
@@ -22,6 +22,9 @@ use crate::work::{Act, OutboxItem, status_name};
 const MAX_PAGE: u32 = 500;
 /// A task due within this is "due soon".
 const DUE_SOON: Duration = Duration::hours(24);
+/// The most entries a directory search answers: a picker shows a handful, and typing more
+/// narrows it.
+const MAX_DIRECTORY: u32 = 20;
 
 /// Which part of the inbox to show.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -182,6 +185,44 @@ pub struct TemplateInfo {
     pub description: Label,
     pub form: FormSchema,
     pub retired: bool,
+}
+
+/// The part of the directory a picker searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum DirectoryKind {
+    People,
+    Departments,
+}
+
+/// What a person or department picker has typed so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DirectoryQuery {
+    pub kind: DirectoryKind,
+    /// Part of a name, a user name or a department code; everyone (up to `limit`) when
+    /// empty. `%` and `_` are the characters themselves.
+    #[serde(default)]
+    pub text: String,
+    /// At most this many, and never more than 20 (0 means 20).
+    #[serde(default)]
+    pub limit: u32,
+}
+
+/// A person or a department as a picker or a read-only form shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DirectoryEntry {
+    pub id: Uuid,
+    pub kind: DirectoryKind,
+    /// A person's display name; a department's name.
+    pub name: String,
+    /// A person's department; a department's code.
+    pub detail: Option<String>,
+    /// False for someone who left the company or was disabled: still found, so a form
+    /// about them reads right, but marked.
+    pub active: bool,
 }
 
 /// What became of one request of a bulk action.
@@ -521,6 +562,58 @@ impl Client {
             .template(id, Some(version))
             .await?
             .map(|t| template_info(t.template, t.retired)))
+    }
+}
+
+impl Client {
+    /// People or departments matching what a picker has typed, from the cache (offline too).
+    pub async fn directory_search(&self, query: &DirectoryQuery) -> Result<Vec<DirectoryEntry>> {
+        let (cache, _) = self.open_cache().await?;
+        let limit = match query.limit {
+            0 => MAX_DIRECTORY,
+            n => n.min(MAX_DIRECTORY),
+        };
+        let rows = match query.kind {
+            DirectoryKind::People => cache.search_people(&query.text, i64::from(limit)).await?,
+            DirectoryKind::Departments => {
+                cache
+                    .search_departments(&query.text, i64::from(limit))
+                    .await?
+            }
+        };
+        Ok(rows
+            .into_iter()
+            .map(|row| directory_entry(row, query.kind))
+            .collect())
+    }
+
+    /// The people and departments among `ids` (a form's person and department fields), in
+    /// the order asked; an id the directory does not know is left out, for the screen to
+    /// show as it is.
+    pub async fn directory_names(&self, ids: &[Uuid]) -> Result<Vec<DirectoryEntry>> {
+        let (cache, _) = self.open_cache().await?;
+        let mut found: std::collections::HashMap<Uuid, DirectoryEntry> = cache
+            .people_by_id(ids)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, directory_entry(row, DirectoryKind::People)))
+            .collect();
+        for row in cache.departments_by_id(ids).await? {
+            found
+                .entry(row.id)
+                .or_insert_with(|| directory_entry(row, DirectoryKind::Departments));
+        }
+        Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
+    }
+}
+
+fn directory_entry(row: DirectoryRow, kind: DirectoryKind) -> DirectoryEntry {
+    DirectoryEntry {
+        id: row.id,
+        kind,
+        name: row.name,
+        detail: row.detail,
+        active: row.active,
     }
 }
 

@@ -60,7 +60,7 @@ describe('DraftEditor: every field kind of the built-in templates', () => {
     expect(within(period).getByLabelText('To')).toHaveAttribute('type', 'date');
     expect(within(period).getByRole('combobox', { name: 'Starting' })).toHaveValue('am');
     expect(within(period).getByRole('combobox', { name: 'Ending' })).toHaveValue('pm');
-    expect(screen.getByRole('textbox', { name: 'Cover' })).toBeInTheDocument();
+    expect(screen.getByRole('combobox', { name: 'Cover' })).toBeInTheDocument();
     expect(screen.getByRole('group', { name: 'Certificate' })).toHaveAccessibleDescription(
       'Sick leave of more than 2 days needs a medical certificate',
     );
@@ -74,7 +74,7 @@ describe('DraftEditor: every field kind of the built-in templates', () => {
     renderEditor(templates.accountApplication);
     const systems = screen.getByRole('group', { name: 'Systems' });
     expect(within(systems).getAllByRole('checkbox')).toHaveLength(6);
-    expect(screen.getByRole('textbox', { name: 'Department' })).toBeInTheDocument();
+    expect(screen.getByRole('combobox', { name: 'Department' })).toBeInTheDocument();
     expect(screen.getByLabelText('Start date')).toHaveAttribute('type', 'date');
   });
 

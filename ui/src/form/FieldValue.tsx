@@ -13,6 +13,7 @@ import {
   moneyText,
 } from './format';
 import type { ComputedValue } from './format';
+import { useDirectoryNamesInForm } from './directory';
 import { labelText, rowsOf } from './schema';
 
 export function NotFilled() {
@@ -21,6 +22,38 @@ export function NotFilled() {
     <span className="form-empty-value">
       <span aria-hidden="true">—</span>
       <span className="visually-hidden">{t('form.notFilled')}</span>
+    </span>
+  );
+}
+
+/** A colleague or department by name, as the form's directory lookup found it; the id itself
+ *  when the directory does not know it (or could not be read). */
+function DirectoryName({ id }: { id: string }) {
+  const { t } = useTranslation();
+  const names = useDirectoryNamesInForm();
+  if (names?.status === 'loading') {
+    return (
+      <span className="form-empty-value" aria-busy="true">
+        …
+      </span>
+    );
+  }
+  const entry = names?.status === 'ready' ? names.entries.get(id) : undefined;
+  if (entry === undefined) {
+    return (
+      <span>
+        <span className="form-id">{id}</span>
+        {names?.status === 'ready' && (
+          <span className="form-directory-note"> {t('form.notInDirectory')}</span>
+        )}
+      </span>
+    );
+  }
+  return (
+    <span>
+      {entry.name}
+      {entry.detail !== null && <span className="form-directory-detail"> {entry.detail}</span>}
+      {!entry.active && <span className="form-directory-left">{t('form.leftCompany')}</span>}
     </span>
   );
 }
@@ -37,13 +70,12 @@ export function FieldValue({ field, value }: { field: FieldDef; value: unknown }
   switch (type.kind) {
     case 'text':
     case 'number':
-    case 'person':
-    case 'department':
       if (typeof value !== 'string' && typeof value !== 'number') return <NotFilled />;
       if (type.kind === 'number') return <span className="form-number">{groupDigits(String(value))}</span>;
-      // No directory lookup exists yet: a colleague or department is shown by its id.
-      if (type.kind !== 'text') return <span className="form-id">{String(value)}</span>;
       return <span>{String(value)}</span>;
+    case 'person':
+    case 'department':
+      return typeof value === 'string' ? <DirectoryName id={value} /> : <NotFilled />;
     case 'long_text':
       return typeof value === 'string' ? <span className="form-long-text">{value}</span> : <NotFilled />;
     case 'money': {

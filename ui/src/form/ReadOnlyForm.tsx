@@ -1,8 +1,9 @@
 // A submitted form as an approver reads it: every field's label and value in the template's
-// order, tables as tables, and the computed figures (totals, leave days) as the core
-// computed them. The UI never works a figure out itself.
+// order, tables as tables, colleagues and departments by name, and the computed figures
+// (totals, leave days) as the core computed them. The UI never works a figure out itself.
 import { useTranslation } from 'react-i18next';
 import type { TemplateInfo } from '../api';
+import { DirectoryNamesContext, directoryIdsOf, useDirectoryNames } from './directory';
 import { computedAt } from './format';
 import { ComputedText, FieldValue } from './FieldValue';
 import { FormBoundary, FormUnavailable } from './FormBoundary';
@@ -52,28 +53,32 @@ function ReadOnlyFields({
   const { i18n } = useTranslation();
   const language = i18n.language;
   const figures = computedFields(template.form);
+  // One lookup for every colleague and department in the form, table cells included.
+  const names = useDirectoryNames(directoryIdsOf(template.form.fields, form));
   return (
-    <dl className="form-values" data-testid="read-only-form">
-      {template.form.fields.map((field) => (
-        <div
-          key={field.key}
-          className={field.type.kind === 'table' ? 'form-value form-value-wide' : 'form-value'}
-          data-field={field.key}
-        >
-          <dt>{labelText(field.label, language)}</dt>
-          <dd>
-            <FieldValue field={field} value={valueAt(form, field.key)} />
-          </dd>
-        </div>
-      ))}
-      {figures.map((field) => (
-        <div key={field.key} className="form-value form-value-computed" data-field={field.key}>
-          <dt>{labelText(field.label, language)}</dt>
-          <dd>
-            <ComputedText field={field} value={computedAt(computed, field.key)} />
-          </dd>
-        </div>
-      ))}
-    </dl>
+    <DirectoryNamesContext value={names}>
+      <dl className="form-values" data-testid="read-only-form">
+        {template.form.fields.map((field) => (
+          <div
+            key={field.key}
+            className={field.type.kind === 'table' ? 'form-value form-value-wide' : 'form-value'}
+            data-field={field.key}
+          >
+            <dt>{labelText(field.label, language)}</dt>
+            <dd>
+              <FieldValue field={field} value={valueAt(form, field.key)} />
+            </dd>
+          </div>
+        ))}
+        {figures.map((field) => (
+          <div key={field.key} className="form-value form-value-computed" data-field={field.key}>
+            <dt>{labelText(field.label, language)}</dt>
+            <dd>
+              <ComputedText field={field} value={computedAt(computed, field.key)} />
+            </dd>
+          </div>
+        ))}
+      </dl>
+    </DirectoryNamesContext>
   );
 }

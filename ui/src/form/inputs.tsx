@@ -1,6 +1,7 @@
 // One input per field kind, each turning what the person types into the domain's input shape
 // (money `{amount: "12.50", currency}` with the amount a string, a date range
-// `{start, end, start_half, end_half}`, a choice by its key…). Text-like inputs keep what was
+// `{start, end, start_half, end_half}`, a choice by its key, a colleague or department by its
+// id, chosen by name in `DirectoryPicker`…). Text-like inputs keep what was
 // typed even when the value sent differs ("1,234.50" is sent as "1234.50") or is refused, so
 // the person never loses a keystroke to the round trip.
 import { useState } from 'react';
@@ -8,6 +9,7 @@ import type { ChangeEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { FieldDef } from '../api';
 import { CloseIcon } from '../icons';
+import { DirectoryPicker } from './DirectoryPicker';
 import { asAttachments, asDateRange, asMoney, fileSizeText, fromLocalInput, toLocalInput } from './format';
 import type { DateRangeValue } from './format';
 import { labelText } from './schema';
@@ -76,7 +78,7 @@ function common(props: InputProps) {
   };
 }
 
-function TextInput(props: InputProps & { multiline?: boolean; placeholder?: string }) {
+function TextInput(props: InputProps & { multiline?: boolean }) {
   const fromValue = stringOf(props.value);
   const [text, typed] = useTypedText(fromValue);
   const change = (event: ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => {
@@ -102,7 +104,6 @@ function TextInput(props: InputProps & { multiline?: boolean; placeholder?: stri
       className="input"
       type="text"
       value={text}
-      placeholder={props.placeholder}
       onChange={change}
       {...common(props)}
     />
@@ -400,9 +401,15 @@ export function FieldInput(props: InputProps & { inTable?: boolean }) {
     case 'multi_select':
       return <MultiSelectInput {...props} />;
     case 'person':
-      return <TextInput {...props} placeholder={t('form.personPlaceholder')} />;
+      return <DirectoryPicker {...props} kind="people" placeholder={t('form.personPlaceholder')} />;
     case 'department':
-      return <TextInput {...props} placeholder={t('form.departmentPlaceholder')} />;
+      return (
+        <DirectoryPicker
+          {...props}
+          kind="departments"
+          placeholder={t('form.departmentPlaceholder')}
+        />
+      );
     case 'attachments':
       return <AttachmentsInput {...props} compact={props.inTable === true} />;
     case 'table':

@@ -14,6 +14,8 @@ export const fakeCommands = {
   // The form renderer, new request, settings and about screens.
   templates: vi.fn<Commands['templates']>(),
   template: vi.fn<Commands['template']>(),
+  directorySearch: vi.fn<Commands['directorySearch']>(),
+  directoryNames: vi.fn<Commands['directoryNames']>(),
   draft: vi.fn<Commands['draft']>(),
   draftNew: vi.fn<Commands['draftNew']>(),
   draftSet: vi.fn<Commands['draftSet']>(),
@@ -79,6 +81,17 @@ export function resetFakeCommands(): void {
   for (const command of Object.values(fakeCommands)) command.mockReset();
   answerSettingsQuietly();
   answerListsQuietly();
+  answerDirectoryQuietly();
+}
+
+/**
+ * Forms with a person or department ask the directory for names; unless a test scripts it,
+ * the directory on this computer is empty.
+ */
+function answerDirectoryQuietly(): void {
+  const ok = <T>(data: T) => Promise.resolve({ status: 'ok' as const, data });
+  fakeCommands.directorySearch.mockImplementation(() => ok([]));
+  fakeCommands.directoryNames.mockImplementation(() => ok([]));
 }
 
 /**
