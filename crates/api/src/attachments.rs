@@ -9,10 +9,12 @@ use uuid::Uuid;
 /// uploaded one; the content type is what the server recognised from the bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentInfo {
     pub id: Uuid,
     pub name: String,
+    #[cfg_attr(feature = "specta", specta(type = f64))]
     pub size: u64,
     pub content_type: String,
 }

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod directory;
 pub mod error;
+pub mod meetings;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod requests;

@@ -15,6 +15,7 @@ pub enum EntityKind {
     Template,
     Person,
     Department,
+    Meeting,
     #[serde(other)]
     Unknown,
 }
@@ -26,6 +27,7 @@ impl EntityKind {
             EntityKind::Template => "template",
             EntityKind::Person => "person",
             EntityKind::Department => "department",
+            EntityKind::Meeting => "meeting",
             EntityKind::Unknown => "unknown",
         }
     }
@@ -36,6 +38,7 @@ impl EntityKind {
             "template" => EntityKind::Template,
             "person" => EntityKind::Person,
             "department" => EntityKind::Department,
+            "meeting" => EntityKind::Meeting,
             _ => EntityKind::Unknown,
         }
     }
@@ -85,6 +88,10 @@ pub enum MutationKind {
     SubmitRequest,
     /// Payload: [`ActPayload`].
     ActOnRequest,
+    /// Payload: [`crate::meetings::RsvpRequest`] with `meeting_id`.
+    RsvpMeeting,
+    /// Payload: [`crate::meetings::MeetingReceipts`].
+    MeetingReceipts,
     #[serde(other)]
     Unknown,
 }
@@ -94,6 +101,8 @@ impl MutationKind {
         match self {
             MutationKind::SubmitRequest => "submit_request",
             MutationKind::ActOnRequest => "act_on_request",
+            MutationKind::RsvpMeeting => "rsvp_meeting",
+            MutationKind::MeetingReceipts => "meeting_receipts",
             MutationKind::Unknown => "unknown",
         }
     }
@@ -158,6 +167,9 @@ pub struct MutationResult {
     /// The record as it is after the mutation (applied or duplicate of applied).
     #[serde(default)]
     pub entity: Option<Box<RequestView>>,
+    /// The meeting as it is after an applied meeting mutation (an answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting: Option<Box<crate::meetings::MeetingView>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -426,6 +426,7 @@ async fn a_server_update_waits_while_a_local_change_to_the_same_request_is_unans
         original: None,
         reason: None,
         entity: None,
+        meeting: None,
     };
     cache
         .record_answer(&refused, tuesday_morning())

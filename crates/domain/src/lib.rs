@@ -52,6 +52,7 @@ pub mod calendar;
 pub mod condition;
 pub mod engine;
 pub mod form;
+pub mod meetings;
 pub mod messages;
 pub mod org;
 pub mod templates;

@@ -236,13 +236,17 @@ impl AppState {
         let visible = match &found {
             None => false,
             Some(file) if file.uploader_id == caller.person.id => true,
-            Some(file) => match file.request_id {
-                Some(request) => policy::can_see_request(
-                    &caller.person,
-                    self.store.is_participant(request, caller.person.id).await?,
-                ),
-                None => false,
-            },
+            Some(file) => {
+                let by_request = match file.request_id {
+                    Some(request) => policy::can_see_request(
+                        &caller.person,
+                        self.store.is_participant(request, caller.person.id).await?,
+                    ),
+                    None => false,
+                };
+                // A meeting's materials are for its organiser and the people on it.
+                by_request || self.store.is_material_for(id, caller.person.id).await?
+            }
         };
         let outcome = if visible { "ok" } else { "not_found" };
         let entry = self.audit_entry(caller, "attachment.read", resource, outcome, origin);

@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod jobs;
+pub mod meetings;
 pub mod mutations;
 pub mod offboarding;
 pub mod people;

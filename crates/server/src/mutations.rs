@@ -3,7 +3,8 @@
 //! recorded as refused and does not stop the ones behind it, and a server failure stops the
 //! batch without recording anything, so the client retries what was not answered.
 
-use countersign_api::requests::{ActRequest, RefusalView, SubmitRequest};
+use countersign_api::meetings::{MeetingReceipts, MeetingView, RsvpRequest};
+use countersign_api::requests::{ActRequest, RefusalView, RequestView, SubmitRequest};
 use countersign_api::sync::{
     ActPayload, MutationBatch, MutationKind, MutationResult, MutationResults, MutationStatus,
 };
@@ -14,6 +15,13 @@ use crate::error::{Error, Result};
 use crate::requests::{MutationTag, plain_refusal};
 use crate::state::AppState;
 use crate::store::{AuditEntry, MutationRecord};
+
+/// What an applied mutation answers with.
+enum Answered {
+    Request(RequestView),
+    Meeting(MeetingView),
+    Nothing,
+}
 
 /// The most mutations one batch may carry.
 pub const MAX_BATCH: usize = 100;
@@ -43,7 +51,10 @@ impl AppState {
             let outcome = match m.kind {
                 MutationKind::SubmitRequest => {
                     match serde_json::from_value::<SubmitRequest>(m.payload) {
-                        Ok(req) => self.submit_request(caller, req, origin, Some(tag)).await,
+                        Ok(req) => self
+                            .submit_request(caller, req, origin, Some(tag))
+                            .await
+                            .map(Answered::Request),
                         Err(e) => Err(malformed_payload(&e)),
                     }
                 }
@@ -56,22 +67,67 @@ impl AppState {
                         };
                         self.act_on_request(caller, p.request_id, act, origin, Some(tag))
                             .await
+                            .map(Answered::Request)
                     }
                     Err(e) => Err(malformed_payload(&e)),
                 },
+                MutationKind::RsvpMeeting => {
+                    match serde_json::from_value::<RsvpRequest>(m.payload) {
+                        Ok(RsvpRequest {
+                            meeting_id: Some(meeting),
+                            answer,
+                            note,
+                        }) => self
+                            .answer_meeting(
+                                caller,
+                                meeting,
+                                RsvpRequest {
+                                    meeting_id: None,
+                                    answer,
+                                    note,
+                                },
+                                origin,
+                                Some(tag),
+                            )
+                            .await
+                            .map(Answered::Meeting),
+                        Ok(_) => Err(Error::rule(plain_refusal(
+                            "malformed_payload",
+                            "An answer to a meeting must name the meeting (meeting_id).",
+                        ))),
+                        Err(e) => Err(malformed_payload(&e)),
+                    }
+                }
+                MutationKind::MeetingReceipts => {
+                    match serde_json::from_value::<MeetingReceipts>(m.payload) {
+                        Ok(receipts) => self
+                            .record_receipts(caller, receipts, origin, Some(tag))
+                            .await
+                            .map(|_| Answered::Nothing),
+                        Err(e) => Err(malformed_payload(&e)),
+                    }
+                }
                 MutationKind::Unknown => Err(Error::rule(plain_refusal(
                     "unknown_mutation",
                     "This server does not know that kind of change; update the server or discard it.",
                 ))),
             };
             let result = match outcome {
-                Ok(entity) => MutationResult {
-                    id: m.id,
-                    status: MutationStatus::Applied,
-                    original: None,
-                    reason: None,
-                    entity: Some(Box::new(entity)),
-                },
+                Ok(answered) => {
+                    let (entity, meeting) = match answered {
+                        Answered::Request(r) => (Some(Box::new(r)), None),
+                        Answered::Meeting(v) => (None, Some(Box::new(v))),
+                        Answered::Nothing => (None, None),
+                    };
+                    MutationResult {
+                        id: m.id,
+                        status: MutationStatus::Applied,
+                        original: None,
+                        reason: None,
+                        entity,
+                        meeting,
+                    }
+                }
                 Err(Error::DuplicateMutation(_)) => match self.store.find_mutation(m.id).await? {
                     Some(seen) => self.replay(caller, seen),
                     None => return Err(Error::Internal(format!("mutation {} vanished", m.id))),
@@ -95,6 +151,7 @@ impl AppState {
                         original: None,
                         reason: Some(reason),
                         entity: None,
+                        meeting: None,
                     };
                     self.record_refusal(caller, tag, &result, origin).await?;
                     result
@@ -121,6 +178,7 @@ impl AppState {
                     "Another person already used this mutation id; make a new one.",
                 )),
                 entity: None,
+                meeting: None,
             };
         }
         let mut result: MutationResult =
@@ -133,6 +191,7 @@ impl AppState {
                     "The first answer to this change could not be read back.",
                 )),
                 entity: None,
+                meeting: None,
             });
         result.original = Some(result.status);
         result.status = MutationStatus::Duplicate;

@@ -492,6 +492,7 @@ impl AppState {
                 original: None,
                 reason: None,
                 entity: Some(Box::new(view.clone())),
+                meeting: None,
             })
             .unwrap_or_else(|_| json!({})),
             created_at: audit.at,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::people::{AddPersonError, NewPerson, add_person};
-use crate::store::{AuditEntry, Department, Store, StoreError};
+use crate::store::{AuditEntry, Department, Room, Store, StoreError};
 
 /// Every demo account signs in with this password. It is printed by `seed-demo` and in the
 /// README: the demo organisation is for trying the product, never for real data.
@@ -208,6 +208,10 @@ const PEOPLE: [DemoPerson; 20] = [
     ),
 ];
 
+/// The demo organisation's bookable rooms: (name, seats).
+pub const DEMO_ROOMS: [(&str, i32); 3] =
+    [("3F 会议室 A", 12), ("3F 会议室 B", 6), ("5F 大会议室", 40)];
+
 #[derive(Debug)]
 pub struct SeedReport {
     /// False when the organisation was already there.
@@ -312,6 +316,18 @@ pub async fn seed_demo(store: &dyn Store, now: DateTime<Utc>) -> Result<SeedRepo
         if heads && let Some(d) = store.find_department_by_code(dept).await? {
             let audit = AuditEntry::system(now, "department.head", format!("department:{dept}"));
             store.set_department_head(d.id, person.id, &audit).await?;
+        }
+    }
+    if store.list_rooms().await?.is_empty() {
+        for (name, capacity) in DEMO_ROOMS {
+            let room = Room {
+                id: Uuid::now_v7(),
+                name: name.into(),
+                capacity: Some(capacity),
+                active: true,
+            };
+            let audit = AuditEntry::system(now, "room.create", format!("room:{name}"));
+            store.insert_room(&room, &audit).await?;
         }
     }
     store.meta_set(SEEDED_KEY, &now.to_rfc3339()).await?;

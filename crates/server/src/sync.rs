@@ -202,6 +202,8 @@ impl AppState {
                 .collect()
         };
 
+        let meetings = self.meeting_data(caller, &ids_of("meeting")).await?;
+
         let mut changes = Vec::with_capacity(entries.len());
         for e in entries {
             let kind = EntityKind::parse(&e.kind);
@@ -209,6 +211,7 @@ impl AppState {
                 EntityKind::Request => id_lookup(&requests, &e.entity_id),
                 EntityKind::Person => id_lookup(&people, &e.entity_id),
                 EntityKind::Department => id_lookup(&departments, &e.entity_id),
+                EntityKind::Meeting => id_lookup(&meetings, &e.entity_id),
                 EntityKind::Template => self.template_data(&e.entity_id).await?,
                 EntityKind::Unknown => None,
             };

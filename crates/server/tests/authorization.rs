@@ -97,6 +97,16 @@ fn expected() -> BTreeMap<&'static str, &'static [&'static str]> {
         // file (uploader or the request's participants), like requests.
         ("POST /v1/attachments", WORK),
         ("GET /v1/attachments/{id}", WORK),
+        ("POST /v1/meetings", WORK),
+        ("GET /v1/meetings", WORK),
+        ("POST /v1/meetings/receipts", WORK),
+        ("GET /v1/meetings/{id}", WORK),
+        ("PUT /v1/meetings/{id}", WORK),
+        ("POST /v1/meetings/{id}/cancel", WORK),
+        ("POST /v1/meetings/{id}/rsvp", WORK),
+        ("GET /v1/rooms", WORK),
+        // Organisers get their own meetings' coverage; report readers everyone's.
+        ("GET /v1/reports/meetings", WORK),
     ])
 }
 

@@ -11,6 +11,7 @@ mod directory;
 mod events;
 mod extract;
 mod health;
+mod meetings;
 mod openapi;
 mod requests;
 mod sessions;
@@ -78,6 +79,10 @@ impl Route {
 
     fn post<H: Handler<T, AppState>, T: 'static>(p: &'static str, a: Access, h: H) -> Self {
         Self::new(Method::POST, p, a, h)
+    }
+
+    fn put<H: Handler<T, AppState>, T: 'static>(p: &'static str, a: Access, h: H) -> Self {
+        Self::new(Method::PUT, p, a, h)
     }
 
     fn delete<H: Handler<T, AppState>, T: 'static>(p: &'static str, a: Access, h: H) -> Self {
@@ -150,6 +155,16 @@ pub fn routes() -> Vec<Route> {
         // -- attachments --
         Route::post("/v1/attachments", work, attachments::upload).file_body(),
         Route::get("/v1/attachments/{id}", work, attachments::download),
+        // -- meetings --
+        Route::post("/v1/meetings", work, meetings::create),
+        Route::get("/v1/meetings", work, meetings::mine),
+        Route::post("/v1/meetings/receipts", work, meetings::receipts),
+        Route::get("/v1/meetings/{id}", work, meetings::read),
+        Route::put("/v1/meetings/{id}", work, meetings::edit),
+        Route::post("/v1/meetings/{id}/cancel", work, meetings::cancel),
+        Route::post("/v1/meetings/{id}/rsvp", work, meetings::rsvp),
+        Route::get("/v1/rooms", work, meetings::rooms),
+        Route::get("/v1/reports/meetings", work, meetings::coverage),
     ]
 }
 

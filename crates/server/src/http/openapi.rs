@@ -19,7 +19,8 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, ResponseB
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::{
-    accounts, attachments, audit, directory, events, health, requests, sessions, sync, templates,
+    accounts, attachments, audit, directory, events, health, meetings, requests, sessions, sync,
+    templates,
 };
 
 /// The name of the security scheme of routes that need a session.
@@ -65,6 +66,15 @@ pub const BEARER: &str = "bearer";
         audit::dormant_accounts,
         attachments::upload,
         attachments::download,
+        meetings::create,
+        meetings::mine,
+        meetings::receipts,
+        meetings::read,
+        meetings::edit,
+        meetings::cancel,
+        meetings::rsvp,
+        meetings::rooms,
+        meetings::coverage,
     ),
     components(schemas(ApiError)),
     modifiers(&SharedAnswers),

@@ -11,6 +11,7 @@ pub(crate) mod attachments;
 mod audit;
 mod feed;
 pub(crate) mod live;
+pub(crate) mod meetings;
 mod org;
 mod overdue;
 mod postgres;
@@ -29,6 +30,10 @@ pub use attachments::AttachmentStore;
 pub use audit::{AuditEntry, AuditRecord, AuditStore, ChainBreak, audit_hash, verify_audit_chain};
 pub use feed::{EVERYONE, FeedEntry, FeedNotice, FeedRow, FeedStore};
 pub use live::{FeedListener, FeedSignal, JobLock, LiveStore};
+pub use meetings::{
+    DELEGATE, INVITEE, LedgerChange, LedgerWrite, MeetingMaterial, MeetingPerson, MeetingRecord,
+    MeetingStore, MeetingWrite, MeetingWriteOutcome, Room,
+};
 pub use org::{Delegation, Department, OrgStore, Person, PersonStatus};
 pub use overdue::{OverdueMark, OverdueStore};
 pub use postgres::PostgresStore;
@@ -124,6 +129,7 @@ pub trait Store:
     + AttachmentStore
     + LiveStore
     + OverdueStore
+    + MeetingStore
 {
     fn backend(&self) -> Backend;
 

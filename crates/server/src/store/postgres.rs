@@ -46,3 +46,4 @@ super::accounts::accounts_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
 super::attachments::attachments_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
 super::live::live_sql!(PostgresStore, sqlx::Postgres);
 super::overdue::overdue_sql!(PostgresStore, "BEGIN", sqlx::Postgres);
+super::meetings::meetings_sql!(PostgresStore, "BEGIN", sqlx::Postgres);

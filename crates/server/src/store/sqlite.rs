@@ -56,3 +56,4 @@ super::accounts::accounts_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
 super::attachments::attachments_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
 super::live::live_sql!(SqliteStore, sqlx::Sqlite);
 super::overdue::overdue_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
+super::meetings::meetings_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
