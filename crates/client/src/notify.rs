@@ -607,7 +607,7 @@ fn request_id(change: &Change) -> Option<Uuid> {
     match change.kind {
         EntityKind::Request => change.id.parse().ok(),
         EntityKind::Template | EntityKind::Person | EntityKind::Department => None,
-        EntityKind::Unknown => None,
+        EntityKind::Meeting | EntityKind::Unknown => None,
     }
 }
 
