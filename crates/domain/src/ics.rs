@@ -34,7 +34,7 @@ use std::collections::HashMap;
 
 use chrono::{
     DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime,
-    Offset as _, TimeZone, Utc, Weekday,
+    Offset as _, TimeZone, Timelike, Utc, Weekday,
 };
 use serde::{Deserialize, Serialize};
 
@@ -288,6 +288,8 @@ struct Component {
     line: usize,
     properties: Vec<ContentLine>,
     children: Vec<Component>,
+    /// Lines inside this component that are not content lines; see [`parse_components`].
+    broken: Vec<IcsError>,
 }
 
 impl Component {
@@ -415,12 +417,27 @@ fn decode_param_value(value: &str) -> String {
     out
 }
 
-/// Builds the BEGIN/END tree; properties outside any component are refused.
+/// Builds the BEGIN/END tree. A broken BEGIN/END refuses the file: nothing after it could be
+/// placed. Any other line that is not a content line is set aside on its component (and text
+/// outside every component is dropped), as calendar programs do: a sender's stray
+/// `X-APPLE-RADIUS=49.9` must not cost the meeting. An event missing what it needs then
+/// reports its first broken line, the likely cause.
 fn parse_components(text: &str) -> Result<Vec<Component>, IcsError> {
     let mut roots = Vec::new();
     let mut stack: Vec<Component> = Vec::new();
     for (line, logical) in unfold(text) {
-        let content = parse_content_line(line, &logical)?;
+        let content = match parse_content_line(line, &logical) {
+            Ok(content) => content,
+            Err(error) => {
+                if is_structure_line(&logical) {
+                    return Err(error);
+                }
+                if let Some(current) = stack.last_mut() {
+                    current.broken.push(error);
+                }
+                continue;
+            }
+        };
         match content.name.as_str() {
             "BEGIN" => {
                 if stack.len() >= MAX_NESTING {
@@ -452,10 +469,11 @@ fn parse_components(text: &str) -> Result<Vec<Component>, IcsError> {
                     None => roots.push(open),
                 }
             }
-            _ => match stack.last_mut() {
-                Some(current) => current.properties.push(content),
-                None => return Err(malformed(line, "a property outside any BEGIN/END")),
-            },
+            _ => {
+                if let Some(current) = stack.last_mut() {
+                    current.properties.push(content);
+                }
+            }
         }
     }
     if let Some(open) = stack.pop() {
@@ -465,6 +483,16 @@ fn parse_components(text: &str) -> Result<Vec<Component>, IcsError> {
         });
     }
     Ok(roots)
+}
+
+/// Whether a line that failed to parse was meant as BEGIN or END.
+fn is_structure_line(text: &str) -> bool {
+    let name: String = text
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    name.eq_ignore_ascii_case("BEGIN") || name.eq_ignore_ascii_case("END")
 }
 
 /// TEXT values: `\n` newline, `\,` `\;` `\\` themselves. An unknown escape keeps its
@@ -676,6 +704,10 @@ fn parse_yearly_rule(text: &str, onset: NaiveDateTime) -> Result<YearlyRule, Str
             "FREQ" => yearly = value.eq_ignore_ascii_case("YEARLY"),
             "INTERVAL" if value == "1" => {}
             "WKST" => {}
+            // Restating the onset's own time changes nothing (khal writes these).
+            "BYHOUR" if digits(value) == Some(onset.hour()) => {}
+            "BYMINUTE" if digits(value) == Some(onset.minute()) => {}
+            "BYSECOND" if digits(value) == Some(onset.second()) => {}
             "BYMONTH" => {
                 rule.month = digits(value)
                     .filter(|m| (1..=12).contains(m))
@@ -1058,9 +1090,12 @@ fn read_event(
     zones: &ZoneBook<'_>,
     reader_zone: Tz,
 ) -> Result<Invitation, IcsError> {
-    let missing = |property: &str| IcsError::MissingProperty {
-        line: event.line,
-        property: property.to_string(),
+    let missing = |property: &str| match event.broken.first() {
+        Some(broken) => broken.clone(),
+        None => IcsError::MissingProperty {
+            line: event.line,
+            property: property.to_string(),
+        },
     };
     let uid = event
         .text("UID")
@@ -1121,14 +1156,19 @@ fn read_event(
                 "CANCELLED" | "CANCELED" => Some(MeetingStatus::Cancelled),
                 _ => None,
             });
+    // A conference property may also be a dial-in (`tel:`): only a web link is a call to join.
+    let web_link = |p: &&ContentLine| {
+        let value = p.value.trim().to_ascii_lowercase();
+        value.starts_with("https://") || value.starts_with("http://")
+    };
     let url = [
         "X-MICROSOFT-SKYPETEAMSMEETINGURL",
         "X-GOOGLE-CONFERENCE",
         "CONFERENCE",
-        "URL",
     ]
     .iter()
-    .find_map(|name| event.property(name))
+    .find_map(|name| event.properties_named(name).find(web_link))
+    .or_else(|| event.property("URL"))
     .map(|p| p.value.trim().to_string())
     .filter(|u| !u.is_empty());
     let stamp = event

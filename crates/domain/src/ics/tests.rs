@@ -627,3 +627,46 @@ proptest! {
         prop_assert_eq!(read_one(&text, Tz::UTC), original);
     }
 }
+
+#[test]
+fn a_stray_broken_line_is_skipped_but_blamed_when_the_event_lacks_what_it_needs() {
+    let stray = event("DTSTART:20261201T020000Z\nX-APPLE-RADIUS=49.9");
+    assert_eq!(
+        read_one(&stray, Tz::UTC).start,
+        utc(2026, 12, 1, 2, 0),
+        "calendar programs ignore a line they cannot read; so do we"
+    );
+    let trailing = format!("{}X-COMMENT:cached\r\n", event("DTSTART:20261201T020000Z"));
+    assert_eq!(read_invitations(&trailing, Tz::UTC).unwrap().len(), 1);
+    assert_eq!(
+        read_invitations(
+            &event("DTSTART;TZID=Asia/Shanghai 20261201T100000"),
+            Tz::UTC
+        )
+        .unwrap_err(),
+        IcsError::MalformedLine {
+            line: 7,
+            reason: "no ':' before the property value".into()
+        },
+        "the broken DTSTART line is named, not just 'no DTSTART'"
+    );
+    assert_eq!(
+        read_invitations(&calendar("BEGIN:VEVENT\nEND VEVENT"), Tz::UTC)
+            .unwrap_err()
+            .code(),
+        "malformed_line",
+        "a broken END is never skipped: the structure after it is unknowable"
+    );
+}
+
+#[test]
+fn a_dial_in_conference_is_not_the_online_link() {
+    let text = event(
+        "DTSTART:20261201T020000Z\nCONFERENCE;VALUE=URI;FEATURE=PHONE:tel:+1-412-555-0123\n\
+         CONFERENCE;VALUE=URI;FEATURE=VIDEO:https://chat.example.com/audio?id=123456",
+    );
+    assert_eq!(
+        read_one(&text, Tz::UTC).url.as_deref(),
+        Some("https://chat.example.com/audio?id=123456")
+    );
+}
