@@ -16,6 +16,7 @@
 //! | explain a refusal | [`engine::Refusal::message_key`] → [`messages::MessageKey::render`] |
 //! | SLA due times, overdue checks, leave days | [`calendar::WorkingCalendar`] |
 //! | the template gallery | [`templates::library`] |
+//! | import or export a meeting invitation (.ics) | [`ics::read_invitations`], [`ics::write_invitation`] |
 //! | may a notification about a request offer Approve | [`templates::Template::may_approve_from_notification`] |
 //!
 //! # Modules
@@ -27,6 +28,8 @@
 //! - [`engine`]: request state, actions, transitions and typed refusals.
 //! - [`calendar`]: working hours, weekends, holidays and make-up days (2026 CN shipped).
 //! - [`templates`]: the versioned template library shipped as data.
+//! - [`ics`]: calendar files (RFC 5545): meeting invitations read from and written for other
+//!   calendar programs, with Windows, IANA and in-file time zones.
 //! - [`messages`]: the zh-CN / English message catalogue for every key.
 //!
 //! # The template library (version 1)
@@ -52,6 +55,7 @@ pub mod calendar;
 pub mod condition;
 pub mod engine;
 pub mod form;
+pub mod ics;
 pub mod meetings;
 pub mod messages;
 pub mod org;
