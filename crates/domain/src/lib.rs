@@ -16,6 +16,7 @@
 //! | explain a refusal | [`engine::Refusal::message_key`] → [`messages::MessageKey::render`] |
 //! | SLA due times, overdue checks, leave days | [`calendar::WorkingCalendar`] |
 //! | the template gallery | [`templates::library`] |
+//! | check a meeting plan, name what an update changed | [`meetings::check_plan`], [`meetings::what_changed`] |
 //! | import or export a meeting invitation (.ics) | [`ics::read_invitations`], [`ics::write_invitation`] |
 //! | may a notification about a request offer Approve | [`templates::Template::may_approve_from_notification`] |
 //!
@@ -28,6 +29,7 @@
 //! - [`engine`]: request state, actions, transitions and typed refusals.
 //! - [`calendar`]: working hours, weekends, holidays and make-up days (2026 CN shipped).
 //! - [`templates`]: the versioned template library shipped as data.
+//! - [`meetings`]: meeting plans, their rules, answers, and what a change changed.
 //! - [`ics`]: calendar files (RFC 5545): meeting invitations read from and written for other
 //!   calendar programs, with Windows, IANA and in-file time zones.
 //! - [`messages`]: the zh-CN / English message catalogue for every key.

@@ -63,6 +63,25 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Bookable meeting rooms.
+    Room {
+        #[command(subcommand)]
+        command: RoomCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoomCommand {
+    /// Add a room that meetings can book.
+    Add {
+        /// The name people see, e.g. "3F 会议室 A".
+        name: String,
+        /// Seats.
+        #[arg(long)]
+        capacity: Option<u32>,
+    },
+    /// List the rooms.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -231,6 +250,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::User {
             command: UserCommand::Dormant { days, disable },
         } => dormant(settings, clock, days, disable).await,
+        Command::Room { command } => room(settings, clock, command).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -249,6 +269,56 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
     }
+}
+
+async fn room(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    command: RoomCommand,
+) -> Result<(), Failure> {
+    let store = store::open(&settings.database_url()).await?;
+    let result = match command {
+        RoomCommand::Add { name, capacity } => {
+            let name = name.trim().to_owned();
+            if name.is_empty() {
+                store.close().await;
+                return Err(Failure::usage("a room needs a name"));
+            }
+            let room = store::Room {
+                id: uuid::Uuid::now_v7(),
+                name: name.clone(),
+                capacity: capacity.and_then(|c| i32::try_from(c).ok()),
+                active: true,
+            };
+            let audit =
+                store::AuditEntry::system(clock.now(), "room.create", format!("room:{name}"));
+            match store.insert_room(&room, &audit).await {
+                Ok(()) => {
+                    println!("added room {name} ({})", room.id);
+                    Ok(())
+                }
+                Err(store::StoreError::Conflict { .. }) => Err(Failure::usage(format!(
+                    "there is already a room named {name}"
+                ))),
+                Err(e) => Err(e.into()),
+            }
+        }
+        RoomCommand::List => match store.list_rooms().await {
+            Ok(rooms) => {
+                for r in rooms {
+                    let seats = r
+                        .capacity
+                        .map_or_else(String::new, |c| format!(", {c} seats"));
+                    let state = if r.active { "" } else { " (retired)" };
+                    println!("{}  {}{seats}{state}", r.id, r.name);
+                }
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        },
+    };
+    store.close().await;
+    result
 }
 
 async fn serve(settings: Settings, clock: Arc<dyn Clock>) -> Result<(), Failure> {

@@ -364,3 +364,43 @@ fn audit_verify_passes_an_intact_log_and_names_the_first_edited_line() {
         stderr(&broken)
     );
 }
+
+#[test]
+fn rooms_are_added_listed_and_a_duplicate_name_is_refused() {
+    let db = TestDb::sqlite();
+    let seeded = run(server().args(["--database-url", db.url(), "seed-demo"]));
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let listed = run(server().args(["--database-url", db.url(), "room", "list"]));
+    assert!(
+        stdout(&listed).contains("3F 会议室 A"),
+        "the demo organisation has rooms for `make run`: {}",
+        stdout(&listed)
+    );
+    let added = run(server().args([
+        "--database-url",
+        db.url(),
+        "room",
+        "add",
+        "7F 培训室",
+        "--capacity",
+        "30",
+    ]));
+    assert!(added.status.success(), "{}", stderr(&added));
+    let listed = run(server().args(["--database-url", db.url(), "room", "list"]));
+    assert!(
+        stdout(&listed).contains("7F 培训室, 30 seats"),
+        "{}",
+        stdout(&listed)
+    );
+    let again = run(server().args(["--database-url", db.url(), "room", "add", "7F 培训室"]));
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "a name already taken is the operator's to fix"
+    );
+    assert!(
+        stderr(&again).contains("already a room named 7F 培训室"),
+        "{}",
+        stderr(&again)
+    );
+}
