@@ -51,6 +51,7 @@
 pub mod calendar;
 pub mod condition;
 pub mod engine;
+pub mod files;
 pub mod form;
 pub mod messages;
 pub mod org;
