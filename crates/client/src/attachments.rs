@@ -42,6 +42,14 @@ pub struct AttachmentState {
     pub uploaded: bool,
 }
 
+/// What attaching several files did: the draft as it now is, and each file refused, with why.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachOutcome {
+    pub draft: DraftView,
+    pub refused: Vec<ClientError>,
+}
+
 /// Why a submission's file could not be uploaded.
 pub(crate) enum UploadFailure {
     /// It never will be (a type or size the server refuses, the local copy gone): the
@@ -151,6 +159,45 @@ impl Client {
             .await?;
         cache.save_draft(&changed.draft).await?;
         Ok(changed.view)
+    }
+
+    /// Attaches several files (picked or dropped together) one by one: a file the field
+    /// refuses does not keep the others out, and each refusal is answered with its reason.
+    pub async fn draft_attach_files(
+        &self,
+        id: Uuid,
+        path: &str,
+        files: &[PathBuf],
+        now: DateTime<Utc>,
+    ) -> Result<AttachOutcome> {
+        let mut refused = Vec::new();
+        for file in files {
+            match self.draft_attach(id, path, file, now).await {
+                Ok(_) => {}
+                Err(err)
+                    if matches!(
+                        err.code,
+                        ClientErrorCode::FileUnreadable
+                            | ClientErrorCode::FileTooLarge
+                            | ClientErrorCode::FileTypeNotAccepted
+                            | ClientErrorCode::InvalidInput
+                    ) =>
+                {
+                    refused.push(err);
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(AttachOutcome {
+            draft: self.draft(id).await?,
+            refused,
+        })
+    }
+
+    /// The folder holding every account's file copies: the only place the desktop opens
+    /// files from.
+    pub fn attachments_folder(&self) -> PathBuf {
+        self.options.profile_dir.path().join("attachments")
     }
 
     /// Takes a file out of a draft's attachments field; its copy on this device is deleted
@@ -399,11 +446,7 @@ impl Client {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        self.options
-            .profile_dir
-            .path()
-            .join("attachments")
-            .join(account)
+        self.attachments_folder().join(account)
     }
 
     fn copy_path(&self, cache: &Cache, record: &FileRecord) -> PathBuf {

@@ -28,7 +28,7 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 pub use api::ApiClient;
-pub use attachments::AttachmentState;
+pub use attachments::{AttachOutcome, AttachmentState};
 pub use credentials::{
     AccountKey, CredentialStore, KeyringCredentials, SessionOnlyCredentials, StoredTokens,
 };
