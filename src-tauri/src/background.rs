@@ -25,6 +25,8 @@ use crate::tray;
 pub const CHANGED: &str = "countersign://changed";
 pub const OPEN_REQUEST: &str = "countersign://open-request";
 pub const SESSION_ENDED: &str = "countersign://session-ended";
+/// Files were dropped on the window (their names and where; the paths stay in Rust).
+pub const FILES_DROPPED: &str = "countersign://files-dropped";
 
 /// The request to show, and whether to go straight to rejecting it (Reject from a
 /// notification or the tray needs a reason, which only the window can ask for).

@@ -4,13 +4,17 @@
 
 use chrono::Utc;
 use countersign_api::SessionInfo;
+use std::path::PathBuf;
+
 use countersign_client::{
-    Act, BulkOutcome, ClientError, DirectoryEntry, DirectoryQuery, DraftView, InboxPage,
-    InboxQuery, LanguagePreference, MyRequestsPage, MyRequestsQuery, OutboxItem, Preferences,
-    RequestDetail, SessionView, SyncStatus, TemplateInfo,
+    Act, AttachOutcome, AttachmentState, BulkOutcome, ClientError, DirectoryEntry, DirectoryQuery,
+    DraftView, InboxPage, InboxQuery, LanguagePreference, MyRequestsPage, MyRequestsQuery,
+    OutboxItem, Preferences, RequestDetail, SessionView, SyncStatus, TemplateInfo,
 };
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt as _;
+use tauri_plugin_opener::OpenerExt as _;
 use uuid::Uuid;
 
 use crate::Core;
@@ -260,6 +264,126 @@ pub async fn submit_draft(
     let queued = core.client()?.submit_draft(id, Utc::now()).await?;
     background::changed_here(&app);
     Ok(queued)
+}
+
+/// Lets the person pick files with the system's file dialog and attaches them to the field
+/// at `path`. The dialog runs here, in Rust: the web view never sees a path nor gets any
+/// file-system permission. Cancelling attaches nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn draft_attach_pick(
+    app: AppHandle,
+    window: tauri::Window,
+    core: State<'_, Core>,
+    id: Uuid,
+    path: String,
+) -> Result<AttachOutcome, ClientError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_parent(&window)
+        .pick_files(move |picked| {
+            let _ = tx.send(picked.unwrap_or_default());
+        });
+    let files: Vec<PathBuf> = rx
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|f| f.into_path().ok())
+        .collect();
+    attach(&core, id, &path, &files).await
+}
+
+/// Attaches the files last dropped on the window (see [`DroppedFiles`]) to the field at
+/// `path`; the UI names the field under the drop, never a file.
+#[tauri::command]
+#[specta::specta]
+pub async fn draft_attach_dropped(
+    core: State<'_, Core>,
+    dropped: State<'_, DroppedFiles>,
+    id: Uuid,
+    path: String,
+) -> Result<AttachOutcome, ClientError> {
+    let files = dropped.take();
+    attach(&core, id, &path, &files).await
+}
+
+async fn attach(
+    core: &Core,
+    id: Uuid,
+    path: &str,
+    files: &[PathBuf],
+) -> Result<AttachOutcome, ClientError> {
+    core.client()?
+        .draft_attach_files(id, path, files, Utc::now())
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn draft_detach(
+    core: State<'_, Core>,
+    id: Uuid,
+    path: String,
+    attachment: Uuid,
+) -> Result<DraftView, ClientError> {
+    core.client()?
+        .draft_detach(id, &path, attachment, Utc::now())
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn attachment_states(
+    core: State<'_, Core>,
+    ids: Vec<Uuid>,
+) -> Result<Vec<AttachmentState>, ClientError> {
+    core.client()?.attachment_states(&ids).await
+}
+
+/// Opens an attachment with the system's default app, downloading it first when this device
+/// has no copy. Only files in the profile's attachment folder are ever opened.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_attachment(
+    app: AppHandle,
+    core: State<'_, Core>,
+    id: Uuid,
+) -> Result<(), ClientError> {
+    let client = core.client()?;
+    let file = client.attachment_file(id, Utc::now()).await?;
+    if !file.starts_with(client.attachments_folder()) {
+        return Err(ClientError::internal(
+            "refusing to open a file outside the attachments folder",
+        ));
+    }
+    app.opener()
+        .open_path(file.to_string_lossy(), None::<&str>)
+        .map_err(|e| ClientError::internal(format!("Cannot open {}: {e}", file.display())))
+}
+
+/// Files dropped on the window, kept on the Rust side: the web view is told only their names
+/// and where they fell ([`FilesDropped`]), and asks to attach "the dropped files".
+#[derive(Default)]
+pub struct DroppedFiles(std::sync::Mutex<Vec<PathBuf>>);
+
+impl DroppedFiles {
+    pub fn put(&self, files: Vec<PathBuf>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = files;
+    }
+
+    fn take(&self) -> Vec<PathBuf> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// What the window hears when files are dropped on it: their names, and the drop's place in
+/// CSS pixels so the UI can tell which field they fell on.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+pub struct FilesDropped {
+    pub names: Vec<String>,
+    pub x: f64,
+    pub y: f64,
 }
 
 #[tauri::command]
@@ -543,6 +667,82 @@ mod tests {
 
         let status = invoke(&webview, "sync_status", json!({})).unwrap();
         assert_eq!(status["outbox_pending"], 0);
+        drop(server);
+    }
+
+    /// Dropped files reach a draft by the field the UI names, never by a path from the web
+    /// view; a refused file is answered in words beside the ones attached.
+    #[test]
+    fn dropped_files_are_attached_to_the_named_field_and_detached_again() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let files = tempfile::tempdir().unwrap();
+        let (server, shen) = runtime.block_on(async {
+            let server = TestServer::start_at(TestDb::sqlite(), tuesday_morning()).await;
+            server.seed_demo().await;
+            let shen = client(dir.path());
+            shen.sign_in(&server.url(), "shen.yue", PW).await.unwrap();
+            shen.sync(tuesday_morning()).await.unwrap();
+            (server, shen)
+        });
+        let app = mock_builder()
+            .manage(crate::Core {
+                client: RwLock::new(Ok(Arc::new(shen))),
+            })
+            .manage(DroppedFiles::default())
+            .invoke_handler(tauri::generate_handler![
+                draft_new,
+                draft_attach_dropped,
+                draft_detach,
+                attachment_states,
+            ])
+            .build(tauri::generate_context!(test = true))
+            .unwrap();
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        let draft = invoke(&webview, "draft_new", json!({"templateId": "leave"})).unwrap();
+        let id = draft["id"].as_str().unwrap().to_owned();
+
+        let pdf = files.path().join("证明.pdf");
+        std::fs::write(&pdf, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n").unwrap();
+        let program = files.path().join("setup.pdf");
+        std::fs::write(&program, b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0").unwrap();
+        tauri::Manager::state::<DroppedFiles>(&app).put(vec![pdf, program]);
+        let outcome = invoke(
+            &webview,
+            "draft_attach_dropped",
+            json!({"id": id, "path": "certificate"}),
+        )
+        .unwrap();
+        let attached = &outcome["draft"]["form"]["certificate"];
+        assert_eq!(attached.as_array().unwrap().len(), 1, "{outcome}");
+        assert_eq!(attached[0]["name"], "证明.pdf");
+        assert_eq!(
+            outcome["refused"][0]["code"], "file_type_not_accepted",
+            "the program is refused with a code the UI acts on"
+        );
+
+        // The drop was taken: asking again attaches nothing more.
+        let again = invoke(
+            &webview,
+            "draft_attach_dropped",
+            json!({"id": id, "path": "certificate"}),
+        )
+        .unwrap();
+        assert_eq!(again["draft"]["form"]["certificate"], *attached);
+
+        let file = attached[0]["id"].clone();
+        let states = invoke(&webview, "attachment_states", json!({"ids": [file]})).unwrap();
+        assert_eq!(states[0]["on_this_device"], true);
+        assert_eq!(states[0]["uploaded"], false);
+        let detached = invoke(
+            &webview,
+            "draft_detach",
+            json!({"id": id, "path": "certificate", "attachment": file}),
+        )
+        .unwrap();
+        assert!(detached["form"].get("certificate").is_none(), "{detached}");
         drop(server);
     }
 }

@@ -87,6 +87,11 @@ pub fn commands() -> tauri_specta::Builder<tauri::Wry> {
             draft_title,
             draft_delete,
             submit_draft,
+            draft_attach_pick,
+            draft_attach_dropped,
+            draft_detach,
+            attachment_states,
+            open_attachment,
             sync_status,
             sync_now,
             take_opened_request,
@@ -205,6 +210,23 @@ fn single_instance_id() -> String {
     }
 }
 
+/// Keeps dropped files' paths here and tells the window their names and where they fell.
+fn files_dropped(window: &tauri::Window, paths: Vec<PathBuf>, at: tauri::PhysicalPosition<f64>) {
+    let names = paths
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    window.state::<commands::DroppedFiles>().put(paths);
+    let at = at.to_logical::<f64>(window.scale_factor().unwrap_or(1.0));
+    let dropped = commands::FilesDropped {
+        names,
+        x: at.x,
+        y: at.y,
+    };
+    let _ = tauri::Emitter::emit(window, background::FILES_DROPPED, dropped);
+}
+
 /// Runs the app until it is quit from the tray (closing the window keeps it in the tray).
 pub fn run() {
     let commands = commands();
@@ -219,6 +241,9 @@ pub fn run() {
                 .build(),
         )
         .plugin(tauri_plugin_deep_link::init())
+        // Called from Rust only: the capability grants the web view none of their commands.
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec![HIDDEN_FLAG]),
@@ -235,6 +260,7 @@ pub fn run() {
         )
         .manage(open_core())
         .manage(background::Background::default())
+        .manage(commands::DroppedFiles::default())
         .invoke_handler(commands.invoke_handler())
         .setup(move |app| {
             let handle = app.handle().clone();
@@ -260,9 +286,15 @@ pub fn run() {
         })
         .on_window_event(|window, event| {
             // Closing the window keeps the app in the tray, syncing and notifying.
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                api.prevent_close();
-                let _ = window.hide();
+            match event {
+                WindowEvent::CloseRequested { api, .. } => {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+                WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, position }) => {
+                    files_dropped(window, paths.clone(), *position);
+                }
+                _ => {}
             }
         })
         .run(tauri::generate_context!());

@@ -17,6 +17,8 @@ import type {
 } from './bindings';
 import type {
   Act,
+  AttachOutcome,
+  AttachmentState,
   BulkOutcome,
   OpenRequest,
   ClientError,
@@ -46,6 +48,8 @@ export type {
 // The lists, the request detail, decisions and the outbox.
 export type {
   Act,
+  AttachOutcome,
+  AttachmentState,
   BulkOutcome,
   DraftError,
   DraftView,
@@ -183,6 +187,22 @@ export const api = {
     settle(() => commands.draftTitle(id, title)),
   submitDraft: (id: string): Promise<Result<OutboxItem, CommandError>> =>
     settle(() => commands.submitDraft(id)),
+  // Files: picked with the system dialog or dropped on the window, both on the Rust side (the
+  // web view never names a path); opened with the system's app, downloaded first if needed.
+  draftAttachPick: (id: string, path: string): Promise<Result<AttachOutcome, CommandError>> =>
+    settle(() => commands.draftAttachPick(id, path)),
+  draftAttachDropped: (id: string, path: string): Promise<Result<AttachOutcome, CommandError>> =>
+    settle(() => commands.draftAttachDropped(id, path)),
+  draftDetach: (
+    id: string,
+    path: string,
+    attachment: string,
+  ): Promise<Result<DraftView, CommandError>> =>
+    settle(() => commands.draftDetach(id, path, attachment)),
+  attachmentStates: (ids: string[]): Promise<Result<AttachmentState[], CommandError>> =>
+    settle(() => commands.attachmentStates(ids)),
+  openAttachment: (id: string): Promise<Result<null, CommandError>> =>
+    settle(() => commands.openAttachment(id)),
   // Settings, sessions and the app itself.
   setNotifications: (on: boolean): Promise<Result<Preferences, CommandError>> =>
     settle(() => commands.setNotifications(on)),

@@ -40,6 +40,24 @@ export const commands = {
 	draftTitle: (id: string, title: string) => typedError<DraftView, ClientError>(__TAURI_INVOKE("draft_title", { id, title })),
 	draftDelete: (id: string) => typedError<null, ClientError>(__TAURI_INVOKE("draft_delete", { id })),
 	submitDraft: (id: string) => typedError<OutboxItem, ClientError>(__TAURI_INVOKE("submit_draft", { id })),
+	/**
+	 *  Lets the person pick files with the system's file dialog and attaches them to the field
+	 *  at `path`. The dialog runs here, in Rust: the web view never sees a path nor gets any
+	 *  file-system permission. Cancelling attaches nothing.
+	 */
+	draftAttachPick: (id: string, path: string) => typedError<AttachOutcome, ClientError>(__TAURI_INVOKE("draft_attach_pick", { id, path })),
+	/**
+	 *  Attaches the files last dropped on the window (see [`DroppedFiles`]) to the field at
+	 *  `path`; the UI names the field under the drop, never a file.
+	 */
+	draftAttachDropped: (id: string, path: string) => typedError<AttachOutcome, ClientError>(__TAURI_INVOKE("draft_attach_dropped", { id, path })),
+	draftDetach: (id: string, path: string, attachment: string) => typedError<DraftView, ClientError>(__TAURI_INVOKE("draft_detach", { id, path, attachment })),
+	attachmentStates: (ids: string[]) => typedError<AttachmentState[], ClientError>(__TAURI_INVOKE("attachment_states", { ids })),
+	/**
+	 *  Opens an attachment with the system's default app, downloading it first when this device
+	 *  has no copy. Only files in the profile's attachment folder are ever opened.
+	 */
+	openAttachment: (id: string) => typedError<null, ClientError>(__TAURI_INVOKE("open_attachment", { id })),
 	syncStatus: () => typedError<SyncStatus, ClientError>(__TAURI_INVOKE("sync_status")),
 	/**
 	 *  Syncs now and says how it went (the UI shows "Sync now" progress); the report is also
@@ -86,6 +104,21 @@ export type AppSettings = {
 	notifications_paused: boolean,
 };
 
+/**  What attaching several files did: the draft as it now is, and each file refused, with why. */
+export type AttachOutcome = {
+	draft: DraftView,
+	refused: ClientError[],
+};
+
+/**  Where an attached or referenced file is, as a form shows it. */
+export type AttachmentState = {
+	id: string,
+	/**  A copy is on this device: it opens offline. */
+	on_this_device: boolean,
+	/**  The server has it (uploaded, or a file of a submitted request). */
+	uploaded: boolean,
+};
+
 /**  What became of one request of a bulk action. */
 export type BulkOutcome = {
 	request_id: string,
@@ -129,7 +162,13 @@ export type ClientErrorCode =
 /**  No such draft, request or task here. */
 "not_found" | 
 /**  Refused before any round trip: the task is not pending for you, the request is closed. */
-"refused" | "internal";
+"refused" | 
+/**  A file to attach cannot be read (missing, no permission, empty, not a file). */
+"file_unreadable" | 
+/**  A file is larger than the field takes; the message says the limit. */
+"file_too_large" | 
+/**  A file of a type the field does not take; the message says which it takes. */
+"file_type_not_accepted" | "internal";
 
 /**  How a number is compared with a condition's threshold. */
 export type CompareOp = "gt" | "ge" | "lt" | "le" | "eq" | "ne";

@@ -25,8 +25,19 @@ const sentences: Record<CommandErrorCode, ErrorKey> = {
   invalid_input: 'errors.invalid_input',
   not_found: 'errors.not_found',
   refused: 'errors.refused',
+  file_unreadable: 'errors.file_unreadable',
+  file_too_large: 'errors.file_too_large',
+  file_type_not_accepted: 'errors.file_type_not_accepted',
   internal: 'errors.internal',
 };
+
+/** Codes whose message the core words in the person's language with the details (the file,
+ * the size limit, the accepted types); the sentence is only the fallback. */
+const toldByTheCore: ReadonlySet<string> = new Set([
+  'file_unreadable',
+  'file_too_large',
+  'file_type_not_accepted',
+]);
 
 /** Sentences that name the server, and their wording for when no address is known. */
 const withoutUrl: Partial<Record<CommandErrorCode, ErrorKey>> = {
@@ -53,6 +64,7 @@ export function describeError(
 ): string {
   const code: string = error.code;
   if (!isExplained(code)) return error.message.trim() || t('errors.unknown');
+  if (toldByTheCore.has(code) && error.message.trim() !== '') return error.message;
 
   if (code === 'login_throttled') {
     return error.retry_after_secs === null

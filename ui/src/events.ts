@@ -12,6 +12,15 @@ import type { CommandError, OpenRequest } from './api';
 export const CHANGED = 'countersign://changed';
 export const OPEN_REQUEST = 'countersign://open-request';
 export const SESSION_ENDED = 'countersign://session-ended';
+export const FILES_DROPPED = 'countersign://files-dropped';
+
+/** Files dropped on the window: their names and where they fell (CSS pixels). The paths stay
+ * in Rust; the form asks to attach "the dropped files" to the field under the drop. */
+export interface FilesDropped {
+  names: string[];
+  x: number;
+  y: number;
+}
 
 export type Unsubscribe = () => void;
 
@@ -73,5 +82,15 @@ export function onOpenRequest(handler: (request: OpenRequest) => void): Unsubscr
 export function onSessionEnded(handler: (reason: CommandError) => void): Unsubscribe {
   return subscribe(SESSION_ENDED, (reason) => {
     handler(toCommandError(reason));
+  });
+}
+
+/** Files were dropped on the window. */
+export function onFilesDropped(handler: (dropped: FilesDropped) => void): Unsubscribe {
+  return subscribe(FILES_DROPPED, (payload) => {
+    const { names, x, y } = (payload ?? {}) as Partial<FilesDropped>;
+    if (Array.isArray(names) && typeof x === 'number' && typeof y === 'number') {
+      handler({ names, x, y });
+    }
   });
 }

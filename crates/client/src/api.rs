@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
+use countersign_api::attachments::AttachmentInfo;
 use countersign_api::sync::{MutationBatch, MutationResults, SyncPage};
 use countersign_api::{
-    ApiError, Me, RefreshRequest, ServerInfo, SessionInfo, SignInRequest, SignInResponse, Tokens,
+    ApiError, ErrorCode, Me, RefreshRequest, ServerInfo, SessionInfo, SignInRequest,
+    SignInResponse, Tokens,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -19,6 +21,8 @@ use crate::server_url::ServerUrl;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
 /// The whole of an ordinary request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A file of the largest size a server takes (20 MiB by default) on a slow office line.
+const TRANSFER_TIMEOUT: Duration = Duration::from_secs(300);
 /// The identity probe must answer fast: the person is waiting at the sign-in screen.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(4500);
 
@@ -132,6 +136,52 @@ impl ApiClient {
                 .json(batch),
         )
         .await
+    }
+
+    /// Uploads a file's bytes; the answer is the reference a form carries.
+    pub async fn upload_attachment(
+        &self,
+        access: &str,
+        name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<AttachmentInfo> {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("name", name)
+            .finish();
+        self.send(
+            self.request(
+                Method::POST,
+                &format!("/v1/attachments?{query}"),
+                Some(access),
+            )
+            .timeout(TRANSFER_TIMEOUT)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes),
+        )
+        .await
+    }
+
+    /// The bytes of an attachment the person may see.
+    pub async fn download_attachment(&self, access: &str, id: Uuid) -> Result<Vec<u8>> {
+        let response = self
+            .request(Method::GET, &format!("/v1/attachments/{id}"), Some(access))
+            .timeout(TRANSFER_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        if !response.status().is_success() {
+            let mut err = self.refusal(response).await;
+            if err.server_code == Some(ErrorCode::NotFound) {
+                err.code = ClientErrorCode::NotFound;
+            }
+            return Err(err);
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        Ok(body.to_vec())
     }
 
     /// Opens the live event stream. `idle` is how long the stream may stay silent (no hint,

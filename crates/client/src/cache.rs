@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+use countersign_api::attachments::AttachmentInfo;
 use countersign_api::directory::{DepartmentEntry, PersonEntry};
 use countersign_api::requests::{RequestView, TemplateView};
 use countersign_api::sync::{Change, ChangeOp, EntityKind, MutationResult, MutationStatus};
@@ -68,6 +69,20 @@ pub struct DraftRecord {
     pub updated_at: DateTime<Utc>,
     /// The request id it was queued for submission as, until the server answers.
     pub submitted_as: Option<Uuid>,
+}
+
+/// A file attached on this device or downloaded to it (see `0003_attachments.sql`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+    /// The copy's folder under the account's attachments folder.
+    pub dir: String,
+    /// The server's reference, once the file is there.
+    pub server: Option<AttachmentInfo>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// Where an outbox entry stands.
@@ -958,6 +973,92 @@ impl Cache {
         tx.commit().await.map_err(|e| self.err(e))
     }
 
+    // -- attachments --
+
+    pub async fn insert_file(&self, f: &FileRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO attachments (id, name, size, content_type, dir, server_id, server, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(f.id.to_string())
+        .bind(&f.name)
+        .bind(i64::try_from(f.size).unwrap_or(i64::MAX))
+        .bind(&f.content_type)
+        .bind(&f.dir)
+        .bind(f.server.as_ref().map(|s| s.id.to_string()))
+        .bind(
+            f.server
+                .as_ref()
+                .and_then(|s| serde_json::to_string(s).ok()),
+        )
+        .bind(f.created_at.to_rfc3339())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The file with this local id, or else the one the server knows by this id.
+    pub async fn file(&self, id: Uuid) -> Result<Option<FileRecord>> {
+        let row = sqlx::query(
+            "SELECT id, name, size, content_type, dir, server, created_at FROM attachments \
+             WHERE id = $1 OR server_id = $1 ORDER BY id = $1 DESC LIMIT 1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| self.err(e))?;
+        row.as_ref()
+            .map(|r| file_of(r).map_err(|e| self.err(e)))
+            .transpose()
+    }
+
+    /// Records the server's reference for an uploaded file; durable when this returns, so a
+    /// later attempt substitutes it instead of uploading again.
+    pub async fn set_uploaded(&self, id: Uuid, server: &AttachmentInfo) -> Result<()> {
+        sqlx::query("UPDATE attachments SET server_id = $1, server = $2 WHERE id = $3")
+            .bind(server.id.to_string())
+            .bind(serde_json::to_string(server).unwrap_or_default())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Forgets the file `id` unless something still needs it: a draft or an unsent
+    /// submission naming it, or — once uploaded — a cached request (it is then that request's
+    /// offline copy). Answers the forgotten record, whose copy the caller deletes.
+    pub async fn forget_file_if_unused(&self, id: Uuid) -> Result<Option<FileRecord>> {
+        let row = sqlx::query(
+            "DELETE FROM attachments WHERE id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM drafts WHERE instr(form, $1) > 0) \
+             AND NOT EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' \
+                             AND instr(payload, $1) > 0) \
+             AND (server_id IS NULL OR NOT EXISTS \
+                  (SELECT 1 FROM requests WHERE instr(body, attachments.server_id) > 0)) \
+             RETURNING id, name, size, content_type, dir, server, created_at",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| self.err(e))?;
+        row.as_ref()
+            .map(|r| file_of(r).map_err(|e| self.err(e)))
+            .transpose()
+    }
+
+    /// The body of a cached request whose form names attachment `id`, to learn its name.
+    pub async fn request_naming(&self, id: Uuid) -> Result<Option<RequestView>> {
+        let body: Option<String> =
+            sqlx::query_scalar("SELECT body FROM requests WHERE instr(body, $1) > 0 LIMIT 1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| self.err(e))?;
+        body.map(|b| self.decode(&b)).transpose()
+    }
+
     // -- notification record --
 
     pub async fn notified(&self, key: &str) -> Result<Option<String>> {
@@ -1294,6 +1395,20 @@ fn draft_of(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<DraftRecord> {
             .try_get::<Option<String>, _>(7)?
             .map(|s| parse_uuid(&s))
             .transpose()?,
+    })
+}
+
+fn file_of(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<FileRecord> {
+    Ok(FileRecord {
+        id: parse_uuid(r.try_get::<String, _>(0)?.as_str())?,
+        name: r.try_get(1)?,
+        size: u64::try_from(r.try_get::<i64, _>(2)?).unwrap_or(0),
+        content_type: r.try_get(3)?,
+        dir: r.try_get(4)?,
+        server: r
+            .try_get::<Option<String>, _>(5)?
+            .and_then(|s| serde_json::from_str(&s).ok()),
+        created_at: parse_time(r.try_get::<String, _>(6)?.as_str()),
     })
 }
 

@@ -40,6 +40,12 @@ pub enum ClientErrorCode {
     NotFound,
     /// Refused before any round trip: the task is not pending for you, the request is closed.
     Refused,
+    /// A file to attach cannot be read (missing, no permission, empty, not a file).
+    FileUnreadable,
+    /// A file is larger than the field takes; the message says the limit.
+    FileTooLarge,
+    /// A file of a type the field does not take; the message says which it takes.
+    FileTypeNotAccepted,
     Internal,
 }
 
@@ -63,6 +69,9 @@ impl ClientErrorCode {
             Self::InvalidInput => "invalid_input",
             Self::NotFound => "not_found",
             Self::Refused => "refused",
+            Self::FileUnreadable => "file_unreadable",
+            Self::FileTooLarge => "file_too_large",
+            Self::FileTypeNotAccepted => "file_type_not_accepted",
             Self::Internal => "internal",
         }
     }

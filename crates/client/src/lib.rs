@@ -7,6 +7,7 @@
 //! window can do, a test or a script can do too.
 
 pub mod api;
+mod attachments;
 pub mod cache;
 pub mod credentials;
 #[cfg(all(unix, feature = "dbus-notifier"))]
@@ -27,6 +28,7 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 pub use api::ApiClient;
+pub use attachments::{AttachOutcome, AttachmentState};
 pub use credentials::{
     AccountKey, CredentialStore, KeyringCredentials, SessionOnlyCredentials, StoredTokens,
 };

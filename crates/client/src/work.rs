@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use countersign_api::ErrorCode;
+use countersign_api::attachments::references;
 use countersign_api::requests::{RefusalView, RequestView, SubmitRequest};
 use countersign_api::sync::{
-    ActPayload, Change, Mutation, MutationBatch, MutationKind, MutationStatus,
+    ActPayload, Change, Mutation, MutationBatch, MutationKind, MutationResult, MutationStatus,
 };
 use countersign_domain::calendar::WorkingCalendar;
 use countersign_domain::engine::{Action, RequestStatus};
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::Client;
+use crate::attachments::UploadFailure;
 use crate::cache::{Cache, DraftRecord, NOTIFICATION_RECORD, OutboxEntry, OutboxState, Recovery};
 use crate::error::{ClientError, ClientErrorCode, Result};
 use crate::notify::{self, NotificationRecord, Planned, SyncMode};
@@ -181,6 +183,14 @@ impl Act {
     }
 }
 
+/// A draft with one field changed, before it is saved.
+pub(crate) struct ChangedDraft {
+    pub draft: DraftRecord,
+    pub view: DraftView,
+    /// Errors within the changed field, other than "required".
+    pub own_errors: Vec<DraftError>,
+}
+
 pub(crate) struct OpenCache {
     pub cache: Arc<Cache>,
     pub me: Uuid,
@@ -193,11 +203,11 @@ fn refused(message: impl Into<String>) -> ClientError {
     ClientError::new(ClientErrorCode::Refused, message)
 }
 
-fn invalid(message: impl Into<String>) -> ClientError {
+pub(crate) fn invalid(message: impl Into<String>) -> ClientError {
     ClientError::new(ClientErrorCode::InvalidInput, message)
 }
 
-fn not_found(message: impl Into<String>) -> ClientError {
+pub(crate) fn not_found(message: impl Into<String>) -> ClientError {
     ClientError::new(ClientErrorCode::NotFound, message)
 }
 
@@ -279,8 +289,21 @@ impl Client {
         let open = self.inner.lock().await.cache.take();
         if let Some(open) = open {
             let path = open.cache.path().to_owned();
+            let files = self.files_dir(&open.cache);
             open.cache.close().await;
             if wipe {
+                // The copies of attached and downloaded files go with the cache.
+                if let Err(e) = std::fs::remove_dir_all(&files)
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    return Err(ClientError::new(
+                        ClientErrorCode::Cache,
+                        format!(
+                            "Cannot delete the attached files in {}: {e}",
+                            files.display()
+                        ),
+                    ));
+                }
                 for suffix in ["", "-wal", "-shm"] {
                     let mut p = path.as_os_str().to_owned();
                     p.push(suffix);
@@ -450,7 +473,52 @@ impl Client {
         now: DateTime<Utc>,
     ) -> Result<DraftView> {
         let (cache, _) = self.open_cache().await?;
-        let mut draft = self.editable_draft(&cache, id).await?;
+        let draft = self.editable_draft(&cache, id).await?;
+        let steps = parse_path(path)?;
+        let before: Vec<Uuid> = references(&draft.form).iter().map(|r| r.id).collect();
+        let changed = self
+            .draft_changed(&cache, draft, &steps, path, value, now)
+            .await?;
+        // A value that breaks its own field's rules is refused and the draft kept as it was;
+        // other fields still missing or wrong are the draft's normal state while typing.
+        let own: Vec<String> = changed
+            .own_errors
+            .iter()
+            .map(|e| format!("{}: {}", e.path, e.message))
+            .collect();
+        if !own.is_empty() {
+            return Err(invalid(format!(
+                "{} — the draft was not changed.",
+                own.join("; ")
+            )));
+        }
+        cache.save_draft(&changed.draft).await?;
+        // Files taken out by this change: their copies go when nothing else needs them.
+        let after: Vec<Uuid> = references(&changed.draft.form)
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        let gone: Vec<Uuid> = before
+            .into_iter()
+            .filter(|id| !after.contains(id))
+            .collect();
+        self.discard_files(&cache, &gone).await;
+        Ok(changed.view)
+    }
+
+    /// The draft with `value` at `path` (checked against the template) and what the rules
+    /// say about it, not saved yet: the errors within that field other than "required" are
+    /// apart, for the caller to refuse the change on.
+    pub(crate) async fn draft_changed(
+        &self,
+        cache: &Cache,
+        mut draft: DraftRecord,
+        steps: &[Step],
+        path: &str,
+        value: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<ChangedDraft> {
+        let id = draft.id;
         let template = cache
             .template(&draft.template_id, Some(draft.template_version))
             .await?
@@ -460,27 +528,21 @@ impl Client {
                     draft.template_id, draft.template_version
                 ))
             })?;
-        let steps = parse_path(path)?;
-        check_path(&template.template.form, &steps, path)?;
-        set_at(&mut draft.form, &steps, value);
+        check_path(&template.template.form, steps, path)?;
+        set_at(&mut draft.form, steps, value);
         draft.updated_at = now;
-        let view = self.draft_view(&cache, draft.clone()).await?;
-        // A value that breaks its own field's rules is refused and the draft kept as it was;
-        // other fields still missing or wrong are the draft's normal state while typing.
-        let own: Vec<String> = view
+        let view = self.draft_view(cache, draft.clone()).await?;
+        let own_errors = view
             .errors
             .iter()
             .filter(|e| is_within(&e.path, path) && e.key != "required")
-            .map(|e| format!("{}: {}", e.path, e.message))
+            .cloned()
             .collect();
-        if !own.is_empty() {
-            return Err(invalid(format!(
-                "{} — the draft was not changed.",
-                own.join("; ")
-            )));
-        }
-        cache.save_draft(&draft).await?;
-        Ok(view)
+        Ok(ChangedDraft {
+            draft,
+            view,
+            own_errors,
+        })
     }
 
     /// Sets the draft's title (empty clears it).
@@ -521,10 +583,12 @@ impl Client {
         let (cache, _) = self.open_cache().await?;
         let draft = self.editable_draft(&cache, id).await?;
         cache.delete_draft(draft.id).await?;
+        let files: Vec<Uuid> = references(&draft.form).iter().map(|r| r.id).collect();
+        self.discard_files(&cache, &files).await;
         Ok(())
     }
 
-    async fn editable_draft(&self, cache: &Cache, id: Uuid) -> Result<DraftRecord> {
+    pub(crate) async fn editable_draft(&self, cache: &Cache, id: Uuid) -> Result<DraftRecord> {
         let draft = cache
             .draft(id)
             .await?
@@ -881,9 +945,53 @@ impl Client {
 
     async fn push(&self, cache: &Cache, now: DateTime<Utc>, report: &mut SyncReport) -> Result<()> {
         loop {
-            let pending = cache.pending(BATCH).await?;
-            if pending.is_empty() {
+            let queued = cache.pending(BATCH).await?;
+            if queued.is_empty() {
                 return Ok(());
+            }
+            // A submission's files go first; the mutation then names the server's copies.
+            let mut pending = Vec::with_capacity(queued.len());
+            for mut entry in queued {
+                if entry.kind == MutationKind::SubmitRequest.as_str() {
+                    match self.payload_with_uploads(cache, &entry).await {
+                        Ok(payload) => entry.payload = payload,
+                        Err(UploadFailure::Lasting(reason)) => {
+                            let refusal = MutationResult {
+                                id: entry.id,
+                                status: MutationStatus::Refused,
+                                original: None,
+                                reason: Some(reason.clone()),
+                                entity: None,
+                                meeting: None,
+                            };
+                            cache.record_answer(&refusal, now).await?;
+                            let mut item = outbox_item(&entry);
+                            item.state = OutboxState::Refused;
+                            item.reason = Some(reason);
+                            report.refused.push(item);
+                            continue;
+                        }
+                        Err(UploadFailure::Transient(err)) => {
+                            let ids: Vec<Uuid> = pending
+                                .iter()
+                                .map(|e: &OutboxEntry| e.id)
+                                .chain([entry.id])
+                                .collect();
+                            cache
+                                .record_attempt_failed(
+                                    &ids,
+                                    &err.message,
+                                    now + backoff(entry.attempts),
+                                )
+                                .await?;
+                            return Err(err);
+                        }
+                    }
+                }
+                pending.push(entry);
+            }
+            if pending.is_empty() {
+                continue;
             }
             let batch = MutationBatch {
                 mutations: pending
@@ -1229,13 +1337,13 @@ fn calendar() -> Result<&'static WorkingCalendar> {
 
 /// One step of a field path: a key, or a row index in a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Step {
+pub(crate) enum Step {
     Key(String),
     Row(usize),
 }
 
 /// `lines[2].amount` → key `lines`, row 2, key `amount`.
-fn parse_path(path: &str) -> Result<Vec<Step>> {
+pub(crate) fn parse_path(path: &str) -> Result<Vec<Step>> {
     let bad = || {
         invalid(format!(
             "'{path}' is not a field path (e.g. purpose, lines[0].amount)."
@@ -1262,7 +1370,7 @@ fn parse_path(path: &str) -> Result<Vec<Step>> {
 }
 
 /// Checks that the path names a field of the schema (a table's column after a row index).
-fn check_path(
+pub(crate) fn check_path(
     schema: &countersign_domain::form::FormSchema,
     steps: &[Step],
     path: &str,
@@ -1302,6 +1410,17 @@ fn check_path(
         }
         _ => Err(unknown()),
     }
+}
+
+/// The value at the path, if there is one.
+pub(crate) fn value_at<'f>(
+    form: &'f serde_json::Value,
+    steps: &[Step],
+) -> Option<&'f serde_json::Value> {
+    steps.iter().try_fold(form, |here, step| match step {
+        Step::Key(key) => here.get(key),
+        Step::Row(index) => here.get(*index),
+    })
 }
 
 /// Sets `value` at the path, creating objects and table rows on the way.

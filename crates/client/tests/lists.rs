@@ -380,7 +380,8 @@ async fn a_cache_from_the_first_version_is_migrated_in_place_and_searchable() {
     assert_eq!(jiang.inbox_page(&page(10), now).await.unwrap().total, 1);
     jiang.close().await.unwrap();
 
-    // Take the file back to the first schema: no search index, no migration 2 recorded.
+    // Take the file back to the first schema: no search index, no attachments, no later
+    // migration recorded.
     let cache = std::fs::read_dir(dirs[1].path().join("caches"))
         .unwrap()
         .flatten()
@@ -400,7 +401,8 @@ async fn a_cache_from_the_first_version_is_migrated_in_place_and_searchable() {
             "DROP TRIGGER requests_search_delete",
             "DROP TABLE request_search",
             "DROP INDEX requests_by_initiator_status",
-            "DELETE FROM _sqlx_migrations WHERE version = 2",
+            "DROP TABLE attachments",
+            "DELETE FROM _sqlx_migrations WHERE version >= 2",
         ] {
             sqlx::query(statement).execute(&mut conn).await.unwrap();
         }

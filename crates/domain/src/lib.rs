@@ -56,6 +56,7 @@
 pub mod calendar;
 pub mod condition;
 pub mod engine;
+pub mod files;
 pub mod form;
 pub mod ics;
 pub mod meetings;

@@ -11,9 +11,8 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use countersign_api::attachments::AttachmentInfo;
+use countersign_api::attachments::{AttachmentInfo, references};
 use countersign_api::requests::RefusalView;
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -22,27 +21,6 @@ use crate::error::{Error, Result};
 use crate::policy;
 use crate::requests::plain_refusal;
 use crate::state::AppState;
-
-/// The longest stored file name, in characters.
-const MAX_NAME_CHARS: usize = 200;
-
-/// The types accepted, by their sniffed MIME type. Plain text and CSV have no magic bytes
-/// and are accepted when declared and valid UTF-8.
-const ACCEPTED: [&str; 13] = [
-    "application/pdf",
-    "image/png",
-    "image/jpeg",
-    "image/gif",
-    "image/webp",
-    "image/bmp",
-    "image/tiff",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/msword",
-    "application/vnd.ms-excel",
-    "application/zip",
-];
 
 /// An uploaded file as stored.
 #[derive(Clone, PartialEq, Eq)]
@@ -82,87 +60,17 @@ impl Attachment {
     }
 }
 
-/// A file name safe to store and to send back in a `Content-Disposition` header: the last
-/// path component only (either slash), no control characters, no leading dots, at most
-/// [`MAX_NAME_CHARS`] characters keeping the extension.
-pub fn safe_name(raw: &str) -> String {
-    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = last
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*'))
-        .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').trim().to_owned();
-    if cleaned.is_empty() {
-        return "attachment".to_owned();
-    }
-    if cleaned.chars().count() <= MAX_NAME_CHARS {
-        return cleaned;
-    }
-    let (stem, ext) = match cleaned.rsplit_once('.') {
-        Some((stem, ext)) if ext.chars().count() <= 10 && !stem.is_empty() => (stem, ext),
-        _ => (cleaned.as_str(), ""),
-    };
-    let keep = MAX_NAME_CHARS - ext.chars().count() - usize::from(!ext.is_empty());
-    let stem: String = stem.chars().take(keep).collect();
-    if ext.is_empty() {
-        stem
-    } else {
-        format!("{stem}.{ext}")
-    }
-}
+pub use countersign_domain::files::safe_name;
 
-/// The stored content type of `data`, or why it is refused. The sniffed type wins over the
-/// declared one; a file whose bytes say "program" is refused whatever its name says.
+/// The stored content type of `data`, or why it is refused (the domain's rule, which the
+/// client applies too before it accepts a file into a draft).
 pub fn content_type(data: &[u8], declared: Option<&str>) -> Result<String> {
-    let declared = declared
-        .map(|d| {
-            d.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .filter(|d| !d.is_empty());
-    if let Some(kind) = infer::get(data) {
-        let sniffed = kind.mime_type();
-        // OFD, China's format for electronic invoices, is a zip whose root holds `OFD.xml`.
-        if sniffed == "application/zip" && is_ofd(data) {
-            return Ok("application/ofd".to_owned());
-        }
-        if ACCEPTED.contains(&sniffed) {
-            return Ok(sniffed.to_owned());
-        }
-        return Err(Error::refused(
+    countersign_domain::files::content_type(data, declared).map_err(|refusal| {
+        Error::refused(
             countersign_api::ErrorCode::UnsupportedMediaType,
-            format!(
-                "Files of type {sniffed} cannot be attached. Attach PDF, images or office \
-                 documents."
-            ),
-        ));
-    }
-    match declared.as_deref() {
-        Some(t @ ("text/plain" | "text/csv")) if std::str::from_utf8(data).is_ok() => {
-            Ok(t.to_owned())
-        }
-        _ => Err(Error::refused(
-            countersign_api::ErrorCode::UnsupportedMediaType,
-            "This file's type could not be recognised. Attach PDF, images, office documents \
-             or plain text.",
-        )),
-    }
-}
-
-/// Whether a zip's first entry (OFD writers put the entry document first) is `OFD.xml`:
-/// a local file header names its entry at byte 30, its length at bytes 26–27.
-fn is_ofd(zip: &[u8]) -> bool {
-    let Some(len) = zip
-        .get(26..28)
-        .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
-    else {
-        return false;
-    };
-    zip.get(30..30 + len)
-        .is_some_and(|name| name.eq_ignore_ascii_case(b"OFD.xml"))
+            refusal.to_string(),
+        )
+    })
 }
 
 pub fn sha256(data: &[u8]) -> Vec<u8> {
@@ -306,106 +214,19 @@ fn unknown_attachment(id: Uuid) -> RefusalView {
     )
 }
 
-/// Every attachment reference in a form, as written: objects of exactly the four keys of an
-/// [`AttachmentInfo`] (the domain reads attachments the same way).
-fn references(form: &serde_json::Value) -> Vec<AttachmentInfo> {
-    fn walk(value: &serde_json::Value, out: &mut Vec<AttachmentInfo>, depth: usize) {
-        // Forms are shallow (field → table → row → field); anything deeper is not a form.
-        if depth > 8 {
-            return;
-        }
-        match value {
-            serde_json::Value::Object(map) => {
-                if map.len() == 4
-                    && map.contains_key("id")
-                    && let Ok(info) = AttachmentInfo::deserialize(value)
-                {
-                    out.push(info);
-                    return;
-                }
-                for v in map.values() {
-                    walk(v, out, depth + 1);
-                }
-            }
-            serde_json::Value::Array(items) => {
-                for v in items {
-                    walk(v, out, depth + 1);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(form, &mut out, 0);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn names_lose_their_paths_and_controls_but_keep_their_words() {
-        assert_eq!(safe_name("../../etc/passwd"), "passwd");
-        assert_eq!(
-            safe_name("C:\\Users\\li\\发票 2026-11.pdf"),
-            "发票 2026-11.pdf"
-        );
-        assert_eq!(safe_name("..\\..\\boot.ini"), "boot.ini");
-        assert_eq!(safe_name(".htaccess"), "htaccess");
-        assert_eq!(safe_name("a\u{0}b\nc\".pdf"), "abc.pdf");
-        assert_eq!(safe_name("   "), "attachment");
-        assert_eq!(safe_name("/"), "attachment");
-        let long = format!("{}.pdf", "长".repeat(500));
-        let cut = safe_name(&long);
-        assert_eq!(cut.chars().count(), MAX_NAME_CHARS);
-        assert!(cut.ends_with(".pdf"));
-    }
-
-    #[test]
-    fn the_bytes_decide_the_type() {
-        let pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n";
-        assert_eq!(
-            content_type(pdf, Some("image/png")).unwrap(),
-            "application/pdf"
-        );
-        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
-        assert_eq!(content_type(png, None).unwrap(), "image/png");
+    fn a_program_is_refused_as_unsupported_media() {
         let elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0";
-        assert!(
-            content_type(elf, Some("application/pdf")).is_err(),
+        let err = content_type(elf, Some("application/pdf")).unwrap_err();
+        assert_eq!(
+            err.code(),
+            countersign_api::ErrorCode::UnsupportedMediaType,
             "a program named .pdf"
         );
-        let exe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0";
-        assert!(content_type(exe, Some("image/jpeg")).is_err());
-        assert_eq!(
-            content_type("日期,金额\n".as_bytes(), Some("text/csv; charset=utf-8")).unwrap(),
-            "text/csv"
-        );
-        assert!(
-            content_type(b"\xff\xfe\x00junk", Some("text/plain")).is_err(),
-            "not UTF-8"
-        );
-        assert!(content_type(b"who knows", None).is_err());
-    }
-
-    #[test]
-    fn an_ofd_invoice_is_told_from_other_zips() {
-        let mut ofd = b"PK\x03\x04".to_vec();
-        ofd.extend_from_slice(&[0; 22]);
-        ofd.extend_from_slice(&7u16.to_le_bytes());
-        ofd.extend_from_slice(&0u16.to_le_bytes());
-        ofd.extend_from_slice(b"OFD.xml<ofd:OFD/>");
-        assert_eq!(
-            content_type(&ofd, Some("application/zip")).unwrap(),
-            "application/ofd"
-        );
-        let mut zip = b"PK\x03\x04".to_vec();
-        zip.extend_from_slice(&[0; 22]);
-        zip.extend_from_slice(&8u16.to_le_bytes());
-        zip.extend_from_slice(&0u16.to_le_bytes());
-        zip.extend_from_slice(b"data.bin");
-        assert_eq!(content_type(&zip, None).unwrap(), "application/zip");
     }
 
     #[test]

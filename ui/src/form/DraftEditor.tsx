@@ -1,12 +1,13 @@
 // A draft being written: its title, its form, whether what was typed is saved, and the way to
 // submit it or throw it away. Everything answers from the local cache, so it works the same
 // offline; a submission made offline waits in the outbox and says so.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
 import type { CommandError, DraftView, FormSchema, TemplateInfo } from '../api';
 import { describeError } from '../errors';
 import { AlertIcon, CheckIcon, TrashIcon } from '../icons';
+import { DraftFilesContext } from './attachments';
 import { ConfirmDialog } from './ConfirmDialog';
 import { savedTimeText } from './format';
 import { FormEditor } from './FormEditor';
@@ -162,6 +163,8 @@ function Editor({ initial, template, onClose }: EditorProps) {
   const [deleting, setDeleting] = useState(false);
   const [deleteError, setDeleteError] = useState<CommandError | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
+  const { attach, detach } = saving;
+  const files = useMemo(() => ({ attach, detach }), [attach, detach]);
 
   useEffect(() => {
     heading.current?.focus();
@@ -324,22 +327,24 @@ function Editor({ initial, template, onClose }: EditorProps) {
                 {t('newRequest.titleHint')}
               </p>
             </div>
-            <FormEditor
-              template={template}
-              valueOf={saving.valueOf}
-              computed={draft.computed}
-              messages={sources}
-              onChange={(path, value) => {
-                touch(path);
-                saving.change(path, value);
-              }}
-              onBlur={(path) => {
-                touch(path);
-                void saving.flush(path);
-              }}
-              onAddRow={(table) => void saving.addRow(table)}
-              onRemoveRow={(table, row) => void saving.removeRow(table, row)}
-            />
+            <DraftFilesContext.Provider value={files}>
+              <FormEditor
+                template={template}
+                valueOf={saving.valueOf}
+                computed={draft.computed}
+                messages={sources}
+                onChange={(path, value) => {
+                  touch(path);
+                  saving.change(path, value);
+                }}
+                onBlur={(path) => {
+                  touch(path);
+                  void saving.flush(path);
+                }}
+                onAddRow={(table) => void saving.addRow(table)}
+                onRemoveRow={(table, row) => void saving.removeRow(table, row)}
+              />
+            </DraftFilesContext.Provider>
           </>
         )}
       </div>

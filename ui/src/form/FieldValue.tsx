@@ -3,6 +3,7 @@
 // "not filled in" rather than breaking the page.
 import { useTranslation } from 'react-i18next';
 import type { ComputedField, FieldDef } from '../api';
+import { OpenableFile } from './attachments';
 import {
   asAttachments,
   asDateRange,
@@ -124,7 +125,7 @@ export function FieldValue({ field, value }: { field: FieldDef; value: unknown }
         <ul className="form-files">
           {files.map((file, index) => (
             <li key={file.id === '' ? index : file.id}>
-              <span className="form-file-name">{file.name}</span>
+              <OpenableFile id={file.id} name={file.name} />
               <span className="form-file-size">{fileSizeText(file.size)}</span>
             </li>
           ))}

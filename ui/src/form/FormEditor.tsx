@@ -96,6 +96,7 @@ function Fields(props: FormEditorProps) {
       ) : (
         <FieldInput
           id={id}
+          path={path}
           field={def}
           value={props.valueOf(path)}
           invalid={messages.length > 0}

@@ -96,6 +96,7 @@ export function TableEditor(props: TableEditorProps) {
                       >
                         <FieldInput
                           id={fieldId(path)}
+                          path={path}
                           field={column}
                           value={props.valueOf(path)}
                           inTable

@@ -4,11 +4,14 @@
 // id, chosen by name in `DirectoryPicker`…). Text-like inputs keep what was
 // typed even when the value sent differs ("1,234.50" is sent as "1234.50") or is refused, so
 // the person never loses a keystroke to the round trip.
-import { useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ChangeEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { FieldDef } from '../api';
+import { describeError } from '../errors';
+import { onFilesDropped } from '../events';
 import { CloseIcon } from '../icons';
+import { FileState, OpenableFile, useAttachmentStates, useDraftFiles } from './attachments';
 import { DirectoryPicker } from './DirectoryPicker';
 import { asAttachments, asDateRange, asMoney, fileSizeText, fromLocalInput, toLocalInput } from './format';
 import type { DateRangeValue } from './format';
@@ -28,6 +31,9 @@ export interface InputProps {
   ariaLabel?: string;
   /** Labelled by a visible legend (a group), by id. */
   labelledBy?: string;
+  /** The field's path in the form (`certificate`, `lines[0].invoice`), for inputs that act
+   * on the draft themselves (files). */
+  path?: string;
 }
 
 /**
@@ -337,15 +343,62 @@ function MultiSelectInput(props: InputProps) {
 function AttachmentsInput(props: InputProps & { compact: boolean }) {
   const { t } = useTranslation();
   const files = asAttachments(props.value);
+  const draftFiles = useDraftFiles();
+  const states = useAttachmentStates(files.map((file) => file.id).filter((id) => id !== ''));
+  const [busy, setBusy] = useState(false);
+  const [problems, setProblems] = useState<string[]>([]);
+  const root = useRef<HTMLDivElement>(null);
+  const path = props.path;
+
+  const attach = useCallback(
+    async (how: 'pick' | 'dropped') => {
+      if (draftFiles === null || path === undefined) return;
+      setBusy(true);
+      const result = await draftFiles.attach(path, how);
+      setBusy(false);
+      setProblems(
+        result.status === 'ok'
+          ? result.data.refused.map((error) => describeError(t, error))
+          : [describeError(t, result.error)],
+      );
+    },
+    [draftFiles, path, t],
+  );
+
+  // Files dropped on the window are this field's when they fell on it.
+  useEffect(() => {
+    if (draftFiles === null || path === undefined) return;
+    return onFilesDropped(({ x, y }) => {
+      const box = root.current?.getBoundingClientRect();
+      if (box === undefined) return;
+      if (x >= box.left && x <= box.right && y >= box.top && y <= box.bottom) void attach('dropped');
+    });
+  }, [attach, draftFiles, path]);
+
+  const remove = (index: number, id: string) => {
+    setProblems([]);
+    if (draftFiles !== null && path !== undefined && id !== '') {
+      void draftFiles.detach(path, id).then((result) => {
+        if (result.status === 'error') setProblems([describeError(t, result.error)]);
+      });
+      return;
+    }
+    const rest = Array.isArray(props.value) ? props.value.filter((_, at) => at !== index) : [];
+    props.onChange(rest.length === 0 ? null : rest);
+  };
+
   return (
     <div
+      ref={root}
       className="input-files"
       id={props.id}
       role="group"
+      data-attach-path={path}
       aria-labelledby={props.labelledBy}
       aria-label={props.labelledBy === undefined ? props.ariaLabel : undefined}
       aria-describedby={props.describedBy}
       aria-invalid={props.invalid || undefined}
+      aria-busy={busy || undefined}
     >
       {files.length === 0 ? (
         <p className="input-files-empty">{t('form.noFiles')}</p>
@@ -353,17 +406,15 @@ function AttachmentsInput(props: InputProps & { compact: boolean }) {
         <ul className="form-files">
           {files.map((file, index) => (
             <li key={file.id === '' ? index : file.id}>
-              <span className="form-file-name">{file.name}</span>
+              <OpenableFile id={file.id} name={file.name} />
               <span className="form-file-size">{fileSizeText(file.size)}</span>
+              <FileState state={states.get(file.id)} />
               <button
                 type="button"
                 className="icon-button"
                 aria-label={t('form.removeFile', { name: file.name })}
                 onClick={() => {
-                  const rest = Array.isArray(props.value)
-                    ? props.value.filter((_, at) => at !== index)
-                    : [];
-                  props.onChange(rest.length === 0 ? null : rest);
+                  remove(index, file.id);
                 }}
               >
                 <CloseIcon />
@@ -372,7 +423,27 @@ function AttachmentsInput(props: InputProps & { compact: boolean }) {
           ))}
         </ul>
       )}
-      {!props.compact && <p className="hint">{t('form.attachingUnavailable')}</p>}
+      {draftFiles !== null && path !== undefined ? (
+        <>
+          <button
+            type="button"
+            className="button"
+            disabled={busy}
+            onClick={() => void attach('pick')}
+            onBlur={props.onBlur}
+          >
+            {busy ? t('form.attaching') : t('form.addFiles')}
+          </button>
+          {!props.compact && <p className="hint">{t('form.dropFilesHint')}</p>}
+        </>
+      ) : (
+        !props.compact && <p className="hint">{t('form.attachingUnavailable')}</p>
+      )}
+      {problems.length > 0 && (
+        <p className="field-error" role="alert">
+          {problems.join(' ')}
+        </p>
+      )}
     </div>
   );
 }

@@ -5,8 +5,8 @@
 // the core refuses stays on screen with the reason at its field; the saved draft keeps the
 // previous one.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api } from '../api';
-import type { CommandError, DraftView } from '../api';
+import { api, toCommandError } from '../api';
+import type { AttachOutcome, CommandError, DraftView, Result } from '../api';
 import { refusalText } from './messages';
 import { rowsOf, valueAt } from './schema';
 
@@ -168,6 +168,44 @@ export function useDraftSaving(initial: DraftView) {
     [enqueue, flushAll, send],
   );
 
+  /** The draft as the core answered an attach or a detach (no field is typed at). */
+  const replaced = useCallback((next: DraftView) => {
+    latest.current = { ...latest.current, draft: next };
+    setDraft(next);
+  }, []);
+
+  /** Adds files to the attachments field at `path`: picked in the system's dialog, or the
+   * ones just dropped on the window. Waits for the saves before it, like every change. */
+  const attach = useCallback(
+    async (path: string, how: 'pick' | 'dropped'): Promise<Result<AttachOutcome, CommandError>> => {
+      await flushAll();
+      let result: Result<AttachOutcome, CommandError> | undefined;
+      await enqueue(async () => {
+        result =
+          how === 'pick' ? await api.draftAttachPick(id, path) : await api.draftAttachDropped(id, path);
+      });
+      if (result === undefined) return { status: 'error', error: toCommandError('not attached') };
+      if (result.status === 'ok') replaced(result.data.draft);
+      return result;
+    },
+    [enqueue, flushAll, id, replaced],
+  );
+
+  /** Takes a file out of the field at `path` (its copy goes when nothing needs it). */
+  const detach = useCallback(
+    async (path: string, attachment: string): Promise<Result<DraftView, CommandError>> => {
+      await flushAll();
+      let result: Result<DraftView, CommandError> | undefined;
+      await enqueue(async () => {
+        result = await api.draftDetach(id, path, attachment);
+      });
+      if (result === undefined) return { status: 'error', error: toCommandError('not removed') };
+      if (result.status === 'ok') replaced(result.data);
+      return result;
+    },
+    [enqueue, flushAll, id, replaced],
+  );
+
   /** Replaces the draft with a fresh read (the language changed: messages come anew). */
   const reload = useCallback(async () => {
     const result = await api.draft(id);
@@ -208,5 +246,7 @@ export function useDraftSaving(initial: DraftView) {
     addRow,
     removeRow,
     reload,
+    attach,
+    detach,
   };
 }

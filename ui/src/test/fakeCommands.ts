@@ -21,6 +21,11 @@ export const fakeCommands = {
   draftSet: vi.fn<Commands['draftSet']>(),
   draftTitle: vi.fn<Commands['draftTitle']>(),
   submitDraft: vi.fn<Commands['submitDraft']>(),
+  draftAttachPick: vi.fn<Commands['draftAttachPick']>(),
+  draftAttachDropped: vi.fn<Commands['draftAttachDropped']>(),
+  draftDetach: vi.fn<Commands['draftDetach']>(),
+  attachmentStates: vi.fn<Commands['attachmentStates']>(),
+  openAttachment: vi.fn<Commands['openAttachment']>(),
   setNotifications: vi.fn<Commands['setNotifications']>(),
   signInForThisSession: vi.fn<Commands['signInForThisSession']>(),
   sessions: vi.fn<Commands['sessions']>(),
@@ -92,6 +97,10 @@ function answerDirectoryQuietly(): void {
   const ok = <T>(data: T) => Promise.resolve({ status: 'ok' as const, data });
   fakeCommands.directorySearch.mockImplementation(() => ok([]));
   fakeCommands.directoryNames.mockImplementation(() => ok([]));
+  // Files listed in a form are on this computer and not uploaded, unless a test says so.
+  fakeCommands.attachmentStates.mockImplementation((ids) =>
+    ok(ids.map((id) => ({ id, on_this_device: true, uploaded: false }))),
+  );
 }
 
 /**
