@@ -1019,22 +1019,7 @@ impl AppState {
         );
         // The answer's view is known only after the write; the mutation record carries the
         // meeting's id and answer, and a replay reads the meeting as it is then.
-        let mutation_record = mutation.map(|m| MutationRecord {
-            id: m.id,
-            person_id: caller.person.id,
-            kind: m.kind.as_str().to_owned(),
-            status: "applied".to_owned(),
-            result: serde_json::to_value(MutationResult {
-                id: m.id,
-                status: MutationStatus::Applied,
-                original: None,
-                reason: None,
-                entity: None,
-                meeting: None,
-            })
-            .unwrap_or_else(|_| json!({})),
-            created_at: now,
-        });
+        let mutation_record = mutation.map(|m| applied(caller, m, now));
         match self
             .store
             .write_ledger(
@@ -1119,22 +1104,7 @@ impl AppState {
             "ok",
             origin,
         );
-        let mutation_record = mutation.map(|m| MutationRecord {
-            id: m.id,
-            person_id: caller.person.id,
-            kind: m.kind.as_str().to_owned(),
-            status: "applied".to_owned(),
-            result: serde_json::to_value(MutationResult {
-                id: m.id,
-                status: MutationStatus::Applied,
-                original: None,
-                reason: None,
-                entity: None,
-                meeting: None,
-            })
-            .unwrap_or_else(|_| json!({})),
-            created_at: now,
-        });
+        let mutation_record = mutation.map(|m| applied(caller, m, now));
         let (recorded, last_seq) = match self
             .store
             .write_ledger(&changes, &audit, mutation_record.as_ref())
@@ -1213,6 +1183,27 @@ impl AppState {
             months: months(&meetings),
             meetings,
         })
+    }
+}
+
+/// The record of an applied meeting mutation. Its answer names no entity: a replay reads the
+/// meeting as it is then (an answer or a receipt has no other result to repeat).
+fn applied(caller: &Caller, m: MutationTag, now: DateTime<Utc>) -> MutationRecord {
+    MutationRecord {
+        id: m.id,
+        person_id: caller.person.id,
+        kind: m.kind.as_str().to_owned(),
+        status: "applied".to_owned(),
+        result: serde_json::to_value(MutationResult {
+            id: m.id,
+            status: MutationStatus::Applied,
+            original: None,
+            reason: None,
+            entity: None,
+            meeting: None,
+        })
+        .unwrap_or_else(|_| json!({})),
+        created_at: now,
     }
 }
 
