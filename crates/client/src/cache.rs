@@ -685,39 +685,48 @@ impl Cache {
     /// then those whose name starts with it, then by name. Departed people are listed (and
     /// marked by `active`) so that a form about them still finds them.
     pub async fn search_people(&self, text: &str, limit: i64) -> Result<Vec<DirectoryRow>> {
-        let text = text.trim();
-        let anywhere = format!("%{}%", escape_like(text));
-        let starting = format!("{}%", escape_like(text));
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(PERSON_ROW);
-        q.push(" WHERE p.display_name LIKE ");
-        q.push_bind(anywhere.clone());
-        q.push(" ESCAPE '\\' OR p.username LIKE ");
-        q.push_bind(anywhere);
-        q.push(" ESCAPE '\\' ORDER BY active DESC, (p.display_name LIKE ");
-        q.push_bind(starting.clone());
-        q.push(" ESCAPE '\\' OR p.username LIKE ");
-        q.push_bind(starting);
-        q.push(" ESCAPE '\\') DESC, p.display_name, p.username LIMIT ");
-        q.push_bind(limit);
-        self.directory_rows(q).await
+        let columns = ["p.display_name", "p.username"];
+        let order = ("active DESC, ", "p.display_name, p.username");
+        self.search_directory(PERSON_ROW, columns, order, text, limit)
+            .await
     }
 
     /// Departments whose name or code holds `text`, those whose name or code starts with it
     /// first, then by name.
     pub async fn search_departments(&self, text: &str, limit: i64) -> Result<Vec<DirectoryRow>> {
+        let columns = [
+            "json_extract(d.body, '$.name')",
+            "json_extract(d.body, '$.code')",
+        ];
+        let order = ("", "json_extract(d.body, '$.name'), d.id");
+        self.search_directory(DEPARTMENT_ROW, columns, order, text, limit)
+            .await
+    }
+
+    /// Rows of `select` where either column holds `text` (`%` and `_` taken literally),
+    /// ordered by `order.0`, then those where a column starts with it, then by `order.1`.
+    async fn search_directory(
+        &self,
+        select: &str,
+        columns: [&str; 2],
+        order: (&str, &str),
+        text: &str,
+        limit: i64,
+    ) -> Result<Vec<DirectoryRow>> {
         let text = text.trim();
         let anywhere = format!("%{}%", escape_like(text));
         let starting = format!("{}%", escape_like(text));
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(DEPARTMENT_ROW);
-        q.push(" WHERE json_extract(d.body, '$.name') LIKE ");
+        let [first, second] = columns;
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(select);
+        q.push(format!(" WHERE {first} LIKE "));
         q.push_bind(anywhere.clone());
-        q.push(" ESCAPE '\\' OR json_extract(d.body, '$.code') LIKE ");
+        q.push(format!(" ESCAPE '\\' OR {second} LIKE "));
         q.push_bind(anywhere);
-        q.push(" ESCAPE '\\' ORDER BY (json_extract(d.body, '$.name') LIKE ");
+        q.push(format!(" ESCAPE '\\' ORDER BY {}({first} LIKE ", order.0));
         q.push_bind(starting.clone());
-        q.push(" ESCAPE '\\' OR json_extract(d.body, '$.code') LIKE ");
+        q.push(format!(" ESCAPE '\\' OR {second} LIKE "));
         q.push_bind(starting);
-        q.push(" ESCAPE '\\') DESC, json_extract(d.body, '$.name'), d.id LIMIT ");
+        q.push(format!(" ESCAPE '\\') DESC, {} LIMIT ", order.1));
         q.push_bind(limit);
         self.directory_rows(q).await
     }

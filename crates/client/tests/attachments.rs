@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 mod common;
 
-use common::{PW, signed_in};
+use common::{PW, leave_draft, signed_in};
 
 async fn demo_with(settings: Settings) -> TestServer {
     let server = TestServer::start_at_with(TestDb::sqlite(), tuesday_morning(), settings).await;
@@ -50,26 +50,6 @@ fn pdf(dir: &Path, name: &str, filler: usize) -> (std::path::PathBuf, Vec<u8>) {
     let path = dir.join(name);
     std::fs::write(&path, &bytes).unwrap();
     (path, bytes)
-}
-
-async fn leave_draft(c: &Client) -> Uuid {
-    let now = tuesday_morning();
-    let draft = c.draft_new("leave", now).await.unwrap();
-    c.draft_set(draft.id, "leave_type", json!("annual"), now)
-        .await
-        .unwrap();
-    c.draft_set(draft.id, "reason", json!("family visit"), now)
-        .await
-        .unwrap();
-    c.draft_set(
-        draft.id,
-        "period",
-        json!({"start": "2026-12-07", "end": "2026-12-08"}),
-        now,
-    )
-    .await
-    .unwrap();
-    draft.id
 }
 
 /// The copies kept in the profile, one folder per file.

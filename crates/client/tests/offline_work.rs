@@ -6,41 +6,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use countersign_client::cache::OutboxState;
-use countersign_client::{Act, Client, ClientErrorCode};
+use countersign_client::{Act, ClientErrorCode};
 use countersign_testkit::tuesday_morning;
 use countersign_testkit::{TestDb, TestServer};
 use serde_json::json;
 
 mod common;
 
-use common::{client, signed_in};
+use common::{client, leave_draft, signed_in};
 
 async fn demo() -> TestServer {
     let server = TestServer::start_at(TestDb::sqlite(), tuesday_morning()).await;
     server.seed_demo().await;
     server
-}
-
-async fn leave_draft(c: &Client) -> uuid::Uuid {
-    let now = tuesday_morning();
-    let draft = c.draft_new("leave", now).await.unwrap();
-    c.draft_set(draft.id, "leave_type", json!("annual"), now)
-        .await
-        .unwrap();
-    c.draft_set(draft.id, "reason", json!("family visit"), now)
-        .await
-        .unwrap();
-    let view = c
-        .draft_set(
-            draft.id,
-            "period",
-            json!({"start": "2026-12-07", "end": "2026-12-08"}),
-            now,
-        )
-        .await
-        .unwrap();
-    assert!(view.errors.is_empty(), "{:?}", view.errors);
-    draft.id
 }
 
 #[tokio::test]

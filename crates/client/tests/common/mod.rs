@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use countersign_client::{Client, ClientOptions, ProfileDir, SessionOnlyCredentials};
 use countersign_testkit::{TestServer, tuesday_morning};
+use serde_json::json;
 
 pub const PW: &str = countersign_server::seed::DEMO_PASSWORD;
 
@@ -32,4 +33,27 @@ pub async fn signed_in(server: &TestServer, dir: &Path, username: &str) -> Clien
     c.sign_in(&server.url(), username, PW).await.unwrap();
     c.sync(tuesday_morning()).await.unwrap();
     c
+}
+
+/// A valid two-day annual leave draft, not submitted.
+pub async fn leave_draft(c: &Client) -> uuid::Uuid {
+    let now = tuesday_morning();
+    let draft = c.draft_new("leave", now).await.unwrap();
+    c.draft_set(draft.id, "leave_type", json!("annual"), now)
+        .await
+        .unwrap();
+    c.draft_set(draft.id, "reason", json!("family visit"), now)
+        .await
+        .unwrap();
+    let view = c
+        .draft_set(
+            draft.id,
+            "period",
+            json!({"start": "2026-12-07", "end": "2026-12-08"}),
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(view.errors.is_empty(), "{:?}", view.errors);
+    draft.id
 }

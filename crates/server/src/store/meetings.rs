@@ -279,6 +279,29 @@ pub(super) fn placeholders(from: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// Runs `$sql` (a format string with one `{}` for the id list) over `$ids` in chunks of
+/// 500 binds (SQLite's and PostgreSQL's parameter limits are far above that) and collects the
+/// rows as `$row`, converted.
+macro_rules! fetch_in_chunks {
+    ($pool:expr, $db:ty, $row:ty, $ids:expr, $sql:expr) => {{
+        let mut found = Vec::new();
+        for chunk in $ids.chunks(500) {
+            let sql = $sql.replace(
+                "{ids}",
+                &$crate::store::meetings::placeholders(1, chunk.len()),
+            );
+            let mut query = sqlx::query_as::<$db, $row>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            found.extend(query.fetch_all($pool).await?.into_iter().map(Into::into));
+        }
+        found
+    }};
+}
+
+pub(crate) use fetch_in_chunks;
+
 macro_rules! meetings_sql {
     ($store:ty, $begin_write:literal, $db:ty) => {
         #[async_trait::async_trait]
@@ -580,21 +603,17 @@ macro_rules! meetings_sql {
                 &self,
                 ids: &[uuid::Uuid],
             ) -> $crate::store::Result<Vec<$crate::store::MeetingRecord>> {
-                let mut found = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks(500) {
-                    let sql = format!(
-                        "SELECT {} FROM meetings WHERE id IN ({})",
-                        $crate::store::meetings::MEETING_COLUMNS,
-                        $crate::store::meetings::placeholders(1, chunk.len())
+                let found: Vec<$crate::store::MeetingRecord> =
+                    $crate::store::meetings::fetch_in_chunks!(
+                        &self.pool,
+                        $db,
+                        $crate::store::meetings::MeetingRow,
+                        ids,
+                        format!(
+                            "SELECT {} FROM meetings WHERE id IN ({{ids}})",
+                            $crate::store::meetings::MEETING_COLUMNS
+                        )
                     );
-                    let mut query = sqlx::query_as::<$db, $crate::store::meetings::MeetingRow>(
-                        sqlx::AssertSqlSafe(sql),
-                    );
-                    for id in chunk {
-                        query = query.bind(*id);
-                    }
-                    found.extend(query.fetch_all(&self.pool).await?.into_iter().map(Into::into));
-                }
                 Ok(found)
             }
 
@@ -603,22 +622,18 @@ macro_rules! meetings_sql {
                 &self,
                 meetings: &[uuid::Uuid],
             ) -> $crate::store::Result<Vec<$crate::store::MeetingPerson>> {
-                let mut found = Vec::new();
-                for chunk in meetings.chunks(500) {
-                    let sql = format!(
-                        "SELECT {} FROM meeting_people WHERE meeting_id IN ({}) \
-                         ORDER BY meeting_id, invited_at, person_id",
-                        $crate::store::meetings::PERSON_COLUMNS,
-                        $crate::store::meetings::placeholders(1, chunk.len())
+                let found: Vec<$crate::store::MeetingPerson> =
+                    $crate::store::meetings::fetch_in_chunks!(
+                        &self.pool,
+                        $db,
+                        $crate::store::meetings::PersonRow,
+                        meetings,
+                        format!(
+                            "SELECT {} FROM meeting_people WHERE meeting_id IN ({{ids}}) \
+                             ORDER BY meeting_id, invited_at, person_id",
+                            $crate::store::meetings::PERSON_COLUMNS
+                        )
                     );
-                    let mut query = sqlx::query_as::<$db, $crate::store::meetings::PersonRow>(
-                        sqlx::AssertSqlSafe(sql),
-                    );
-                    for id in chunk {
-                        query = query.bind(*id);
-                    }
-                    found.extend(query.fetch_all(&self.pool).await?.into_iter().map(Into::into));
-                }
                 Ok(found)
             }
 
@@ -627,23 +642,19 @@ macro_rules! meetings_sql {
                 &self,
                 meetings: &[uuid::Uuid],
             ) -> $crate::store::Result<Vec<$crate::store::MeetingMaterial>> {
-                let mut found = Vec::new();
-                for chunk in meetings.chunks(500) {
-                    let sql = format!(
-                        "SELECT m.meeting_id, m.attachment_id, a.name, a.content_type, a.size, \
-                         m.added_at FROM meeting_materials m \
-                         JOIN attachments a ON a.id = m.attachment_id \
-                         WHERE m.meeting_id IN ({}) ORDER BY m.added_at, a.name",
-                        $crate::store::meetings::placeholders(1, chunk.len())
+                let found: Vec<$crate::store::MeetingMaterial> =
+                    $crate::store::meetings::fetch_in_chunks!(
+                        &self.pool,
+                        $db,
+                        $crate::store::meetings::MaterialRow,
+                        meetings,
+                        String::from(
+                            "SELECT m.meeting_id, m.attachment_id, a.name, a.content_type, \
+                             a.size, m.added_at FROM meeting_materials m \
+                             JOIN attachments a ON a.id = m.attachment_id \
+                             WHERE m.meeting_id IN ({ids}) ORDER BY m.added_at, a.name"
+                        )
                     );
-                    let mut query = sqlx::query_as::<$db, $crate::store::meetings::MaterialRow>(
-                        sqlx::AssertSqlSafe(sql),
-                    );
-                    for id in chunk {
-                        query = query.bind(*id);
-                    }
-                    found.extend(query.fetch_all(&self.pool).await?.into_iter().map(Into::into));
-                }
                 Ok(found)
             }
 
