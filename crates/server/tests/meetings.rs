@@ -308,6 +308,28 @@ async fn invitations_answers_and_the_ledger(db: TestDb) {
         .await
         .json();
     assert!(empty.meetings.is_empty());
+    // A period that ends before it starts is empty, not an error.
+    let inverted: Vec<MeetingView> = api
+        .get(
+            &format!(
+                "/v1/meetings?from={}&to={}",
+                urlencode(at(24)),
+                urlencode(at(-24))
+            ),
+            &jiang,
+        )
+        .await
+        .json();
+    assert!(inverted.is_empty());
+    // A receipt's sequence beyond what the server can have sent is malformed, not ignored.
+    let huge = api
+        .post(
+            "/v1/meetings/receipts",
+            &shen,
+            json!({"receipts": [{"meeting_id": meeting.id, "sequence": 9_223_372_036_854_775_808_u64}]}),
+        )
+        .await;
+    assert_eq!(huge.status, StatusCode::BAD_REQUEST, "{}", huge.body);
     // Reading a meeting is audited.
     let audited = api
         .store()

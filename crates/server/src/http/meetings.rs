@@ -41,7 +41,8 @@ pub(super) async fn create(
 pub(super) struct PeriodQuery {
     /// The start of the period (RFC 3339); meetings starting at or after it.
     from: DateTime<Utc>,
-    /// The end of the period (RFC 3339, excluded); at most 400 days after `from`.
+    /// The end of the period (RFC 3339, excluded); a period that ends before it starts is
+    /// empty.
     to: DateTime<Utc>,
 }
 
@@ -155,7 +156,7 @@ pub(super) async fn rsvp(
     request_body = MeetingReceipts,
     responses(
         (status = 200, description = "How many receipts changed the ledger", body = ReceiptsRecorded),
-        (status = 400, description = "More than 500 receipts", body = ApiError),
+        (status = 400, description = "More than 500 receipts, or a sequence out of range", body = ApiError),
     ))]
 pub(super) async fn receipts(
     State(state): State<AppState>,
@@ -180,10 +181,7 @@ pub(super) async fn rooms(State(state): State<AppState>) -> Result<Json<Vec<Room
 /// reports get everyone's.
 #[utoipa::path(get, path = "/v1/reports/meetings", tag = "reports", security(("bearer" = [])),
     params(PeriodQuery),
-    responses(
-        (status = 200, description = "The coverage report", body = CoverageReport),
-        (status = 400, description = "A period that ends before it starts or is longer than 400 days", body = ApiError),
-    ))]
+    responses((status = 200, description = "The coverage report", body = CoverageReport)))]
 pub(super) async fn coverage(
     State(state): State<AppState>,
     caller: Caller,
