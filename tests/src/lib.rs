@@ -208,12 +208,30 @@ pub struct App {
 impl App {
     /// Waits until an element matching `css` exists and returns it.
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
+        let found = self
+            .client
             .wait()
             .at_most(UI_TIMEOUT)
             .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+            .await;
+        match found {
+            Ok(element) => element,
+            Err(e) => panic!("{css} did not appear: {e}\n{}", self.whats_shown().await),
+        }
+    }
+
+    /// What the window shows, for a failure message: the heading and the test ids on screen,
+    /// so a timeout says where the app was instead of only what it was not.
+    pub async fn whats_shown(&self) -> String {
+        let script = "const ids = [...document.querySelectorAll('[data-testid]')]\
+                        .map((el) => el.dataset.testid);\
+                      const h1 = document.querySelector('h1');\
+                      return `heading: ${h1 ? h1.textContent : '(none)'}; \
+                        test ids: ${[...new Set(ids)].join(', ')}`;";
+        match self.client.execute(script, vec![]).await {
+            Ok(serde_json::Value::String(shown)) => shown,
+            other => format!("(could not read the page: {other:?})"),
+        }
     }
 
     /// Waits until `css` shows exactly `expected` and returns it.
@@ -251,8 +269,37 @@ impl App {
         field.send_keys(text).await.unwrap();
     }
 
+    /// Clicks `css` as a person would: once it is on screen and has stopped moving. A
+    /// WebDriver click lands on the point where the element was when the click was sent; a
+    /// view still laying out (a card filled in by an answer from the core) moves the
+    /// element from under it, and the click then silently hits nothing.
     pub async fn click(&self, css: &str) {
-        self.wait_for(css).await.click().await.unwrap();
+        let element = self.wait_for(css).await;
+        let element_json = serde_json::to_value(&element).expect("an element reference");
+        let still = self
+            .client
+            .execute_async(
+                "const [el, done] = [arguments[0], arguments[arguments.length - 1]];\
+                 el.scrollIntoView({ block: 'center', inline: 'nearest', behavior: 'instant' });\
+                 const key = () => { const r = el.getBoundingClientRect();\
+                   return `${r.x},${r.y},${r.width},${r.height}`; };\
+                 let last = key(), same = 0, frames = 0;\
+                 const step = () => { const now = key();\
+                   same = now === last ? same + 1 : 0; last = now; frames += 1;\
+                   if (same >= 2) done(true); else if (frames > 300) done(false);\
+                   else requestAnimationFrame(step); };\
+                 requestAnimationFrame(step);",
+                vec![element_json],
+            )
+            .await;
+        assert!(
+            matches!(still, Ok(serde_json::Value::Bool(true))),
+            "{css} never stopped moving ({still:?})\n{}",
+            self.whats_shown().await
+        );
+        if let Err(e) = element.click().await {
+            panic!("click {css}: {e}\n{}", self.whats_shown().await);
+        }
     }
 
     /// Saves a screenshot of the display as `artifacts/e2e/<name>.png`. Call it after
