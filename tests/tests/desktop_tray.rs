@@ -284,6 +284,7 @@ async fn the_tray_and_the_edges_of_notifications_in_the_real_app() {
 
     // (f) Leave 9 is approved on another device while the app hears nothing of it; then
     // Approve is pressed on its notification, which is still showing.
+    deafen(&proxy).await;
     let (elsewhere, _profile) = colleague(&server.url(), "jiang.tao").await;
     elsewhere
         .act(
