@@ -423,7 +423,7 @@ pub struct AppSettings {
 #[specta::specta]
 pub async fn app_settings(app: AppHandle) -> Result<AppSettings, ClientError> {
     Ok(AppSettings {
-        start_at_login: crate::autostart_enabled(&app),
+        start_at_login: crate::autostart::enabled(&app),
         notifications_paused: background::paused(&app),
     })
 }
@@ -431,7 +431,7 @@ pub async fn app_settings(app: AppHandle) -> Result<AppSettings, ClientError> {
 #[tauri::command]
 #[specta::specta]
 pub async fn set_start_at_login(app: AppHandle, on: bool) -> Result<AppSettings, ClientError> {
-    crate::set_autostart(&app, on)?;
+    crate::autostart::set(&app, on)?;
     app_settings(app).await
 }
 

@@ -1,8 +1,10 @@
 //! The tray (D5): the pending count in the title and tooltip and as a badge on the icon, and
 //! a menu with the five newest pending items (each with Approve / Reject / Open), Sync now,
 //! Pause notifications, Open window and Quit. Linux tray icons get no clicks, so everything
-//! is in the menu.
+//! is in the menu. What it says comes from the client ([`tray_view`]); this module only
+//! makes menu items of it and routes the choices.
 
+use countersign_client::tray::{TrayView, tray_view};
 use countersign_client::{Client, InboxPage};
 use countersign_domain::messages::Locale;
 use tauri::image::Image;
@@ -24,7 +26,7 @@ const QUIT: &str = "quit";
 
 /// Creates the tray with the signed-out menu.
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
-    let menu = build_menu(app, Locale::En, None, false)?;
+    let menu = build_menu(app, &tray_view(Locale::En, None, false))?;
     TrayIconBuilder::with_id(TRAY)
         .icon(Image::from_bytes(ICON)?)
         .tooltip("Countersign")
@@ -37,47 +39,29 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
 
 /// Shows the pending count and the newest items.
 pub async fn update(app: &AppHandle, client: &Client, newest: &InboxPage, paused: bool) {
-    let locale = client.locale().await;
-    let Some(tray) = app.tray_by_id(TRAY) else {
-        return;
-    };
-    let count = newest.total;
-    let title = match (locale, count) {
-        (_, 0) => String::new(),
-        (_, n) => n.to_string(),
-    };
-    let tooltip = match locale {
-        Locale::ZhCn if count > 0 => format!("Countersign：{count} 项待审批"),
-        Locale::ZhCn => "Countersign：没有待审批".to_owned(),
-        Locale::En if count == 1 => "Countersign: 1 approval waiting".to_owned(),
-        Locale::En if count > 0 => format!("Countersign: {count} approvals waiting"),
-        Locale::En => "Countersign: nothing waiting".to_owned(),
-    };
-    let _ = tray.set_title(Some(title));
-    let _ = tray.set_tooltip(Some(tooltip));
-    if let Ok(icon) = icon(count > 0) {
-        let _ = tray.set_icon(Some(icon));
-    }
-    match build_menu(app, locale, Some(newest), paused) {
-        Ok(menu) => {
-            let _ = tray.set_menu(Some(menu));
-        }
-        Err(err) => tracing::warn!(error = %err, "tray menu"),
-    }
+    show(app, &tray_view(client.locale().await, Some(newest), paused));
 }
 
 /// Back to the plain icon and menu (signed out).
 pub fn signed_out(app: &AppHandle) {
+    show(app, &tray_view(Locale::En, None, false));
+}
+
+fn show(app: &AppHandle, view: &TrayView) {
     let Some(tray) = app.tray_by_id(TRAY) else {
         return;
     };
-    let _ = tray.set_title(None::<String>);
-    let _ = tray.set_tooltip(Some("Countersign"));
-    if let Ok(icon) = icon(false) {
+    // On Linux the title is the label beside the icon (tooltips are not shown there).
+    let _ = tray.set_title(Some(view.title.as_str()));
+    let _ = tray.set_tooltip(Some(view.tooltip.as_str()));
+    if let Ok(icon) = icon(view.badge) {
         let _ = tray.set_icon(Some(icon));
     }
-    if let Ok(menu) = build_menu(app, Locale::En, None, false) {
-        let _ = tray.set_menu(Some(menu));
+    match build_menu(app, view) {
+        Ok(menu) => {
+            let _ = tray.set_menu(Some(menu));
+        }
+        Err(err) => tracing::warn!(error = %err, "tray menu"),
     }
 }
 
@@ -102,99 +86,40 @@ fn icon(badge: bool) -> tauri::Result<Image<'static>> {
     Ok(Image::new_owned(rgba, width, height))
 }
 
-fn text(locale: Locale, zh: &'static str, en: &'static str) -> &'static str {
-    match locale {
-        Locale::ZhCn => zh,
-        Locale::En => en,
-    }
-}
-
-fn build_menu(
-    app: &AppHandle,
-    locale: Locale,
-    newest: Option<&InboxPage>,
-    paused: bool,
-) -> tauri::Result<Menu<Wry>> {
+fn build_menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
     let mut entries: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
-    if let Some(page) = newest {
-        let heading = match (locale, page.total) {
-            (Locale::ZhCn, 0) => "没有待审批".to_owned(),
-            (Locale::ZhCn, n) => format!("{n} 项待审批"),
-            (Locale::En, 0) => "Nothing waiting for you".to_owned(),
-            (Locale::En, 1) => "1 approval waiting".to_owned(),
-            (Locale::En, n) => format!("{n} approvals waiting"),
-        };
-        entries.push(Box::new(MenuItem::with_id(
-            app,
-            "heading",
-            heading,
-            false,
-            None::<&str>,
-        )?));
-        for item in &page.items {
-            let label = format!("{} — {}", item.title, item.initiator.name);
-            let id = |what: &str| format!("item:{what}:{}", item.request_id);
-            let approve = MenuItem::with_id(
-                app,
-                id("approve"),
-                text(locale, "同意", "Approve"),
-                true,
-                None::<&str>,
-            )?;
-            let reject = MenuItem::with_id(
-                app,
-                id("reject"),
-                text(locale, "拒绝…", "Reject…"),
-                true,
-                None::<&str>,
-            )?;
-            let open = MenuItem::with_id(
-                app,
-                id("open"),
-                text(locale, "打开", "Open"),
-                true,
-                None::<&str>,
-            )?;
+    let item = |id: &str, label: &str, enabled: bool| {
+        MenuItem::with_id(app, id, label, enabled, None::<&str>)
+    };
+    if let Some(pending) = &view.pending {
+        entries.push(Box::new(item("heading", &pending.heading, false)?));
+        for entry in &pending.items {
+            let id = |what: &str| format!("item:{what}:{}", entry.request);
+            let approve = item(&id("approve"), &entry.approve, true)?;
+            let reject = item(&id("reject"), &entry.reject, true)?;
+            let open = item(&id("open"), &entry.open, true)?;
             entries.push(Box::new(Submenu::with_id_and_items(
                 app,
                 id("menu"),
-                label,
+                &entry.label,
                 true,
                 &[&approve, &reject, &open],
             )?));
         }
         entries.push(Box::new(PredefinedMenuItem::separator(app)?));
-        entries.push(Box::new(MenuItem::with_id(
-            app,
-            SYNC,
-            text(locale, "立即同步", "Sync now"),
-            true,
-            None::<&str>,
-        )?));
+        entries.push(Box::new(item(SYNC, &pending.sync_now, true)?));
         entries.push(Box::new(CheckMenuItem::with_id(
             app,
             PAUSE,
-            text(locale, "暂停通知", "Pause notifications"),
+            &pending.pause,
             true,
-            paused,
+            pending.paused,
             None::<&str>,
         )?));
     }
-    entries.push(Box::new(MenuItem::with_id(
-        app,
-        OPEN,
-        text(locale, "打开窗口", "Open window"),
-        true,
-        None::<&str>,
-    )?));
+    entries.push(Box::new(item(OPEN, &view.open_window, true)?));
     entries.push(Box::new(PredefinedMenuItem::separator(app)?));
-    entries.push(Box::new(MenuItem::with_id(
-        app,
-        QUIT,
-        text(locale, "退出", "Quit"),
-        true,
-        None::<&str>,
-    )?));
+    entries.push(Box::new(item(QUIT, &view.quit, true)?));
     let refs: Vec<&dyn IsMenuItem<Wry>> = entries.iter().map(AsRef::as_ref).collect();
     Menu::with_items(app, &refs)
 }

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use countersign_testkit::DesktopSession;
+use countersign_domain::engine::RequestStatus;
+use countersign_testkit::{DesktopSession, TestServer};
 use fantoccini::{Client, ClientBuilder, Locator};
 
 /// How long any expected UI state may take to appear.
@@ -57,17 +58,15 @@ pub fn kill_app_with_env(key: &str, value: &str) -> usize {
     signal_app_with_env(key, value, "-KILL")
 }
 
-/// Sends `signal` (`-KILL`, `-TERM`) to every desktop app whose environment has `key=value`,
-/// and waits until they are gone. Returns how many there were.
-pub fn signal_app_with_env(key: &str, value: &str, signal: &str) -> usize {
+/// The desktop apps running with `key=value` in their environment (their profile, say).
+pub fn app_pids_with_env(key: &str, value: &str) -> Vec<u32> {
     let wanted = format!("{key}={value}");
     let mut pids = Vec::new();
-    let mut killed = 0;
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Some(pid) = entry
             .file_name()
             .to_str()
-            .and_then(|p| p.parse::<i32>().ok())
+            .and_then(|p| p.parse::<u32>().ok())
         else {
             continue;
         };
@@ -83,18 +82,26 @@ pub fn signal_app_with_env(key: &str, value: &str, signal: &str) -> usize {
             .split(|b| *b == 0)
             .any(|var| var == wanted.as_bytes())
         {
-            let status = std::process::Command::new("kill")
-                .args([signal, &pid.to_string()])
-                .status()
-                .expect("run kill");
-            assert!(status.success(), "kill {signal} {pid}");
-            killed += 1;
             pids.push(pid);
         }
     }
+    pids
+}
+
+/// Sends `signal` (`-KILL`, `-TERM`) to every desktop app whose environment has `key=value`,
+/// and waits until they are gone. Returns how many there were.
+pub fn signal_app_with_env(key: &str, value: &str, signal: &str) -> usize {
+    let pids = app_pids_with_env(key, value);
+    for pid in &pids {
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} {pid}");
+    }
     // Gone means no longer running: a zombie waiting for its parent to reap it counts.
     let deadline = Instant::now() + UI_TIMEOUT;
-    for pid in pids {
+    for pid in &pids {
         let stat = format!("/proc/{pid}/stat");
         let running = |s: String| s.split_whitespace().nth(2).is_none_or(|state| state != "Z");
         while std::fs::read_to_string(&stat).is_ok_and(running) {
@@ -102,7 +109,7 @@ pub fn signal_app_with_env(key: &str, value: &str, signal: &str) -> usize {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-    killed
+    pids.len()
 }
 
 /// tauri-driver with WebKitWebDriver behind it, inside a desktop session.
@@ -399,6 +406,17 @@ impl App {
         path
     }
 
+    /// The app's process (found by its profile, which only it uses).
+    pub fn pid(&self) -> u32 {
+        let profile = self
+            .profile
+            .as_deref()
+            .expect("the app was started with COUNTERSIGN_HOME");
+        let pids = app_pids_with_env("COUNTERSIGN_HOME", profile);
+        assert_eq!(pids.len(), 1, "one app runs on the profile {profile}");
+        pids[0]
+    }
+
     /// Ends the WebDriver session and the app. Closing the window only hides it (the app
     /// stays in the tray), so the app is then ended as the system ends it at logout.
     pub async fn quit(self) {
@@ -407,4 +425,141 @@ impl App {
             signal_app_with_env("COUNTERSIGN_HOME", profile, "-TERM");
         }
     }
+}
+
+/// The demo organisation's password, for every seeded person.
+pub const PASSWORD: &str = countersign_server::seed::DEMO_PASSWORD;
+
+/// A colleague's own client core, signed in to `server_url` as `username`: another device,
+/// another person, another route to the same server than the app under test.
+pub async fn colleague(
+    server_url: &str,
+    username: &str,
+) -> (countersign_client::Client, tempfile::TempDir) {
+    use countersign_client::{Client, ClientOptions, ProfileDir, SessionOnlyCredentials};
+    let dir = tempfile::tempdir().unwrap();
+    let client = Client::open(
+        ClientOptions {
+            profile_dir: ProfileDir::new(dir.path()),
+            device_name: "colleague".into(),
+            os_locale: Some("zh-CN".into()),
+            app_version: "test".into(),
+            default_server: None,
+        },
+        std::sync::Arc::new(SessionOnlyCredentials::default()),
+    )
+    .unwrap();
+    client
+        .sign_in(server_url, username, PASSWORD)
+        .await
+        .unwrap();
+    client.sync(chrono::Utc::now()).await.unwrap();
+    (client, dir)
+}
+
+/// A leave request from `username` for December `days`, sent through the client core.
+pub async fn leave_from(
+    server: &TestServer,
+    username: &str,
+    title: &str,
+    days: (u32, u32),
+) -> uuid::Uuid {
+    let (client, _profile) = colleague(&server.url(), username).await;
+    let now = chrono::Utc::now();
+    let draft = client.draft_new("leave", now).await.unwrap();
+    client.draft_title(draft.id, title, now).await.unwrap();
+    for (path, value) in [
+        ("leave_type", serde_json::json!("annual")),
+        ("reason", serde_json::json!("家中有事")),
+        (
+            "period",
+            serde_json::json!({"start": format!("2026-12-{:02}", days.0), "end": format!("2026-12-{:02}", days.1)}),
+        ),
+    ] {
+        client.draft_set(draft.id, path, value, now).await.unwrap();
+    }
+    let queued = client.submit_draft(draft.id, now).await.unwrap();
+    client.sync(now).await.unwrap();
+    queued.request_id
+}
+
+/// The request's status as the server has it.
+pub async fn status_on_server(server: &TestServer, id: uuid::Uuid) -> RequestStatus {
+    server
+        .state
+        .store
+        .find_request(id)
+        .await
+        .unwrap()
+        .expect("the request is on the server")
+        .state
+        .status
+}
+
+/// Waits until the server has the request in `status` (another process decides it).
+pub async fn wait_for_status_on_server(
+    server: &TestServer,
+    id: uuid::Uuid,
+    status: RequestStatus,
+    why: &str,
+) {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    loop {
+        let now = status_on_server(server, id).await;
+        if now == status {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{why}: the server still has {now:?}, not {status:?}"
+        );
+        // Polling the server's store, which has no change feed for a test to await.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+impl App {
+    /// Signs in from the sign-in screen and waits for the app's shell.
+    pub async fn sign_in(&self, server_url: &str, username: &str) {
+        self.fill("#server", server_url).await;
+        self.fill("#username", username).await;
+        self.fill("#password", PASSWORD).await;
+        self.click("#sign-in").await;
+        self.wait_for("[data-testid='shell']").await;
+    }
+
+    /// Opens the request titled `title` from the inbox.
+    pub async fn open_from_inbox(&self, title: &str) {
+        self.click("[data-testid='nav-inbox']").await;
+        let row = format!(
+            "return Array.from(document.querySelectorAll(\"[data-testid='inbox-row']\")).some(r => r.textContent.includes({title:?}))"
+        );
+        self.wait_until(&format!("the inbox lists {title}"), &row)
+            .await;
+        self.client
+            .execute(
+                "Array.from(document.querySelectorAll(\"[data-testid='inbox-row']\"))\
+                 .find(r => r.textContent.includes(arguments[0])).click(); return true;",
+                vec![title.into()],
+            )
+            .await
+            .unwrap();
+        self.wait_for_text_containing("h1", title).await;
+    }
+}
+
+/// The environment of an app with its own profile at `profile`, in English, its log kept
+/// with the screenshots (`artifacts/e2e/logs/<profile's name>`) to read when something fails.
+pub fn app_env(profile: &Path) -> Vec<(String, String)> {
+    let name = profile.file_name().expect("a named profile directory");
+    let log_dir = artifacts_dir().join("logs").join(name);
+    vec![
+        ("COUNTERSIGN_HOME".to_owned(), profile.display().to_string()),
+        (
+            "COUNTERSIGN_LOG_DIR".to_owned(),
+            log_dir.display().to_string(),
+        ),
+        ("LANG".to_owned(), "en_US.UTF-8".to_owned()),
+        ("LC_ALL".to_owned(), "en_US.UTF-8".to_owned()),
+    ]
 }

@@ -15,93 +15,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use countersign_client::{Client, ClientOptions, ProfileDir, SessionOnlyCredentials};
 use countersign_domain::engine::RequestStatus;
-use countersign_e2e::{App, Driver, kill_app_with_env};
-use countersign_testkit::{
-    Call, DesktopSession, NotificationServer, Notified, TestDb, TestServer, cargo_bin,
+use countersign_e2e::{
+    App, Driver, kill_app_with_env, leave_from, status_on_server, wait_for_status_on_server,
 };
-use serde_json::json;
+use countersign_testkit::{
+    DesktopSession, NotificationServer, Notified, TestDb, TestServer, cargo_bin,
+};
 use uuid::Uuid;
 
-const PW: &str = countersign_server::seed::DEMO_PASSWORD;
 const NOTIFIED_WITHIN: Duration = Duration::from_secs(30);
-
-/// A leave request from `username`, sent through the client core (a colleague's own app).
-async fn leave_from(server: &TestServer, username: &str, title: &str, days: (u32, u32)) -> Uuid {
-    let dir = tempfile::tempdir().unwrap();
-    let client = Client::open(
-        ClientOptions {
-            profile_dir: ProfileDir::new(dir.path()),
-            device_name: "colleague".into(),
-            os_locale: Some("zh-CN".into()),
-            app_version: "test".into(),
-            default_server: None,
-        },
-        Arc::new(SessionOnlyCredentials::default()),
-    )
-    .unwrap();
-    let now = chrono::Utc::now();
-    client.sign_in(&server.url(), username, PW).await.unwrap();
-    client.sync(now).await.unwrap();
-    let draft = client.draft_new("leave", now).await.unwrap();
-    client.draft_title(draft.id, title, now).await.unwrap();
-    for (path, value) in [
-        ("leave_type", json!("annual")),
-        ("reason", json!("家中有事")),
-        (
-            "period",
-            json!({"start": format!("2026-12-{:02}", days.0), "end": format!("2026-12-{:02}", days.1)}),
-        ),
-    ] {
-        client.draft_set(draft.id, path, value, now).await.unwrap();
-    }
-    let queued = client.submit_draft(draft.id, now).await.unwrap();
-    client.sync(now).await.unwrap();
-    queued.request_id
-}
-
-async fn status_on_server(server: &TestServer, id: Uuid) -> RequestStatus {
-    server
-        .state
-        .store
-        .find_request(id)
-        .await
-        .unwrap()
-        .expect("the request is on the server")
-        .state
-        .status
-}
-
-async fn sign_in(app: &App, server: &TestServer, username: &str) {
-    app.fill("#server", &server.url()).await;
-    app.fill("#username", username).await;
-    app.fill("#password", PW).await;
-    app.click("#sign-in").await;
-    app.wait_for("[data-testid='shell']").await;
-}
-
-/// Opens the request titled `title` from the inbox.
-async fn open_from_inbox(app: &App, title: &str) {
-    app.click("[data-testid='nav-inbox']").await;
-    let row = format!(
-        "return Array.from(document.querySelectorAll(\"[data-testid='inbox-row']\")).some(r => r.textContent.includes({title:?}))"
-    );
-    app.wait_until(&format!("the inbox lists {title}"), &row)
-        .await;
-    app.client
-        .execute(
-            "Array.from(document.querySelectorAll(\"[data-testid='inbox-row']\"))\
-             .find(r => r.textContent.includes(arguments[0])).click(); return true;",
-            vec![title.into()],
-        )
-        .await
-        .unwrap();
-    app.wait_for_text_containing("h1", title).await;
-}
 
 /// Approves the open request with `comment` from its detail screen.
 async fn approve_in_window(app: &App, comment: &str) {
@@ -125,23 +50,7 @@ async fn approvals_drafts_and_notifications_in_the_real_app() {
     let app_binary = cargo_bin("countersign-desktop");
     let home = |name: &str| session.home().join(name).to_str().unwrap().to_owned();
     let (manager_home, employee_home) = (home("jiang-profile"), home("shen-profile"));
-    // Each app's log is kept with the screenshots, to read when something fails.
-    let logs = countersign_e2e::artifacts_dir().join("logs");
-    let env = |profile: &str| {
-        let name = std::path::Path::new(profile)
-            .file_name()
-            .unwrap()
-            .to_owned();
-        vec![
-            ("COUNTERSIGN_HOME".to_owned(), profile.to_owned()),
-            (
-                "COUNTERSIGN_LOG_DIR".to_owned(),
-                logs.join(name).to_str().unwrap().to_owned(),
-            ),
-            ("LANG".to_owned(), "en_US.UTF-8".to_owned()),
-            ("LC_ALL".to_owned(), "en_US.UTF-8".to_owned()),
-        ]
-    };
+    let env = |profile: &str| countersign_e2e::app_env(std::path::Path::new(profile));
     let start = |profile: &str| {
         let vars = env(profile);
         let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -153,25 +62,23 @@ async fn approvals_drafts_and_notifications_in_the_real_app() {
     let second = leave_from(&server, "shen.yue", "Annual leave: moving house", (9, 9)).await;
     let manager_driver = start(&manager_home);
     let manager = manager_driver.launch(&app_binary).await;
-    sign_in(&manager, &server, "jiang.tao").await;
+    manager.sign_in(&server.url(), "jiang.tao").await;
     manager
         .wait_for_text_containing("[data-testid='inbox-total']", "2")
         .await;
     manager.snapshot("10-inbox-two-pending-en").await;
-    open_from_inbox(&manager, "年假 回老家").await;
+    manager.open_from_inbox("年假 回老家").await;
     manager.wait_for("[data-testid='timeline']").await;
     manager.wait_for("[data-testid='read-only-form']").await;
     manager.snapshot("11-request-detail-en").await;
     approve_in_window(&manager, "同意，注意交接").await;
-    let approved = || async { status_on_server(&server, first).await == RequestStatus::Approved };
-    let deadline = std::time::Instant::now() + NOTIFIED_WITHIN;
-    while !approved().await {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the approval from the window never reached the server"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_status_on_server(
+        &server,
+        first,
+        RequestStatus::Approved,
+        "the approval from the window reaches the server",
+    )
+    .await;
     let record = server
         .state
         .store
@@ -198,7 +105,7 @@ async fn approvals_drafts_and_notifications_in_the_real_app() {
     // (b) The employee drafts while the server is down.
     let employee_driver = start(&employee_home);
     let employee = employee_driver.launch(&app_binary).await;
-    sign_in(&employee, &server, "shen.yue").await;
+    employee.sign_in(&server.url(), "shen.yue").await;
     let paused = server.pause().await;
     employee.click("[data-testid='nav-new-request']").await;
     employee.click("[data-testid='template-leave']").await;
@@ -302,21 +209,18 @@ async fn approvals_drafts_and_notifications_in_the_real_app() {
             pending_for("Third leave"),
         )
         .await;
-    open_from_inbox(&manager, "Third leave").await;
+    manager.open_from_inbox("Third leave").await;
     approve_in_window(&manager, "").await;
     notifications
-        .wait_for(NOTIFIED_WITHIN, "the notification taken back", |calls| {
-            calls
-                .iter()
-                .any(|c| matches!(c, Call::Closed { id } if *id == raised.id))
-                .then_some(())
-        })
+        .wait_for_closed(NOTIFIED_WITHIN, "the notification taken back", raised.id)
         .await;
-    let deadline = std::time::Instant::now() + NOTIFIED_WITHIN;
-    while status_on_server(&server, third).await != RequestStatus::Approved {
-        assert!(std::time::Instant::now() < deadline, "third never approved");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_status_on_server(
+        &server,
+        third,
+        RequestStatus::Approved,
+        "the approval in the window reaches the server",
+    )
+    .await;
 
     // A link opened while the app runs (a second launch, as the system does for a
     // countersign:// link): the running app shows the request, the second launch goes away.
@@ -384,7 +288,7 @@ async fn approvals_drafts_and_notifications_in_the_real_app() {
             .wait_for("[data-testid='draft-item'], [data-testid='drafts-empty']")
             .await;
         manager.snapshot(&format!("35-drafts-{tag}")).await;
-        open_from_inbox(&manager, "Annual leave: moving house").await;
+        manager.open_from_inbox("Annual leave: moving house").await;
         manager.wait_for("[data-testid='timeline']").await;
         manager.snapshot(&format!("36-request-detail-{tag}")).await;
         manager.click("[data-testid='nav-settings']").await;

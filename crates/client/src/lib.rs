@@ -17,6 +17,7 @@ mod live;
 pub mod notify;
 pub mod profile;
 pub mod server_url;
+pub mod tray;
 mod views;
 mod work;
 

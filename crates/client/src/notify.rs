@@ -1031,6 +1031,17 @@ catalogue! {
     ActionReject => "action_reject", "驳回", "Reject";
     ActionOpen => "action_open", "查看", "Open";
     ActionOpenInbox => "action_open_inbox", "打开待办", "Open inbox";
+    // The tray's own words (crate::tray), beside the action names it shares with notifications.
+    TrayWaitingNone => "tray_waiting_none", "没有待审批", "Nothing waiting for you";
+    TrayWaitingOne => "tray_waiting_one", "1 项待审批", "1 approval waiting";
+    TrayWaitingMany => "tray_waiting_many", "{count} 项待审批", "{count} approvals waiting";
+    TrayTooltipNone => "tray_tooltip_none", "Countersign：没有待审批", "Countersign: nothing waiting";
+    TrayTooltipOne => "tray_tooltip_one", "Countersign：1 项待审批", "Countersign: 1 approval waiting";
+    TrayTooltipMany => "tray_tooltip_many", "Countersign：{count} 项待审批", "Countersign: {count} approvals waiting";
+    TraySyncNow => "tray_sync_now", "立即同步", "Sync now";
+    TrayPause => "tray_pause", "暂停通知", "Pause notifications";
+    TrayOpenWindow => "tray_open_window", "打开窗口", "Open window";
+    TrayQuit => "tray_quit", "退出", "Quit";
 }
 
 /// Names the planner only knows by id: people and templates. The cache implements it from

@@ -152,6 +152,25 @@ impl DesktopSession {
     }
 }
 
+impl DesktopSession {
+    /// The top-level windows of process `pid` on this session's display, as a window
+    /// manager sees them.
+    pub fn top_levels(&self, pid: u32) -> Vec<crate::x11::TopLevel> {
+        crate::x11::top_levels(self.x_display(), pid)
+    }
+
+    /// Asks window `id` to close, as a window manager's close button does.
+    pub fn request_close(&self, id: u32) {
+        crate::x11::request_close(self.x_display(), id);
+    }
+
+    fn x_display(&self) -> &str {
+        self.display
+            .as_deref()
+            .expect("the desktop session has a display")
+    }
+}
+
 impl Drop for DesktopSession {
     fn drop(&mut self) {
         // Last started, first stopped: the display before the keyring before the bus.

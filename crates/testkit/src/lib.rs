@@ -10,17 +10,22 @@
 //!   cut, answered but unheard, delivered twice) and can refuse connections, for fault tests.
 //! - [`NotificationServer`]: owns `org.freedesktop.Notifications` on a test bus, records every
 //!   notification and can click its actions.
+//! - [`StatusNotifierWatcher`]: owns `org.kde.StatusNotifierWatcher` on a test bus, so an app's
+//!   tray icon registers there; reads the icon's properties and menu and presses its entries.
 //! - [`cargo_bin`]: builds and locates a workspace binary for tests in other packages.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api;
 mod bins;
+mod bus_service;
 mod db;
 mod desktop;
 mod fault_proxy;
 mod notifications;
 mod server;
+mod tray;
+mod x11;
 
 pub use api::{Answer, TestApi};
 pub use bins::{cargo_bin, target_dir};
@@ -29,6 +34,8 @@ pub use desktop::DesktopSession;
 pub use fault_proxy::{Exchange, Fault, FaultProxy, Observed};
 pub use notifications::{Call, Hints, NotificationServer, Notified};
 pub use server::{PausedServer, TestServer};
+pub use tray::{ItemProperties, MenuEntry, RegisteredItem, StatusNotifierWatcher, Tray};
+pub use x11::TopLevel;
 
 /// Tuesday 1 December 2026, 09:30 in Beijing: a working day, the moment most tests start at
 /// (leave and SLAs are counted on the working-day calendar from here).

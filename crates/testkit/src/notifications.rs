@@ -16,16 +16,17 @@
 //! dropped; this server cannot see the gap.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use tokio::sync::{oneshot, watch};
 use zbus::fdo::{DBusProxy, MonitoringProxy};
 use zbus::message::{Header, Type};
 use zbus::names::UniqueName;
 use zbus::object_server::SignalEmitter;
 use zbus::{Connection, MatchRule, MessageStream, OwnedVariant, Variant};
+
+use crate::bus_service::{Recorded, ServiceThread};
 
 const NAME: &str = "org.freedesktop.Notifications";
 const PATH: &str = "/org/freedesktop/Notifications";
@@ -81,7 +82,7 @@ impl Notified {
     }
 }
 
-/// What the server has seen; every change goes through [`Shared::update`], which wakes waiters.
+/// What the server has seen.
 #[derive(Default)]
 struct Log {
     calls: Vec<Call>,
@@ -94,31 +95,13 @@ struct Log {
     last_id: u32,
 }
 
-struct Shared {
-    log: Mutex<Log>,
-    changed: watch::Sender<()>,
-}
-
-impl Shared {
-    fn log(&self) -> MutexGuard<'_, Log> {
-        self.log.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn update<T>(&self, change: impl FnOnce(&mut Log) -> T) -> T {
-        let out = change(&mut self.log());
-        self.changed.send_replace(());
-        out
-    }
-}
+type Shared = Recorded<Log>;
 
 /// The test notification server; see the module documentation. Dropping it releases the
-/// name (the drop waits for the bus to confirm) and stops its thread.
+/// name and stops its thread.
 pub struct NotificationServer {
     shared: Arc<Shared>,
-    connection: Connection,
-    runtime: tokio::runtime::Handle,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    service: ServiceThread,
 }
 
 impl NotificationServer {
@@ -134,51 +117,16 @@ impl NotificationServer {
     /// client must not offer any but `default` to.
     pub async fn start_with_capabilities(dbus_address: &str, capabilities: &[&str]) -> Self {
         let capabilities: Vec<String> = capabilities.iter().map(|c| (*c).to_owned()).collect();
-        let (changed, _) = watch::channel(());
-        let shared = Arc::new(Shared {
-            log: Mutex::new(Log::default()),
-            changed,
-        });
-        let (ready_tx, ready_rx) = oneshot::channel();
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let shared = Arc::new(Shared::new());
         let address = dbus_address.to_owned();
         let serving = Arc::clone(&shared);
-        let thread = std::thread::Builder::new()
-            .name("notification-server".to_owned())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("the notification server's runtime");
-                runtime.block_on(async move {
-                    let (connection, monitor) = match serve(&address, serving, capabilities).await {
-                        Ok(served) => served,
-                        Err(why) => {
-                            let _ = ready_tx.send(Err(why));
-                            return;
-                        }
-                    };
-                    let handle = tokio::runtime::Handle::current();
-                    let _ = ready_tx.send(Ok((connection.clone(), handle)));
-                    // Also ends when the server is dropped without a word (a panicking test).
-                    let _ = stop_rx.await;
-                    monitor.abort();
-                    let _ = connection.release_name(NAME).await;
-                });
-            })
-            .expect("start the notification server's thread");
-        let (connection, runtime) = match ready_rx.await {
-            Ok(Ok(ready)) => ready,
-            Ok(Err(why)) => panic!("the test notification server on {dbus_address}: {why}"),
-            Err(_) => panic!("the test notification server's thread died while starting"),
-        };
-        Self {
-            shared,
-            connection,
-            runtime,
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        }
+        let service = ServiceThread::start("notification-server", NAME, move || async move {
+            let (connection, monitor) = serve(&address, serving, capabilities).await?;
+            Ok((connection, vec![monitor]))
+        })
+        .await
+        .unwrap_or_else(|why| panic!("the test notification server on {dbus_address}: {why}"));
+        Self { shared, service }
     }
 
     /// Every call so far, in order.
@@ -216,6 +164,17 @@ impl NotificationServer {
         .await
     }
 
+    /// Awaits a `CloseNotification(id)`: the client took notification `id` back.
+    pub async fn wait_for_closed(&self, within: Duration, description: &str, id: u32) {
+        self.wait_for(within, description, |calls| {
+            calls
+                .iter()
+                .any(|c| matches!(c, Call::Closed { id: closed } if *closed == id))
+                .then_some(())
+        })
+        .await;
+    }
+
     /// Awaits the moment the process that sent notification `id` has a connection subscribed
     /// to `ActionInvoked` (before or after it notified), from which the bus delivers every
     /// [`Self::invoke_action`] to that connection. Processes, not connections, because
@@ -244,15 +203,16 @@ impl NotificationServer {
                 log.showing
             );
         }
-        let connection = self.connection.clone();
+        let connection = self.service.connection.clone();
         let key = key.to_owned();
-        self.run(async move {
-            let emitter = SignalEmitter::new(&connection, PATH)?;
-            Notifications::action_invoked(&emitter, id, &key).await?;
-            Notifications::notification_closed(&emitter, id, CLOSED_BY_USER).await
-        })
-        .await
-        .unwrap_or_else(|why| panic!("emit ActionInvoked({id}): {why}"));
+        self.service
+            .run(async move {
+                let emitter = SignalEmitter::new(&connection, PATH)?;
+                Notifications::action_invoked(&emitter, id, &key).await?;
+                Notifications::notification_closed(&emitter, id, CLOSED_BY_USER).await
+            })
+            .await
+            .unwrap_or_else(|why| panic!("emit ActionInvoked({id}): {why}"));
         self.shared.update(|log| log.showing.remove(&id));
     }
 
@@ -268,13 +228,14 @@ impl NotificationServer {
             self.shared.log().showing.contains(&id),
             "cannot dismiss notification {id}: it is not showing"
         );
-        let connection = self.connection.clone();
-        self.run(async move {
-            let emitter = SignalEmitter::new(&connection, PATH)?;
-            Notifications::notification_closed(&emitter, id, CLOSED_BY_USER).await
-        })
-        .await
-        .unwrap_or_else(|why| panic!("emit NotificationClosed({id}): {why}"));
+        let connection = self.service.connection.clone();
+        self.service
+            .run(async move {
+                let emitter = SignalEmitter::new(&connection, PATH)?;
+                Notifications::notification_closed(&emitter, id, CLOSED_BY_USER).await
+            })
+            .await
+            .unwrap_or_else(|why| panic!("emit NotificationClosed({id}): {why}"));
         self.shared.update(|log| log.showing.remove(&id));
     }
 
@@ -282,47 +243,13 @@ impl NotificationServer {
         &self,
         within: Duration,
         description: &str,
-        mut check: impl FnMut(&Log) -> Option<T>,
+        check: impl FnMut(&Log) -> Option<T>,
     ) -> T {
-        let deadline = tokio::time::Instant::now() + within;
-        let mut changed = self.shared.changed.subscribe();
-        loop {
-            // Marked seen before the check, so a change during the check wakes the next wait.
-            changed.borrow_and_update();
-            if let Some(found) = check(&self.shared.log()) {
-                return found;
-            }
-            if tokio::time::timeout_at(deadline, changed.changed())
-                .await
-                .is_err()
-            {
-                panic!(
-                    "waited {within:?} for {description}; the notification server's calls so far: {:#?}",
-                    self.calls()
-                );
-            }
-        }
-    }
-
-    /// Runs `work` on the server's runtime, which keeps running whatever the caller's does.
-    async fn run<T: Send + 'static>(&self, work: impl Future<Output = T> + Send + 'static) -> T {
-        self.runtime
-            .spawn(work)
+        self.shared
+            .wait_for(within, description, check, |log| {
+                format!("the notification server's calls so far: {:#?}", log.calls)
+            })
             .await
-            .expect("the notification server's runtime is running")
-    }
-}
-
-impl Drop for NotificationServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        // Joining waits for the bus to confirm the name is released, so the next server on
-        // this bus can own it at once. The thread needs nothing from the caller's runtime.
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
