@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use countersign_api::meetings::{MeetingView, NewMeeting, RoomView};
 use countersign_api::sync::{MutationBatch, MutationResults, SyncPage};
 use countersign_api::{
     ApiError, Me, RefreshRequest, ServerInfo, SessionInfo, SignInRequest, SignInResponse, Tokens,
@@ -132,6 +133,20 @@ impl ApiClient {
                 .json(batch),
         )
         .await
+    }
+
+    /// `POST /v1/meetings`: plans a meeting and sends its invitations.
+    pub async fn new_meeting(&self, access: &str, new: &NewMeeting) -> Result<MeetingView> {
+        self.send(
+            self.request(Method::POST, "/v1/meetings", Some(access))
+                .json(new),
+        )
+        .await
+    }
+
+    pub async fn rooms(&self, access: &str) -> Result<Vec<RoomView>> {
+        self.send(self.request(Method::GET, "/v1/rooms", Some(access)))
+            .await
     }
 
     /// Opens the live event stream. `idle` is how long the stream may stay silent (no hint,
