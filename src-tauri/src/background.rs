@@ -12,6 +12,7 @@ use countersign_client::notify::{NotificationAction, Planned};
 use countersign_client::{
     Act, ClientError, InboxQuery, OutboxItem, SessionView, SyncStatus, WatchEvent,
 };
+use countersign_domain::meetings::Rsvp;
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::{Mutex, mpsc, oneshot};
@@ -275,9 +276,20 @@ pub async fn sync_now(app: &AppHandle) -> Result<SyncStatus, ClientError> {
 /// What the person chose from a notification or the tray.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Choice {
-    Approve { request: Uuid },
-    Reject { request: Uuid },
-    Open { request: Uuid },
+    Approve {
+        request: Uuid,
+    },
+    Reject {
+        request: Uuid,
+    },
+    Open {
+        request: Uuid,
+    },
+    /// Accept or Decline pressed on a meeting invitation.
+    Rsvp {
+        meeting: Uuid,
+        answer: Rsvp,
+    },
     OpenInbox,
 }
 
@@ -288,6 +300,10 @@ impl Choice {
             NotificationAction::Reject { request, .. } => Choice::Reject { request: *request },
             NotificationAction::Open { request } => Choice::Open { request: *request },
             NotificationAction::OpenInbox => Choice::OpenInbox,
+            NotificationAction::Rsvp { meeting, answer } => Choice::Rsvp {
+                meeting: *meeting,
+                answer: *answer,
+            },
             NotificationAction::OpenMeeting { .. } => return None,
         })
     }
@@ -300,7 +316,19 @@ pub async fn choose(app: &AppHandle, choice: Choice) {
         Choice::Approve { request } => approve(app, request).await,
         Choice::Reject { request } => open_request(app, Some(request), true),
         Choice::Open { request } => open_request(app, Some(request), false),
+        Choice::Rsvp { meeting, answer } => rsvp(app, meeting, answer).await,
         Choice::OpenInbox => crate::show_window(app),
+    }
+}
+
+/// Queues the answer as `countersign rsvp` does and nudges a sync to send it.
+async fn rsvp(app: &AppHandle, meeting: Uuid, answer: Rsvp) {
+    let Ok(client) = app.state::<Core>().client_arc() else {
+        return;
+    };
+    match client.rsvp(meeting, answer, None, Utc::now()).await {
+        Ok(_) => changed_here(app),
+        Err(err) => tracing::info!(%meeting, error = %err, "answer from a notification refused"),
     }
 }
 

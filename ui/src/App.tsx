@@ -35,6 +35,7 @@ export function App() {
               resolved_language: guessSystemLanguage(),
               app_version: '',
               notifications: true,
+              meeting_reminder_minutes: 15,
             };
       applyLanguage(known.resolved_language);
       setPreferences(known);

@@ -468,6 +468,8 @@ export type Preferences = {
 	app_version: string,
 	/**  Whether the desktop shows notifications (on unless the person turned them off). */
 	notifications: boolean,
+	/**  Minutes before a meeting that its reminder shows (15 unless changed). */
+	meeting_reminder_minutes: number,
 };
 
 /**  Where a problem report was written. */

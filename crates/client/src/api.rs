@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use countersign_api::attachments::AttachmentInfo;
+use countersign_api::meetings::{MeetingView, NewMeeting, RoomView};
 use countersign_api::sync::{MutationBatch, MutationResults, SyncPage};
 use countersign_api::{
     ApiError, ErrorCode, Me, RefreshRequest, ServerInfo, SessionInfo, SignInRequest,
@@ -162,6 +163,15 @@ impl ApiClient {
         .await
     }
 
+    /// `POST /v1/meetings`: plans a meeting and sends its invitations.
+    pub async fn new_meeting(&self, access: &str, new: &NewMeeting) -> Result<MeetingView> {
+        self.send(
+            self.request(Method::POST, "/v1/meetings", Some(access))
+                .json(new),
+        )
+        .await
+    }
+
     /// The bytes of an attachment the person may see.
     pub async fn download_attachment(&self, access: &str, id: Uuid) -> Result<Vec<u8>> {
         let response = self
@@ -182,6 +192,12 @@ impl ApiClient {
             .await
             .map_err(|e| self.transport_error(&e))?;
         Ok(body.to_vec())
+    }
+
+    /// `GET /v1/rooms`: the rooms a meeting can book.
+    pub async fn rooms(&self, access: &str) -> Result<Vec<RoomView>> {
+        self.send(self.request(Method::GET, "/v1/rooms", Some(access)))
+            .await
     }
 
     /// Opens the live event stream. `idle` is how long the stream may stay silent (no hint,

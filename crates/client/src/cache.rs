@@ -20,6 +20,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use countersign_api::attachments::AttachmentInfo;
 use countersign_api::directory::{DepartmentEntry, PersonEntry};
+use countersign_api::meetings::{MeetingReceipt, MeetingView};
 use countersign_api::requests::{RequestView, TemplateView};
 use countersign_api::sync::{Change, ChangeOp, EntityKind, MutationResult, MutationStatus};
 use serde::{Deserialize, Serialize};
@@ -139,6 +140,13 @@ pub struct OutboxEntry {
     /// The server's answer, once there is one.
     pub answer: Option<MutationResult>,
     pub answered_at: Option<DateTime<Utc>>,
+}
+
+/// A meeting as cached: the server's view and this device's note of its opening.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedMeeting {
+    pub view: MeetingView,
+    pub opened_at: Option<DateTime<Utc>>,
 }
 
 /// An open task of the signed-in person, as the inbox lists it.
@@ -455,6 +463,7 @@ impl Cache {
             "templates",
             "people",
             "departments",
+            "meetings",
         ] {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
                 .execute(&mut *tx)
@@ -950,6 +959,11 @@ impl Cache {
             // An answer to something this cache no longer has (rebuilt meanwhile).
             return tx.commit().await.map_err(|e| self.err(e));
         };
+        if let Some(meeting) = &result.meeting {
+            apply_meeting(&mut tx, &meeting_change(meeting))
+                .await
+                .map_err(|e| self.err(e))?;
+        }
         if let Some(view) = &result.entity {
             let change = Change {
                 kind: EntityKind::Request,
@@ -1066,6 +1080,143 @@ impl Cache {
                 .await
                 .map_err(|e| self.err(e))?;
         body.map(|b| self.decode(&b)).transpose()
+    }
+
+    // -- meetings --
+
+    /// One cached meeting with this device's note of when it was opened.
+    pub async fn meeting(&self, id: Uuid) -> Result<Option<CachedMeeting>> {
+        let row = sqlx::query("SELECT body, opened_at FROM meetings WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        row.map(|r| self.cached_meeting(&r)).transpose()
+    }
+
+    /// Meetings that overlap `[from, to)`, by start.
+    pub async fn meetings_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CachedMeeting>> {
+        let rows = sqlx::query(
+            "SELECT body, opened_at FROM meetings WHERE starts_at < $2 AND ends_at > $1 \
+             ORDER BY starts_at, id",
+        )
+        .bind(utc_text(from))
+        .bind(utc_text(to))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.err(e))?;
+        rows.iter().map(|r| self.cached_meeting(r)).collect()
+    }
+
+    /// Every cached meeting (the reminder planner looks at all of them).
+    pub async fn all_meetings(&self) -> Result<Vec<CachedMeeting>> {
+        let rows = sqlx::query("SELECT body, opened_at FROM meetings ORDER BY starts_at, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        rows.iter().map(|r| self.cached_meeting(r)).collect()
+    }
+
+    fn cached_meeting(&self, r: &sqlx::sqlite::SqliteRow) -> Result<CachedMeeting> {
+        let body: String = r.try_get("body").map_err(|e| self.err(e))?;
+        let opened: Option<String> = r.try_get("opened_at").map_err(|e| self.err(e))?;
+        Ok(CachedMeeting {
+            view: self.decode(&body)?,
+            opened_at: opened.as_deref().map(parse_time),
+        })
+    }
+
+    /// Stores a meeting the server just answered with (one the person planned).
+    pub async fn put_meeting(&self, view: &MeetingView) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
+        apply_meeting(&mut tx, &meeting_change(view))
+            .await
+            .map_err(|e| self.err(e))?;
+        tx.commit().await.map_err(|e| self.err(e))
+    }
+
+    /// Notes that the person opened the meeting at `now`, the first time only.
+    pub async fn note_meeting_opened(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE meetings SET opened_at = $1 WHERE id = $2 AND opened_at IS NULL")
+            .bind(now.to_rfc3339())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Queues an answer and shows it on the cached meeting at once (the server's next copy
+    /// replaces the guess), in one transaction.
+    pub async fn queue_rsvp(&self, entry: &OutboxEntry, shown: &MeetingView) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
+        sqlx::query("UPDATE meetings SET body = $1 WHERE id = $2")
+            .bind(serde_json::to_string(shown).unwrap_or_default())
+            .bind(shown.id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        insert_outbox(&mut tx, entry)
+            .await
+            .map_err(|e| self.err(e))?;
+        tx.commit().await.map_err(|e| self.err(e))
+    }
+
+    /// The receipts owed: meetings where I am an invitee whose sequence was not acknowledged
+    /// yet, or whose opening was not reported yet.
+    pub async fn receipts_due(&self) -> Result<Vec<MeetingReceipt>> {
+        let rows = sqlx::query(
+            "SELECT id, sequence, opened_at FROM meetings \
+             WHERE json_extract(body, '$.my_role') = 'invitee' \
+             AND (sequence > acknowledged OR (opened_at IS NOT NULL AND opened_sent = 0)) \
+             ORDER BY starts_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.err(e))?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id")?;
+                let sequence: i64 = r.try_get("sequence")?;
+                let opened: Option<String> = r.try_get("opened_at")?;
+                Ok(MeetingReceipt {
+                    meeting_id: parse_uuid(&id)?,
+                    sequence: u64::try_from(sequence).unwrap_or(0),
+                    opened_at: opened.as_deref().map(parse_time),
+                })
+            })
+            .collect::<sqlx::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Queues `entry` carrying `receipts` and marks them acknowledged, atomically: a receipt
+    /// is queued once, and the outbox resends it until the server answers.
+    pub async fn queue_receipts(
+        &self,
+        entry: &OutboxEntry,
+        receipts: &[MeetingReceipt],
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
+        for r in receipts {
+            sqlx::query(
+                "UPDATE meetings SET acknowledged = max(acknowledged, $1), \
+                 opened_sent = opened_sent OR $2 WHERE id = $3",
+            )
+            .bind(i64::try_from(r.sequence).unwrap_or(i64::MAX))
+            .bind(r.opened_at.is_some())
+            .bind(r.meeting_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        }
+        insert_outbox(&mut tx, entry)
+            .await
+            .map_err(|e| self.err(e))?;
+        tx.commit().await.map_err(|e| self.err(e))
     }
 
     // -- notification record --
@@ -1239,10 +1390,61 @@ async fn apply_change(tx: &mut Tx<'_>, change: &Change, hold: bool) -> sqlx::Res
             }
             Ok(())
         }
-        // Meetings are not cached yet (issue 7); a kind this version does not know
-        // (tickets…) is skipped too, not an error.
-        EntityKind::Meeting | EntityKind::Unknown => Ok(()),
+        EntityKind::Meeting => apply_meeting(tx, change).await,
+        // A kind this version does not know (tickets…) is skipped, not an error.
+        EntityKind::Unknown => Ok(()),
     }
+}
+
+/// A meeting as the server answered it, as a feed change (the cache applies both alike).
+pub(crate) fn meeting_change(view: &MeetingView) -> Change {
+    Change {
+        kind: EntityKind::Meeting,
+        id: view.id.to_string(),
+        version: view.version,
+        op: ChangeOp::Upsert,
+        data: serde_json::to_value(view).ok(),
+    }
+}
+
+/// Writes a meeting change if it is newer than the cached copy; the device's own notes
+/// (opened, acknowledged) stay. A delete, or a body this version cannot read, removes it.
+async fn apply_meeting(tx: &mut Tx<'_>, change: &Change) -> sqlx::Result<()> {
+    let view = match (change.op, change.data.as_ref()) {
+        (ChangeOp::Upsert, Some(data)) => serde_json::from_value::<MeetingView>(data.clone()).ok(),
+        _ => None,
+    };
+    let Some(view) = view else {
+        sqlx::query("DELETE FROM meetings WHERE id = $1")
+            .bind(&change.id)
+            .execute(&mut **tx)
+            .await?;
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO meetings (id, version, sequence, status, starts_at, ends_at, organiser, \
+         body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET \
+         version = excluded.version, sequence = excluded.sequence, status = excluded.status, \
+         starts_at = excluded.starts_at, ends_at = excluded.ends_at, \
+         organiser = excluded.organiser, body = excluded.body \
+         WHERE excluded.version > meetings.version",
+    )
+    .bind(view.id.to_string())
+    .bind(i64::try_from(view.version).unwrap_or(i64::MAX))
+    .bind(i64::try_from(view.sequence).unwrap_or(i64::MAX))
+    .bind(view.status.as_str())
+    .bind(utc_text(view.plan.starts_at))
+    .bind(utc_text(view.plan.ends_at))
+    .bind(view.organiser_id.to_string())
+    .bind(serde_json::to_string(&view).unwrap_or_default())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Instants stored for sorting: one fixed format in UTC, so text order is time order.
+fn utc_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn upsert_body(change: &Change) -> Option<String> {

@@ -6,9 +6,13 @@
 use chrono::Offset;
 use chrono::Utc;
 use countersign_client::notify::{Notifier, StdoutNotifier};
-use countersign_client::{Act, Client, ClientError, DraftView, OutboxItem, WatchEvent};
+use countersign_client::{
+    Act, Client, ClientError, ClientErrorCode, DraftView, FALLBACK_TIME_ZONE, MeetingForm,
+    OutboxItem, WatchEvent, parse_zone,
+};
+use countersign_domain::meetings::{MeetingStatus, Rsvp};
 
-use super::{ActArgs, Command, DraftCommand, print_json};
+use super::{ActArgs, Command, DraftCommand, MeetingCommand, print_json};
 
 pub(super) async fn run(client: &Client, command: Command) -> Result<(), ClientError> {
     match command {
@@ -33,6 +37,78 @@ pub(super) async fn run(client: &Client, command: Command) -> Result<(), ClientE
                 print_refused(item);
             }
             Ok(())
+        }
+        Command::Meetings {
+            from,
+            to,
+            zone,
+            json,
+        } => {
+            let zone = zone_or_system(zone.as_deref())?;
+            let today = Utc::now().with_timezone(&zone).date_naive();
+            let first = match from.as_deref() {
+                Some(text) => day(text)?,
+                None => today,
+            };
+            let last = match to.as_deref() {
+                Some(text) => day(text)?,
+                None => first + chrono::Days::new(13),
+            };
+            let start = |d: chrono::NaiveDate| {
+                d.and_hms_opt(0, 0, 0)
+                    .and_then(|t| t.and_local_timezone(zone).earliest())
+                    .map(|t| t.with_timezone(&Utc))
+                    .unwrap_or_default()
+            };
+            let meetings = client
+                .meetings(start(first), start(last + chrono::Days::new(1)), zone)
+                .await?;
+            if json {
+                return print_json(&meetings);
+            }
+            if meetings.is_empty() {
+                println!("No meetings from {first} to {last}.");
+            }
+            for m in &meetings {
+                let place = m
+                    .room
+                    .as_deref()
+                    .or(m.place.as_deref())
+                    .or(m.online_link.as_deref())
+                    .unwrap_or("");
+                let answer = m.my_answer.map_or("—", |a| a.as_str());
+                let cancelled = if m.status == MeetingStatus::Cancelled {
+                    "  [cancelled]"
+                } else {
+                    ""
+                };
+                println!(
+                    "{} {}–{}  {}  {}  by {}  answer: {answer}{cancelled}",
+                    m.id,
+                    m.local_start,
+                    m.local_end.get(11..).unwrap_or(&m.local_end),
+                    m.title,
+                    place,
+                    m.organiser_name
+                );
+            }
+            Ok(())
+        }
+        Command::Meeting { command } => meeting(client, command).await,
+        Command::Rsvp {
+            meeting,
+            answer,
+            note,
+            json,
+        } => {
+            let answer = Rsvp::parse(&answer).ok_or_else(|| {
+                ClientError::new(
+                    ClientErrorCode::InvalidInput,
+                    format!("'{answer}' is not an answer: accept, tentative or decline."),
+                )
+            })?;
+            let item = client.rsvp(meeting, answer, note, Utc::now()).await?;
+            send_now(client, item, json).await
         }
         Command::Status { json } => {
             let status = client.sync_status().await?;
@@ -181,6 +257,134 @@ pub(super) async fn run(client: &Client, command: Command) -> Result<(), ClientE
         | Command::Sessions { .. }
         | Command::Logout { .. } => Ok(()),
     }
+}
+
+async fn meeting(client: &Client, command: MeetingCommand) -> Result<(), ClientError> {
+    match command {
+        MeetingCommand::Show {
+            meeting,
+            zone,
+            json,
+        } => {
+            let zone = zone_or_system(zone.as_deref())?;
+            let detail = client.meeting(meeting, zone, Utc::now()).await?;
+            if json {
+                return print_json(&detail);
+            }
+            let m = &detail.entry;
+            println!("{}  ({})", m.title, m.status.as_str());
+            println!(
+                "  when:      {} – {} ({})",
+                m.local_start, m.local_end, m.time_zone
+            );
+            for (what, value) in [
+                ("room", &m.room),
+                ("place", &m.place),
+                ("link", &m.online_link),
+                ("cancelled", &detail.cancel_reason),
+            ] {
+                if let Some(value) = value {
+                    println!("  {what:<10} {value}");
+                }
+            }
+            println!("  organiser: {}", m.organiser_name);
+            println!(
+                "  answer:    {}",
+                m.my_answer.map_or("not answered", |a| a.as_str())
+            );
+            if !detail.changed.is_empty() {
+                let changed: Vec<&str> = detail.changed.iter().map(|f| f.as_str()).collect();
+                println!("  changed:   {}", changed.join(", "));
+            }
+            if !detail.agenda.is_empty() {
+                println!("  agenda:    {}", detail.agenda);
+            }
+            for p in &detail.people {
+                let answer = p.answer.map_or("", |a| a.as_str());
+                println!("  - {} {answer}", p.name);
+            }
+            for file in &detail.materials {
+                println!("  material: {} ({} bytes)", file.name, file.size);
+            }
+            Ok(())
+        }
+        MeetingCommand::New {
+            title,
+            agenda,
+            start,
+            end,
+            zone,
+            room,
+            place,
+            link,
+            invite,
+            department,
+            json,
+        } => {
+            let instant = |text: &str, what: &str| {
+                chrono::DateTime::parse_from_rfc3339(text)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| {
+                        ClientError::new(
+                            ClientErrorCode::InvalidInput,
+                            format!(
+                                "--{what} '{text}' is not a time such as 2026-12-01T10:00:00+08:00."
+                            ),
+                        )
+                    })
+            };
+            let form = MeetingForm {
+                title,
+                agenda,
+                starts_at: instant(&start, "start")?,
+                ends_at: instant(&end, "end")?,
+                time_zone: zone_or_system(zone.as_deref())?.name().to_owned(),
+                room,
+                place,
+                online_link: link,
+                invite,
+                departments: department,
+            };
+            let view = client.new_meeting(&form).await?;
+            if json {
+                return print_json(&view);
+            }
+            println!("Meeting {} planned: {}.", view.id, view.plan.title);
+            for skipped in &view.skipped {
+                println!("  not invited: {} ({})", skipped.person_id, skipped.reason);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The zone named, else the system's (`TZ`, `/etc/timezone`, `/etc/localtime`), else
+/// Asia/Shanghai.
+fn zone_or_system(named: Option<&str>) -> Result<chrono_tz::Tz, ClientError> {
+    if let Some(name) = named {
+        return parse_zone(name);
+    }
+    let from_link = std::fs::read_link("/etc/localtime").ok().and_then(|p| {
+        let p = p.to_string_lossy().into_owned();
+        p.split_once("zoneinfo/").map(|(_, zone)| zone.to_owned())
+    });
+    let system = std::env::var("TZ")
+        .ok()
+        .map(|z| z.trim_start_matches(':').to_owned())
+        .or_else(|| std::fs::read_to_string("/etc/timezone").ok())
+        .or(from_link);
+    Ok(system
+        .and_then(|z| z.trim().parse().ok())
+        .unwrap_or(FALLBACK_TIME_ZONE))
+}
+
+fn day(text: &str) -> Result<chrono::NaiveDate, ClientError> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        ClientError::new(
+            ClientErrorCode::InvalidInput,
+            format!("'{text}' is not a day such as 2026-12-01."),
+        )
+    })
 }
 
 /// Prints notifications in the person's language and local time.

@@ -496,6 +496,11 @@ fn key(action: &NotificationAction) -> &'static str {
         NotificationAction::Reject { .. } => "reject",
         NotificationAction::Open { .. } => "open",
         NotificationAction::OpenMeeting { .. } => "open-meeting",
+        NotificationAction::Rsvp { answer, .. } => match answer {
+            countersign_domain::meetings::Rsvp::Accept => "accept",
+            countersign_domain::meetings::Rsvp::Tentative => "tentative",
+            countersign_domain::meetings::Rsvp::Decline => "decline",
+        },
         NotificationAction::OpenInbox => "open-inbox",
     }
 }
@@ -517,7 +522,10 @@ fn category(notification: &Notification) -> &'static str {
         }
         NotificationKind::Overdue { .. } => "x-countersign.overdue",
         NotificationKind::Outcome { .. } => "x-countersign.outcome",
-        NotificationKind::MeetingInvite { .. } => "x-countersign.meeting",
+        NotificationKind::MeetingInvite { .. }
+        | NotificationKind::MeetingChanged { .. }
+        | NotificationKind::MeetingCancelled { .. }
+        | NotificationKind::MeetingReminder { .. } => "x-countersign.meeting",
         NotificationKind::ActionRefused { .. } => "x-countersign.refused",
         NotificationKind::DecisionApplied { .. } => "x-countersign.done",
     }

@@ -14,6 +14,7 @@ pub mod credentials;
 pub mod dbus_notifier;
 pub mod error;
 mod live;
+mod meetings;
 pub mod notify;
 pub mod profile;
 pub mod server_url;
@@ -37,6 +38,9 @@ pub use credentials::{
 pub use dbus_notifier::{DbusNotifier, NotificationClick};
 pub use error::{ClientError, ClientErrorCode, Result};
 pub use live::WatchEvent;
+pub use meetings::{
+    FALLBACK_TIME_ZONE, MeetingDetail, MeetingEntry, MeetingForm, MeetingPerson, parse_zone,
+};
 pub use profile::{AccountRecord, Language, LanguagePreference, Profile, ProfileDir};
 pub use server_url::ServerUrl;
 pub use views::{
@@ -77,6 +81,8 @@ pub struct Preferences {
     pub app_version: String,
     /// Whether the desktop shows notifications (on unless the person turned them off).
     pub notifications: bool,
+    /// Minutes before a meeting that its reminder shows (15 unless changed).
+    pub meeting_reminder_minutes: u32,
 }
 
 /// How a client identifies itself and where it keeps its state. Read from the environment
@@ -151,7 +157,18 @@ impl Client {
             resolved_language: profile.language.resolve(self.options.os_locale.as_deref()),
             app_version: self.options.app_version.clone(),
             notifications: profile.notifications,
+            meeting_reminder_minutes: profile.meeting_reminder_minutes,
         }
+    }
+
+    /// Sets how many minutes before a meeting its reminder shows, for good (the profile).
+    pub async fn set_meeting_reminder_minutes(&self, minutes: u32) -> Result<Preferences> {
+        let mut inner = self.inner.lock().await;
+        let mut profile = inner.profile.clone();
+        profile.meeting_reminder_minutes = minutes;
+        self.options.profile_dir.save(&profile)?;
+        inner.profile = profile;
+        Ok(self.preferences_of(&inner.profile))
     }
 
     /// Turns the desktop's notifications on or off, for good (kept in the profile).

@@ -119,6 +119,34 @@ enum Command {
         #[command(subcommand)]
         command: DraftCommand,
     },
+    /// Your meetings (default: from today for two weeks), times in your zone.
+    Meetings {
+        /// First day, YYYY-MM-DD in your zone.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day (included), YYYY-MM-DD in your zone.
+        #[arg(long)]
+        to: Option<String>,
+        /// IANA zone to show times in (default: the system's, else Asia/Shanghai).
+        #[arg(long)]
+        zone: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A meeting: show, new.
+    Meeting {
+        #[command(subcommand)]
+        command: MeetingCommand,
+    },
+    /// Answer a meeting invitation: accept, tentative or decline (queued when offline).
+    Rsvp {
+        meeting: Uuid,
+        answer: String,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Submit a draft (queued when offline).
     Submit {
         draft: Uuid,
@@ -138,6 +166,47 @@ struct ActArgs {
     to: Option<String>,
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Subcommand)]
+enum MeetingCommand {
+    /// A meeting in full (marks it opened for the organiser's ledger).
+    Show {
+        meeting: Uuid,
+        #[arg(long)]
+        zone: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Plan a meeting and send the invitations (needs a connection).
+    New {
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        agenda: String,
+        /// RFC 3339, e.g. 2026-12-01T10:00:00+08:00.
+        #[arg(long)]
+        start: String,
+        #[arg(long)]
+        end: String,
+        /// The meeting's IANA zone (default: the system's, else Asia/Shanghai).
+        #[arg(long)]
+        zone: Option<String>,
+        #[arg(long)]
+        room: Option<String>,
+        #[arg(long)]
+        place: Option<String>,
+        #[arg(long)]
+        link: Option<String>,
+        /// A colleague's user name; repeat for more.
+        #[arg(long = "invite")]
+        invite: Vec<String>,
+        /// A department's code; everyone in it is invited.
+        #[arg(long = "department")]
+        department: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]

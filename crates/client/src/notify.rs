@@ -52,10 +52,14 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use chrono::{DateTime, FixedOffset, Utc};
+use countersign_api::meetings::MeetingView;
 use countersign_api::requests::RequestView;
 use countersign_api::sync::{Change, ChangeOp, EntityKind};
 use countersign_domain::engine::{EventKind, RequestState, RequestStatus, Task, TaskId};
 use countersign_domain::form::{DateRange, Label, Money, Value};
+use countersign_domain::meetings::{
+    MeetingField, MeetingPlan, MeetingStatus, Rsvp, reminder_at, what_changed,
+};
 use countersign_domain::messages::Locale;
 use countersign_domain::templates::Template;
 use countersign_domain::workflow::ReturnTarget;
@@ -112,9 +116,26 @@ impl NotificationId {
         Self(format!("request/{request}/decision-applied"))
     }
 
-    /// The invitation to `meeting` (not planned yet; see [`NotificationKind::MeetingInvite`]).
+    /// The invitation to `meeting`.
     pub fn meeting_invite(meeting: Uuid) -> Self {
         Self(format!("meeting/{meeting}/invite"))
+    }
+
+    /// The announcement of `meeting`'s change to `sequence`: one per sequence.
+    pub fn meeting_changed(meeting: Uuid, sequence: u64) -> Self {
+        Self(format!("meeting/{meeting}/changed/{sequence}"))
+    }
+
+    pub fn meeting_cancelled(meeting: Uuid) -> Self {
+        Self(format!("meeting/{meeting}/cancelled"))
+    }
+
+    /// The reminder of `meeting` starting at `starts_at`: a meeting moved gets a new one.
+    pub fn meeting_reminder(meeting: Uuid, starts_at: DateTime<Utc>) -> Self {
+        Self(format!(
+            "meeting/{meeting}/reminder/{}",
+            starts_at.timestamp()
+        ))
     }
 
     pub fn as_str(&self) -> &str {
@@ -245,15 +266,35 @@ pub enum NotificationKind {
         decided_at: DateTime<Utc>,
         comment: String,
     },
-    /// An invitation to a meeting. Not planned yet: the sync feed has no meeting records
-    /// (`EntityKind` has no `Meeting`), so [`plan`] never produces it. It is here so the
-    /// desktop's notifier and the message catalogue handle the whole set from the start; the
-    /// meetings issue adds its subject and the rule (invited, not organiser, not yet answered).
+    /// An invitation to a meeting, for an invitee (never its organiser).
     MeetingInvite {
         meeting: Uuid,
         title: String,
         organiser: Uuid,
         starts_at: DateTime<Utc>,
+    },
+    /// A meeting I am invited to changed; `changed` is everything that changed since the
+    /// person was last told, however many changes that took.
+    MeetingChanged {
+        meeting: Uuid,
+        title: String,
+        sequence: u64,
+        changed: Vec<MeetingField>,
+        starts_at: DateTime<Utc>,
+    },
+    MeetingCancelled {
+        meeting: Uuid,
+        title: String,
+        starts_at: DateTime<Utc>,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// A meeting I am going to starts soon.
+    MeetingReminder {
+        meeting: Uuid,
+        title: String,
+        starts_at: DateTime<Utc>,
+        minutes_before: u32,
     },
     /// An action taken from a notification could not be done; `reason` says why, in words
     /// (the refusal as the client explained it).
@@ -301,6 +342,12 @@ pub enum NotificationAction {
     OpenMeeting {
         meeting: Uuid,
     },
+    /// Answer an invitation (Accept or Decline); goes down the same path as the CLI's
+    /// `rsvp` (the outbox).
+    Rsvp {
+        meeting: Uuid,
+        answer: Rsvp,
+    },
     OpenInbox,
 }
 
@@ -346,6 +393,8 @@ pub enum Param {
     /// A decision's comment, quoted when present.
     Comment(String),
     Count(usize),
+    /// What changed in a meeting, named in the reader's language.
+    Fields(Vec<MeetingField>),
 }
 
 /// One notification to show.
@@ -388,6 +437,40 @@ pub struct NotificationRecord {
     /// Held back during a catch-up, for [`finish_catch_up`].
     #[serde(default)]
     held: Vec<Held>,
+    #[serde(default)]
+    meetings: BTreeMap<Uuid, MeetingNotes>,
+}
+
+/// What was said about one meeting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct MeetingNotes {
+    /// The newest sequence dealt with; each is announced once.
+    sequence: u64,
+    /// The plan as the person was last told it: what a change is compared with, so that
+    /// several changes seen at once are one notification naming all of them.
+    plan: MeetingPlan,
+    #[serde(default)]
+    cancelled: bool,
+    /// The invitation, change or cancellation on screen.
+    #[serde(default)]
+    shown: Option<NotificationId>,
+    /// The start the reminder was shown for, while it is on screen or was shown.
+    #[serde(default)]
+    reminded: Option<DateTime<Utc>>,
+}
+
+impl MeetingNotes {
+    /// Takes back whatever is on screen about the meeting.
+    fn retract_all(&mut self, meeting: Uuid, planned: &mut Vec<Planned>) {
+        if let Some(id) = self.shown.take() {
+            planned.push(Planned::Retract(id));
+        }
+        if let Some(at) = self.reminded.take() {
+            planned.push(Planned::Retract(NotificationId::meeting_reminder(
+                meeting, at,
+            )));
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -425,6 +508,13 @@ impl NotificationRecord {
                     .map(|subject| NotificationId::about(*request, *subject))
             })
             .collect();
+        ids.extend(self.meetings.iter().flat_map(|(meeting, notes)| {
+            notes.shown.clone().into_iter().chain(
+                notes
+                    .reminded
+                    .map(|at| NotificationId::meeting_reminder(*meeting, at)),
+            )
+        }));
         ids.sort();
         ids
     }
@@ -453,6 +543,9 @@ pub fn plan(
     template: Option<&Template>,
     mut record: NotificationRecord,
 ) -> Plan {
+    if change.kind == EntityKind::Meeting {
+        return plan_meeting(me, mode, change, record);
+    }
     let mut planned = Vec::new();
     let Some(request) = request_id(change) else {
         return Plan { planned, record };
@@ -586,6 +679,230 @@ pub fn finish_catch_up(mut record: NotificationRecord) -> Plan {
     Plan { planned, record }
 }
 
+/// Plans a meeting change for `me`: an invitation the first time it is seen, one change
+/// notice per new sequence (replacing the previous notice), a cancellation that takes back
+/// everything shown about it. The organiser and their delegates are told nothing about their
+/// own meetings. In a catch-up, what is seen is recorded, not shown.
+fn plan_meeting(me: Uuid, mode: SyncMode, change: &Change, mut record: NotificationRecord) -> Plan {
+    let mut planned = Vec::new();
+    let Ok(meeting) = change.id.parse::<Uuid>() else {
+        return Plan { planned, record };
+    };
+    let view = match change.op {
+        ChangeOp::Upsert => change
+            .data
+            .as_ref()
+            .and_then(|data| MeetingView::deserialize(data).ok())
+            .filter(|view| view.id == meeting),
+        ChangeOp::Delete => None,
+    };
+    let Some(view) = view else {
+        // No longer visible (uninvited, deleted): nothing said about it holds.
+        if change.op == ChangeOp::Delete
+            && let Some(mut notes) = record.meetings.remove(&meeting)
+        {
+            notes.retract_all(meeting, &mut planned);
+        }
+        return Plan { planned, record };
+    };
+    if view.my_role != "invitee" || view.organiser_id == me {
+        return Plan { planned, record };
+    }
+    let live = mode == SyncMode::Live;
+    let cancelled = view.status == MeetingStatus::Cancelled;
+    let Some(notes) = record.meetings.get_mut(&meeting) else {
+        let mut notes = MeetingNotes {
+            sequence: view.sequence,
+            plan: view.plan.clone(),
+            cancelled,
+            shown: None,
+            reminded: None,
+        };
+        // A meeting first seen cancelled was never announced: nothing to take back.
+        if live && !cancelled {
+            let invite = meeting_invite(&view);
+            notes.shown = Some(invite.id.clone());
+            planned.push(Planned::Show(invite));
+        }
+        record.meetings.insert(meeting, notes);
+        return Plan { planned, record };
+    };
+    if view.sequence <= notes.sequence || notes.cancelled {
+        return Plan { planned, record };
+    }
+    notes.sequence = view.sequence;
+    if cancelled {
+        notes.cancelled = true;
+        notes.retract_all(meeting, &mut planned);
+        if live {
+            let notice = meeting_cancelled(&view);
+            notes.shown = Some(notice.id.clone());
+            planned.push(Planned::Show(notice));
+        }
+        return Plan { planned, record };
+    }
+    let mut changed = what_changed(&notes.plan, &view.plan);
+    changed.extend(view.changed.iter().copied());
+    changed.sort();
+    changed.dedup();
+    notes.plan = view.plan.clone();
+    if let Some(id) = notes.shown.take() {
+        planned.push(Planned::Retract(id));
+    }
+    if changed.contains(&MeetingField::Time)
+        && let Some(at) = notes.reminded.take()
+    {
+        // The reminder was for the old time; the new time gets its own.
+        planned.push(Planned::Retract(NotificationId::meeting_reminder(
+            meeting, at,
+        )));
+    }
+    if live {
+        let notice = meeting_changed(&view, changed);
+        notes.shown = Some(notice.id.clone());
+        planned.push(Planned::Show(notice));
+    }
+    Plan { planned, record }
+}
+
+/// Plans the reminders due at `now`: for each meeting I am invited to and have not declined,
+/// one reminder `minutes_before` its start, shown once (until the meeting moves). `meetings`
+/// are the cached meetings; the caller runs this from its sync and watch loops with the
+/// clock's time.
+pub fn plan_meeting_reminders(
+    me: Uuid,
+    meetings: &[MeetingView],
+    minutes_before: u32,
+    now: DateTime<Utc>,
+    mut record: NotificationRecord,
+) -> Plan {
+    let mut planned = Vec::new();
+    for view in meetings {
+        let start = view.plan.starts_at;
+        let declined = view
+            .invitee(me)
+            .is_some_and(|i| i.answer == Some(Rsvp::Decline));
+        let due = reminder_at(start, minutes_before) <= now && now < start;
+        if view.my_role != "invitee"
+            || view.organiser_id == me
+            || view.status != MeetingStatus::Scheduled
+            || declined
+            || !due
+        {
+            continue;
+        }
+        let notes = record
+            .meetings
+            .entry(view.id)
+            .or_insert_with(|| MeetingNotes {
+                sequence: view.sequence,
+                plan: view.plan.clone(),
+                cancelled: false,
+                shown: None,
+                reminded: None,
+            });
+        if notes.cancelled || notes.reminded == Some(start) {
+            continue;
+        }
+        if let Some(old) = notes.reminded.replace(start) {
+            planned.push(Planned::Retract(NotificationId::meeting_reminder(
+                view.id, old,
+            )));
+        }
+        planned.push(Planned::Show(meeting_reminder(view, minutes_before)));
+    }
+    Plan { planned, record }
+}
+
+fn open_meeting(view: &MeetingView) -> NotificationAction {
+    NotificationAction::OpenMeeting { meeting: view.id }
+}
+
+fn meeting_invite(view: &MeetingView) -> Notification {
+    let rsvp = |answer| NotificationAction::Rsvp {
+        meeting: view.id,
+        answer,
+    };
+    Notification {
+        id: NotificationId::meeting_invite(view.id),
+        actions: vec![rsvp(Rsvp::Accept), rsvp(Rsvp::Decline), open_meeting(view)],
+        title: Message::new(NotificationKey::MeetingInviteTitle)
+            .with("title", Param::Text(view.plan.title.clone())),
+        body: Message::new(NotificationKey::MeetingInviteBody)
+            .with("organiser", Param::Person(view.organiser_id))
+            .with("starts", Param::Time(Some(view.plan.starts_at))),
+        kind: NotificationKind::MeetingInvite {
+            meeting: view.id,
+            title: view.plan.title.clone(),
+            organiser: view.organiser_id,
+            starts_at: view.plan.starts_at,
+        },
+    }
+}
+
+fn meeting_changed(view: &MeetingView, changed: Vec<MeetingField>) -> Notification {
+    Notification {
+        id: NotificationId::meeting_changed(view.id, view.sequence),
+        actions: vec![open_meeting(view)],
+        title: Message::new(NotificationKey::MeetingChangedTitle)
+            .with("title", Param::Text(view.plan.title.clone())),
+        body: Message::new(NotificationKey::MeetingChangedBody)
+            .with("changed", Param::Fields(changed.clone()))
+            .with("starts", Param::Time(Some(view.plan.starts_at))),
+        kind: NotificationKind::MeetingChanged {
+            meeting: view.id,
+            title: view.plan.title.clone(),
+            sequence: view.sequence,
+            changed,
+            starts_at: view.plan.starts_at,
+        },
+    }
+}
+
+fn meeting_cancelled(view: &MeetingView) -> Notification {
+    let reason = view.cancel_reason.clone().filter(|r| !r.trim().is_empty());
+    Notification {
+        id: NotificationId::meeting_cancelled(view.id),
+        actions: vec![open_meeting(view)],
+        title: Message::new(NotificationKey::MeetingCancelledTitle)
+            .with("title", Param::Text(view.plan.title.clone())),
+        body: Message::new(NotificationKey::MeetingCancelledBody)
+            .with("starts", Param::Time(Some(view.plan.starts_at)))
+            .with("reason", Param::Comment(reason.clone().unwrap_or_default())),
+        kind: NotificationKind::MeetingCancelled {
+            meeting: view.id,
+            title: view.plan.title.clone(),
+            starts_at: view.plan.starts_at,
+            reason,
+        },
+    }
+}
+
+fn meeting_reminder(view: &MeetingView, minutes_before: u32) -> Notification {
+    let place = view
+        .room
+        .as_ref()
+        .map(|r| r.name.clone())
+        .or_else(|| view.plan.place.clone())
+        .or_else(|| view.plan.online_link.clone())
+        .unwrap_or_default();
+    Notification {
+        id: NotificationId::meeting_reminder(view.id, view.plan.starts_at),
+        actions: vec![open_meeting(view)],
+        title: Message::new(NotificationKey::MeetingReminderTitle)
+            .with("title", Param::Text(view.plan.title.clone())),
+        body: Message::new(NotificationKey::MeetingReminderBody)
+            .with("starts", Param::Time(Some(view.plan.starts_at)))
+            .with("place", Param::Text(place)),
+        kind: NotificationKind::MeetingReminder {
+            meeting: view.id,
+            title: view.plan.title.clone(),
+            starts_at: view.plan.starts_at,
+            minutes_before,
+        },
+    }
+}
+
 /// Whether `change` is the cached copy again: same version, same overdue flags.
 fn same_as_cached(change: &Change, previous: Option<&RequestView>) -> bool {
     let Some(previous) = previous else {
@@ -606,8 +923,11 @@ fn same_as_cached(change: &Change, previous: Option<&RequestView>) -> bool {
 fn request_id(change: &Change) -> Option<Uuid> {
     match change.kind {
         EntityKind::Request => change.id.parse().ok(),
-        EntityKind::Template | EntityKind::Person | EntityKind::Department => None,
-        EntityKind::Meeting | EntityKind::Unknown => None,
+        EntityKind::Template
+        | EntityKind::Person
+        | EntityKind::Department
+        | EntityKind::Meeting
+        | EntityKind::Unknown => None,
     }
 }
 
@@ -1019,6 +1339,23 @@ catalogue! {
     ReturnedBody => "returned_body", "{decider}退回了您的申请，请修改后重新提交{comment}", "{decider} sent your request back for changes{comment}";
     MeetingInviteTitle => "meeting_invite_title", "会议邀请：{title}", "Meeting invitation: {title}";
     MeetingInviteBody => "meeting_invite_body", "{organiser}邀请您参加，{starts} 开始", "From {organiser}, starts {starts}";
+    MeetingChangedTitle => "meeting_changed_title", "会议已变更：{title}", "Meeting changed: {title}";
+    MeetingChangedBody => "meeting_changed_body", "变更了{changed}，{starts} 开始", "Changed: {changed}; starts {starts}";
+    MeetingCancelledTitle => "meeting_cancelled_title", "会议已取消：{title}", "Meeting cancelled: {title}";
+    MeetingCancelledBody => "meeting_cancelled_body", "原定 {starts} 开始{reason}", "Was to start {starts}{reason}";
+    MeetingReminderTitle => "meeting_reminder_title", "会议即将开始：{title}", "Starting soon: {title}";
+    MeetingReminderBody => "meeting_reminder_body", "{starts} 开始，地点：{place}", "Starts {starts} at {place}";
+    MeetingFieldTitle => "meeting_field_title", "主题", "title";
+    MeetingFieldAgenda => "meeting_field_agenda", "议程", "agenda";
+    MeetingFieldTime => "meeting_field_time", "时间", "time";
+    MeetingFieldRoom => "meeting_field_room", "会议室", "room";
+    MeetingFieldPlace => "meeting_field_place", "地点", "place";
+    MeetingFieldOnlineLink => "meeting_field_online_link", "线上会议链接", "online link";
+    MeetingFieldMaterials => "meeting_field_materials", "材料", "materials";
+    MeetingFieldInvitees => "meeting_field_invitees", "参会人", "invitees";
+    ActionAccept => "action_accept", "接受", "Accept";
+    ActionTentative => "action_tentative", "待定", "Tentative";
+    ActionDecline => "action_decline", "拒绝", "Decline";
     CatchUpTitle => "catch_up_title", "有 {count} 项待您审批", "{count} approvals are waiting for you";
     CatchUpBody => "catch_up_body", "打开待办查看", "Open your inbox to review them";
     CatchUpBodyOverdue => "catch_up_body_overdue", "其中 {overdue} 项已超时", "{overdue} of them are overdue";
@@ -1113,6 +1450,11 @@ impl NotificationAction {
                 NotificationKey::ActionOpen
             }
             NotificationAction::OpenInbox => NotificationKey::ActionOpenInbox,
+            NotificationAction::Rsvp { answer, .. } => match answer {
+                Rsvp::Accept => NotificationKey::ActionAccept,
+                Rsvp::Tentative => NotificationKey::ActionTentative,
+                Rsvp::Decline => NotificationKey::ActionDecline,
+            },
         };
         key.template(locale)
     }
@@ -1155,6 +1497,13 @@ impl Param {
         match self {
             Param::Text(text) => text.clone(),
             Param::Count(n) => n.to_string(),
+            Param::Fields(fields) => {
+                let names: Vec<&str> = fields
+                    .iter()
+                    .map(|f| field_name(*f).template(ctx.locale))
+                    .collect();
+                names.join(if zh { "、" } else { ", " })
+            }
             Param::Person(id) => ctx
                 .directory
                 .person_name(*id)
@@ -1212,6 +1561,19 @@ impl Param {
                 }
             }
         }
+    }
+}
+
+fn field_name(field: MeetingField) -> NotificationKey {
+    match field {
+        MeetingField::Title => NotificationKey::MeetingFieldTitle,
+        MeetingField::Agenda => NotificationKey::MeetingFieldAgenda,
+        MeetingField::Time => NotificationKey::MeetingFieldTime,
+        MeetingField::Room => NotificationKey::MeetingFieldRoom,
+        MeetingField::Place => NotificationKey::MeetingFieldPlace,
+        MeetingField::OnlineLink => NotificationKey::MeetingFieldOnlineLink,
+        MeetingField::Materials => NotificationKey::MeetingFieldMaterials,
+        MeetingField::Invitees => NotificationKey::MeetingFieldInvitees,
     }
 }
 

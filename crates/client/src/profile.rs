@@ -78,6 +78,13 @@ pub struct Profile {
     pub account: Option<AccountRecord>,
     #[serde(default = "yes")]
     pub notifications: bool,
+    /// How many minutes before a meeting its reminder shows.
+    #[serde(default = "default_reminder")]
+    pub meeting_reminder_minutes: u32,
+}
+
+fn default_reminder() -> u32 {
+    countersign_domain::meetings::DEFAULT_REMINDER_MINUTES
 }
 
 fn yes() -> bool {
@@ -91,6 +98,7 @@ impl Default for Profile {
             language: LanguagePreference::System,
             account: None,
             notifications: true,
+            meeting_reminder_minutes: default_reminder(),
         }
     }
 }

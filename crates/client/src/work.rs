@@ -199,7 +199,7 @@ pub(crate) struct OpenCache {
     pub last_error: Option<String>,
 }
 
-fn refused(message: impl Into<String>) -> ClientError {
+pub(crate) fn refused(message: impl Into<String>) -> ClientError {
     ClientError::new(ClientErrorCode::Refused, message)
 }
 
@@ -430,7 +430,7 @@ impl Client {
         }
     }
 
-    async fn name_of(&self, cache: &Cache, id: Uuid) -> String {
+    pub(crate) async fn name_of(&self, cache: &Cache, id: Uuid) -> String {
         match cache.person(id).await {
             Ok(Some(p)) => p.display_name,
             _ => id.to_string(),
@@ -939,6 +939,14 @@ impl Client {
         let mut report = SyncReport::default();
         self.push(cache, now, &mut report).await?;
         self.pull(cache, &mut report).await?;
+        // Invitations just pulled are acknowledged in the same sync: the organiser's ledger
+        // shows them reached without waiting for the next one.
+        if self.queue_meeting_receipts(cache, now).await? {
+            self.push(cache, now, &mut report).await?;
+        }
+        let me = self.open_cache().await?.1;
+        let reminders = self.meeting_reminders_with(cache, me, now).await?;
+        report.notifications.extend(reminders);
         cache.set_meta("last_sync_at", &now.to_rfc3339()).await?;
         Ok(report)
     }
@@ -998,11 +1006,8 @@ impl Client {
                     .iter()
                     .map(|e| Mutation {
                         id: e.id,
-                        kind: if e.kind == MutationKind::SubmitRequest.as_str() {
-                            MutationKind::SubmitRequest
-                        } else {
-                            MutationKind::ActOnRequest
-                        },
+                        kind: serde_json::from_value(serde_json::Value::String(e.kind.clone()))
+                            .unwrap_or(MutationKind::ActOnRequest),
                         payload: e.payload.clone(),
                         base_version: e.base_version,
                     })
@@ -1139,7 +1144,10 @@ impl Client {
     }
 
     /// The signed-in person and the notification record stored with the cache.
-    async fn notification_record(&self, cache: &Cache) -> Result<(Uuid, NotificationRecord)> {
+    pub(crate) async fn notification_record(
+        &self,
+        cache: &Cache,
+    ) -> Result<(Uuid, NotificationRecord)> {
         let me = self.open_cache().await?.1;
         let record = match cache.notified(NOTIFICATION_RECORD).await? {
             // A record this version cannot read starts afresh: at worst a notification shows
@@ -1266,7 +1274,7 @@ fn backoff(attempts: u32) -> chrono::Duration {
     chrono::Duration::seconds(i64::try_from(base + jitter).unwrap_or(300))
 }
 
-fn new_entry(
+pub(crate) fn new_entry(
     kind: MutationKind,
     request_id: Uuid,
     task: Option<u32>,
@@ -1293,7 +1301,7 @@ fn new_entry(
     }
 }
 
-fn outbox_item(e: &OutboxEntry) -> OutboxItem {
+pub(crate) fn outbox_item(e: &OutboxEntry) -> OutboxItem {
     OutboxItem {
         id: e.id,
         request_id: e.request_id,

@@ -402,6 +402,7 @@ async fn a_cache_from_the_first_version_is_migrated_in_place_and_searchable() {
             "DROP TABLE request_search",
             "DROP INDEX requests_by_initiator_status",
             "DROP TABLE attachments",
+            "DROP TABLE meetings",
             "DELETE FROM _sqlx_migrations WHERE version >= 2",
         ] {
             sqlx::query(statement).execute(&mut conn).await.unwrap();

@@ -452,6 +452,7 @@ fn offered(planned: &[Planned]) -> Vec<&'static str> {
             NotificationAction::Reject { .. } => "reject",
             NotificationAction::Open { .. } => "open",
             NotificationAction::OpenMeeting { .. } => "open_meeting",
+            NotificationAction::Rsvp { .. } => "rsvp",
             NotificationAction::OpenInbox => "open_inbox",
         })
         .collect()

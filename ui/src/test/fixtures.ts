@@ -21,6 +21,7 @@ export const englishPreferences: Preferences = {
   resolved_language: 'en',
   app_version: '0.1.0',
   notifications: true,
+  meeting_reminder_minutes: 15,
 };
 
 export function signedIn(overrides: Partial<Extract<SessionView, { state: 'signed_in' }>> = {}) {
