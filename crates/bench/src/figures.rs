@@ -199,10 +199,11 @@ pub async fn inbox(client: &Client, rows: usize, iterations: usize) -> anyhow::R
     Ok(figures)
 }
 
-/// "Pending for me" (`GET /v1/tasks`) for 钱立, with `total` task rows in the database.
+/// "Pending for me" (`GET /v1/tasks`) for 钱立, with `total_tasks` task rows in the database.
 pub async fn pending(
     world: &World,
     requests: &[Uuid],
+    total_tasks: usize,
     iterations: usize,
 ) -> anyhow::Result<Figure> {
     let store = world.server.state.store.clone();
@@ -210,10 +211,10 @@ pub async fn pending(
         .find_person_by_username("qian.li")
         .await?
         .context("qian.li is in the demo organisation")?;
-    // Filler up to a million task rows: nine more per loaded request, over 5,000 made-up
-    // assignees, plus 钱立's own open tasks on every 2,000th request.
+    // Filler up to `total_tasks` rows (nine more per request for 100k requests and 1M tasks)
+    // over 5,000 made-up assignees, plus 钱立's own open tasks on every 2,000th request.
     let per_request =
-        u32::try_from(1_000_000usize.saturating_sub(requests.len()) / requests.len().max(1))
+        u32::try_from(total_tasks.saturating_sub(requests.len()) / requests.len().max(1))
             .unwrap_or(0);
     let assignees: Vec<Uuid> = (1..=5000u128).map(Uuid::from_u128).collect();
     let opened = Utc::now();

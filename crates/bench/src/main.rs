@@ -25,7 +25,7 @@ use crate::world::World;
 
 #[derive(Parser, Debug)]
 #[command(about = "Measures Countersign's figures beside same-run baselines (issue 8).")]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     figure: Which,
     /// Which server database(s) the server figures run on.
@@ -44,7 +44,14 @@ struct Cli {
     /// How long each throughput run lasts at most, in seconds.
     #[arg(long, default_value_t = 8, global = true)]
     seconds: u64,
-    /// Iterations of the kill-during-send loop.
+    /// Task rows in the database for the "pending for me" figure.
+    #[arg(long, default_value_t = 1_000_000, global = true)]
+    tasks: usize,
+    /// Requests waiting to be decided in the throughput figure (its upper bound).
+    #[arg(long, default_value_t = 40_000, global = true)]
+    decisions: usize,
+    /// Iterations of the kill-during-send loop; 0 leaves it out of the run (it needs the
+    /// whole workspace built in debug, tests included).
     #[arg(long, default_value_t = 500, global = true)]
     kills: usize,
     /// Seconds the desktop apps idle before their memory is read.
@@ -56,7 +63,7 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
-enum Which {
+pub(crate) enum Which {
     /// Every figure.
     All,
     /// Initial sync of --rows requests into an empty cache.
@@ -99,7 +106,7 @@ impl Backends {
 }
 
 impl Cli {
-    fn wants(&self, figure: Which) -> bool {
+    pub(crate) fn wants(&self, figure: Which) -> bool {
         self.figure == Which::All || self.figure == figure
     }
 }
@@ -147,8 +154,17 @@ pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The target directory this runner was built into (`<target>/release/countersign-bench`),
+/// where it builds and finds the other binaries.
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
+        .unwrap_or_else(|| repo_root().join("target"))
+}
+
 /// Runs one figure's measurement, turning a failure or a timeout into a "not measured" row.
-async fn guarded<F>(names: &[(&str, &str)], work: F) -> Vec<Figure>
+pub(crate) async fn guarded<F>(names: &[(&str, &str)], work: F) -> Vec<Figure>
 where
     F: std::future::Future<Output = anyhow::Result<Vec<Figure>>>,
 {
@@ -189,31 +205,25 @@ async fn run(cli: &Cli) -> Vec<Figure> {
             || cli.wants(Which::Desktop)
         {
             eprintln!("bench [{b}]: loading {rows} requests");
-            let world = match World::start(backend).await {
-                Ok(w) => w,
-                Err(e) => {
-                    figures.push(Figure::not_measured(
-                        &format!("server figures ({b})"),
-                        "—",
-                        format!("the server did not start: {e:#}"),
-                    ));
-                    continue;
-                }
-            };
             let loaded = Instant::now();
-            let ids = match world.load(rows, 1).await {
-                Ok(ids) => ids,
+            let setup = async {
+                let world = World::start(backend).await?;
+                let ids = world.load(rows, 1).await?;
+                anyhow::Ok((world, ids))
+            };
+            let (world, ids) = match setup.await {
+                Ok(set) => set,
                 Err(e) => {
                     figures.push(Figure::not_measured(
                         &format!("server figures ({b})"),
                         "—",
-                        format!("loading failed: {e:#}"),
+                        format!("the server or its data did not set up: {e:#}"),
                     ));
                     continue;
                 }
             };
             eprintln!(
-                "bench [{b}]: loaded {rows} requests in {:.1} s (direct SQL, setup)",
+                "bench [{b}]: started and loaded {rows} requests in {:.1} s (direct SQL, setup)",
                 loaded.elapsed().as_secs_f64()
             );
             if cli.wants(Which::Sync) || cli.wants(Which::Inbox) {
@@ -249,14 +259,16 @@ async fn run(cli: &Cli) -> Vec<Figure> {
             if cli.wants(Which::Pending) {
                 figures.extend(
                     guarded(&[("server \"pending for me\"", "p99 ≤ 10 ms")], async {
-                        Ok(vec![figures::pending(&world, &ids, cli.iterations).await?])
+                        Ok(vec![
+                            figures::pending(&world, &ids, cli.tasks, cli.iterations).await?,
+                        ])
                     })
                     .await,
                 );
             }
         }
         if cli.wants(Which::Throughput) {
-            let n = 40_000;
+            let n = cli.decisions;
             figures.extend(
                 guarded(
                     &[(
@@ -310,7 +322,13 @@ async fn run(cli: &Cli) -> Vec<Figure> {
             .await,
         );
     }
-    if cli.wants(Which::KillLoop) {
+    if cli.wants(Which::KillLoop) && cli.kills == 0 {
+        figures.push(Figure::not_measured(
+            "kill-during-send loop: iterations, lost or doubled decisions",
+            "≥ 500, 0",
+            "left out of this run (--kills 0); `countersign-bench kill-loop` runs it alone".into(),
+        ));
+    } else if cli.wants(Which::KillLoop) {
         figures.extend(
             guarded(
                 &[(
