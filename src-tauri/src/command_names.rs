@@ -41,4 +41,5 @@ pub const COMMAND_NAMES: &[&str] = &[
     "set_notifications_paused",
     "about",
     "report_problem",
+    "first_paint",
 ];

@@ -486,6 +486,16 @@ pub async fn report_problem(
     logs::report_problem(&app, &description, Utc::now())
 }
 
+/// The UI painted `screen` for the first time since the app started: logged with the time
+/// since start, so a slow start shows in the log (and in problem reports); the bench runner
+/// reads the line to time cold starts.
+#[tauri::command]
+#[specta::specta]
+pub fn first_paint(screen: String) -> Result<(), ClientError> {
+    logs::first_paint(&screen);
+    Ok(())
+}
+
 /// The commands through Tauri's mock runtime and its IPC, against a real server and a real
 /// cache: what the web view sends is what these tests send, JSON in and JSON out.
 #[cfg(test)]

@@ -100,6 +100,7 @@ pub fn commands() -> tauri_specta::Builder<tauri::Wry> {
             set_notifications_paused,
             about,
             report_problem,
+            first_paint,
         ])
 }
 
@@ -210,6 +211,7 @@ fn files_dropped(window: &tauri::Window, paths: Vec<PathBuf>, at: tauri::Physica
 
 /// Runs the app until it is quit from the tray (closing the window keeps it in the tray).
 pub fn run() {
+    logs::mark_start();
     let commands = commands();
     let args: Vec<String> = std::env::args().collect();
     let hidden = args.iter().any(|a| a == HIDDEN_FLAG);

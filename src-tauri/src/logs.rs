@@ -18,6 +18,25 @@ const KEEP_DAYS: usize = 7;
 /// How much of the log a report carries: the recent past, not the whole week.
 const REPORT_LOG_BYTES: usize = 512 * 1024;
 
+/// When the process started, as near as the app can tell (the first thing `run` does).
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+pub fn mark_start() {
+    let _ = STARTED.set(std::time::Instant::now());
+}
+
+/// Logs the UI's first paint of `screen` with the milliseconds since [`mark_start`]. Once per
+/// screen name is the UI's business; a name is cut to 40 characters, it is only a label.
+pub fn first_paint(screen: &str) {
+    let screen: String = screen
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(40)
+        .collect();
+    let since_start_ms = STARTED.get().map_or(0, |s| s.elapsed().as_millis());
+    tracing::info!(%screen, since_start_ms, "first paint");
+}
+
 /// The log directory: `COUNTERSIGN_LOG_DIR` when set (tests), else the platform's.
 pub fn dir(app: &AppHandle) -> Option<PathBuf> {
     std::env::var_os("COUNTERSIGN_LOG_DIR")

@@ -224,5 +224,8 @@ export const api = {
   about: (): Promise<Result<AboutInfo, CommandError>> => settle(() => commands.about()),
   reportProblem: (description: string): Promise<Result<ProblemReport, CommandError>> =>
     settle(() => commands.reportProblem(description)),
+  /** Logs the first paint of a screen with the time since the app started. */
+  firstPaint: (screen: string): Promise<Result<null, CommandError>> =>
+    settle(() => commands.firstPaint(screen)),
 };
 

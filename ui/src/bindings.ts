@@ -78,6 +78,12 @@ export const commands = {
 	 *  person can send to support. Secrets never reach the log, so the bundle is safe to share.
 	 */
 	reportProblem: (description: string) => typedError<ProblemReport, ClientError>(__TAURI_INVOKE("report_problem", { description })),
+	/**
+	 *  The UI painted `screen` for the first time since the app started: logged with the time
+	 *  since start, so a slow start shows in the log (and in problem reports); the bench runner
+	 *  reads the line to time cold starts.
+	 */
+	firstPaint: (screen: string) => typedError<null, ClientError>(__TAURI_INVOKE("first_paint", { screen })),
 };
 
 /* Types */

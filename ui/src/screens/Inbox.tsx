@@ -60,6 +60,9 @@ export function useDebounced(value: string, delay = SEARCH_DELAY_MS): string {
   return settled;
 }
 
+/** Whether this page load has reported the inbox's first paint (see `Inbox`). */
+let firstPaintReported = false;
+
 type Bulk =
   | { stage: 'closed' }
   | { stage: 'confirm'; comment: string; sending: boolean; error: CommandError | null }
@@ -97,6 +100,18 @@ export function Inbox({ list, sync, onOpen, onPaletteEntries }: InboxProps) {
   const filterKey = JSON.stringify(filter);
   const snapshot = usePagedList(list, filter);
   const total = snapshot.total ?? 0;
+
+  // The first answer on screen (rows or the empty state) since the app started: once the
+  // browser has painted it, the app logs how long its start took.
+  useEffect(() => {
+    if (snapshot.total === null || firstPaintReported) return;
+    firstPaintReported = true;
+    requestAnimationFrame(() => {
+      requestAnimationFrame(() => {
+        void api.firstPaint('inbox');
+      });
+    });
+  }, [snapshot.total]);
   const filtered = filter.search !== null || templateId !== null || sla !== null;
 
   // A new filter shows other rows: what was selected is no longer in sight, and approving

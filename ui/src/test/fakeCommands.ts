@@ -45,6 +45,7 @@ export const fakeCommands = {
   syncStatus: vi.fn<Commands['syncStatus']>(),
   syncNow: vi.fn<Commands['syncNow']>(),
   takeOpenedRequest: vi.fn<Commands['takeOpenedRequest']>(),
+  firstPaint: vi.fn<Commands['firstPaint']>(),
 };
 
 /**
@@ -56,6 +57,8 @@ function answerSettingsQuietly(): void {
   fakeCommands.appSettings.mockImplementation(() =>
     ok({ start_at_login: false, notifications_paused: false }),
   );
+  // The inbox reports its first paint to the app's log.
+  fakeCommands.firstPaint.mockImplementation(() => ok(null));
   // Nothing waits to be opened unless a test says so.
   fakeCommands.takeOpenedRequest.mockImplementation(() => ok(null));
   // Submitting a draft asks whether the app is online.
