@@ -1410,15 +1410,10 @@ pub(crate) fn meeting_change(view: &MeetingView) -> Change {
 /// Writes a meeting change if it is newer than the cached copy; the device's own notes
 /// (opened, acknowledged) stay. A delete, or a body this version cannot read, removes it.
 async fn apply_meeting(tx: &mut Tx<'_>, change: &Change) -> sqlx::Result<()> {
-    let view = match (change.op, change.data.as_ref()) {
-        (ChangeOp::Upsert, Some(data)) => serde_json::from_value::<MeetingView>(data.clone()).ok(),
-        _ => None,
-    };
-    let Some(view) = view else {
-        sqlx::query("DELETE FROM meetings WHERE id = $1")
-            .bind(&change.id)
-            .execute(&mut **tx)
-            .await?;
+    let Some(view) =
+        upserted_or_removed::<MeetingView>(tx, change, "DELETE FROM meetings WHERE id = $1")
+            .await?
+    else {
         return Ok(());
     };
     sqlx::query(
@@ -1442,6 +1437,26 @@ async fn apply_meeting(tx: &mut Tx<'_>, change: &Change) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// The record an upsert carries; `None` when the change is a delete or carries a body this
+/// version cannot read, in which case `remove` (deleting the row with id `$1`) has run.
+async fn upserted_or_removed<T: serde::de::DeserializeOwned>(
+    tx: &mut Tx<'_>,
+    change: &Change,
+    remove: &'static str,
+) -> sqlx::Result<Option<T>> {
+    let record = match (change.op, change.data.as_ref()) {
+        (ChangeOp::Upsert, Some(data)) => serde_json::from_value::<T>(data.clone()).ok(),
+        _ => None,
+    };
+    if record.is_none() {
+        sqlx::query(remove)
+            .bind(&change.id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(record)
+}
+
 /// Instants stored for sorting: one fixed format in UTC, so text order is time order.
 fn utc_text(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -1457,15 +1472,10 @@ fn upsert_body(change: &Change) -> Option<String> {
 /// Writes a request change if it is newer than what the cache has, and re-derives its open
 /// tasks.
 async fn apply_request(tx: &mut Tx<'_>, change: &Change) -> sqlx::Result<()> {
-    let view = match (change.op, change.data.as_ref()) {
-        (ChangeOp::Upsert, Some(data)) => serde_json::from_value::<RequestView>(data.clone()).ok(),
-        _ => None,
-    };
-    let Some(view) = view else {
-        sqlx::query("DELETE FROM requests WHERE id = $1")
-            .bind(&change.id)
-            .execute(&mut **tx)
-            .await?;
+    let Some(view) =
+        upserted_or_removed::<RequestView>(tx, change, "DELETE FROM requests WHERE id = $1")
+            .await?
+    else {
         return Ok(());
     };
     let version = i64::try_from(view.version).unwrap_or(i64::MAX);

@@ -6,12 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::sync::Arc;
 
 use countersign_client::cache::OutboxState;
-use countersign_client::{
-    Client, ClientErrorCode, ClientOptions, ProfileDir, SessionOnlyCredentials,
-};
+use countersign_client::{ClientErrorCode, SessionOnlyCredentials};
 use countersign_server::settings::Settings;
 use countersign_testkit::{TestDb, TestServer, tuesday_morning};
 use serde_json::json;
@@ -19,28 +16,12 @@ use uuid::Uuid;
 
 mod common;
 
-use common::{PW, leave_draft, signed_in};
+use common::{PW, client_with, leave_draft, signed_in};
 
 async fn demo_with(settings: Settings) -> TestServer {
     let server = TestServer::start_at_with(TestDb::sqlite(), tuesday_morning(), settings).await;
     server.seed_demo().await;
     server
-}
-
-/// A client on `dir` whose session-only sign-in is shared with the `credentials` of an
-/// earlier run: a restarted app, as far as the keyring is concerned.
-fn client_with(dir: &Path, credentials: &SessionOnlyCredentials) -> Client {
-    Client::open(
-        ClientOptions {
-            profile_dir: ProfileDir::new(dir),
-            device_name: "test device".into(),
-            os_locale: Some("en-US".into()),
-            app_version: "9.9.9".into(),
-            default_server: None,
-        },
-        Arc::new(credentials.clone()),
-    )
-    .unwrap()
 }
 
 /// A small PDF: the type is recognised from its first bytes.

@@ -9,15 +9,12 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use common::{PW, signed_in};
+use common::{PW, client_with, signed_in};
 use countersign_api::meetings::MeetingView;
 use countersign_client::notify::{NotificationKind, Planned};
-use countersign_client::{
-    Client, ClientOptions, MeetingForm, ProfileDir, SessionOnlyCredentials, parse_zone,
-};
+use countersign_client::{Client, MeetingForm, SessionOnlyCredentials, parse_zone};
 use countersign_domain::meetings::{MeetingField, Rsvp};
 use countersign_testkit::{TestDb, TestServer, tuesday_morning};
 use serde_json::{Value, json};
@@ -106,18 +103,8 @@ fn retracted(planned: &[Planned]) -> Vec<String> {
 }
 
 /// A client on `dir` sharing `credentials` with an earlier one: the same device restarted.
-async fn restarted(dir: &Path, credentials: Arc<SessionOnlyCredentials>) -> Client {
-    let c = Client::open(
-        ClientOptions {
-            profile_dir: ProfileDir::new(dir),
-            device_name: "test device".into(),
-            os_locale: Some("en-US".into()),
-            app_version: "9.9.9".into(),
-            default_server: None,
-        },
-        credentials,
-    )
-    .unwrap();
+async fn restarted(dir: &Path, credentials: &SessionOnlyCredentials) -> Client {
+    let c = client_with(dir, credentials);
     c.restore().await.unwrap();
     c
 }
@@ -144,8 +131,8 @@ async fn an_invitation_is_notified_once_changes_once_and_a_cancellation_takes_it
     server.seed_demo().await;
     let (org_dir, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let organiser = signed_in(&server, org_dir.path(), "jiang.tao").await;
-    let credentials = Arc::new(SessionOnlyCredentials::default());
-    let shen = restarted(dir.path(), credentials.clone()).await;
+    let credentials = SessionOnlyCredentials::default();
+    let shen = restarted(dir.path(), &credentials).await;
     shen.sign_in(&server.url(), "shen.yue", PW).await.unwrap();
     shen.sync(tuesday_morning()).await.unwrap();
 
@@ -178,7 +165,7 @@ async fn an_invitation_is_notified_once_changes_once_and_a_cancellation_takes_it
 
     // A restart of the invitee's app: the same feed again raises nothing.
     drop(shen);
-    let shen = restarted(dir.path(), credentials.clone()).await;
+    let shen = restarted(dir.path(), &credentials).await;
     let again = shen.sync(now).await.unwrap();
     assert!(
         shown(&again.notifications).is_empty(),

@@ -14,6 +14,12 @@ pub const PW: &str = countersign_server::seed::DEMO_PASSWORD;
 
 /// A client whose profile is `dir`, in English, remembering its sign-in only in memory.
 pub fn client(dir: &Path) -> Client {
+    client_with(dir, &SessionOnlyCredentials::default())
+}
+
+/// A client on `dir` whose session-only sign-in is shared with the `credentials` of an
+/// earlier run: a restarted app, as far as the keyring is concerned.
+pub fn client_with(dir: &Path, credentials: &SessionOnlyCredentials) -> Client {
     Client::open(
         ClientOptions {
             profile_dir: ProfileDir::new(dir),
@@ -22,7 +28,7 @@ pub fn client(dir: &Path) -> Client {
             app_version: "9.9.9".into(),
             default_server: None,
         },
-        Arc::new(SessionOnlyCredentials::default()),
+        Arc::new(credentials.clone()),
     )
     .unwrap()
 }
