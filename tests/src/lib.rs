@@ -18,6 +18,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 /// How long any expected UI state may take to appear.
 pub const UI_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a cold start of a debug build may take on a loaded 2-core machine before a test
+/// gives up on the app ever showing its window.
+pub const LAUNCH_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Where screenshots go: `COUNTERSIGN_ARTIFACTS`, or `artifacts/` in the workspace.
 pub fn artifacts_dir() -> PathBuf {
@@ -177,11 +180,24 @@ impl Driver {
         let client = loop {
             attempt += 1;
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector)
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{}", self.port))
-                .await
-            {
+            // WebDriver itself waits without end for an app that never shows a window (a
+            // binary missing, or one that exits at once): bounded, the test fails and says so.
+            let connecting = tokio::time::timeout(
+                LAUNCH_TIMEOUT,
+                ClientBuilder::new(connector)
+                    .capabilities(caps.clone())
+                    .connect(&format!("http://127.0.0.1:{}", self.port)),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the app at {} (present: {}) showed no window within {}s under WebDriver",
+                    binary.display(),
+                    binary.exists(),
+                    LAUNCH_TIMEOUT.as_secs()
+                )
+            });
+            match connecting {
                 Ok(client) => break client,
                 Err(err) if attempt < 5 => {
                     eprintln!("WebDriver session attempt {attempt} failed: {err}; retrying");
