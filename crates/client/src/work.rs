@@ -692,11 +692,7 @@ impl Client {
         let title = &view.title;
         let mut task = None;
         if act.needs_my_task() {
-            let inbox = cache.inbox(me, 100_000).await?;
-            task = inbox
-                .iter()
-                .find(|row| row.request.id == request_id)
-                .map(|row| row.task);
+            task = cache.my_open_task(me, request_id).await?;
             if task.is_none() {
                 return Err(refused(format!(
                     "“{title}” has no task pending for you{}.",

@@ -230,6 +230,23 @@ async fn a_decision_is_checked_here_first_and_the_server_has_the_last_word() {
         jiang.inbox().await.unwrap().is_empty(),
         "decided, as far as he can see"
     );
+    // Deciding again while the first decision waits in the outbox: refused here, one queued.
+    let twice = jiang
+        .act(
+            request,
+            Act::Reject {
+                comment: "second thoughts".into(),
+            },
+            tuesday_morning(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(twice.code, ClientErrorCode::Refused, "{twice:?}");
+    assert!(
+        twice.message.contains("no task pending for you"),
+        "{twice:?}"
+    );
+    assert_eq!(jiang.sync_status().await.unwrap().outbox_pending, 1);
     shen.act(
         request,
         Act::Withdraw {
