@@ -1027,6 +1027,7 @@ impl Client {
                 }
             };
             report.sent += pending.len();
+            let mut templates = TemplateVersions::default();
             for result in &results.results {
                 let before = match &result.entity {
                     Some(view) => cache.request(view.id).await?,
@@ -1044,13 +1045,13 @@ impl Client {
                         data: serde_json::to_value(view).ok(),
                     };
                     let (me, record) = self.notification_record(cache).await?;
-                    let template = template_of(cache, &change, &[]).await;
+                    let template = templates.of(cache, &change).await;
                     let plan = notify::plan(
                         me,
                         SyncMode::Live,
                         &change,
                         before.as_ref(),
-                        template.as_ref(),
+                        template,
                         record,
                     );
                     cache
@@ -1089,6 +1090,7 @@ impl Client {
             SyncMode::Live
         };
         let (me, mut record) = self.notification_record(cache).await?;
+        let mut templates = TemplateVersions::default();
         loop {
             let after = cache.cursor().await?.unwrap_or_default();
             let page = self
@@ -1105,17 +1107,11 @@ impl Client {
                 Err(err) => return Err(err),
             };
             let mut planned = Vec::new();
+            templates.learn(&page.changes);
             for change in &page.changes {
                 let previous = previous_of(cache, change).await?;
-                let template = template_of(cache, change, &page.changes).await;
-                let plan = notify::plan(
-                    me,
-                    mode,
-                    change,
-                    previous.as_ref(),
-                    template.as_ref(),
-                    record,
-                );
+                let template = templates.of(cache, change).await;
+                let plan = notify::plan(me, mode, change, previous.as_ref(), template, record);
                 record = plan.record;
                 planned.extend(plan.planned);
             }
@@ -1173,15 +1169,17 @@ impl Client {
             }
         }
         let (me, mut record) = self.notification_record(cache).await?;
+        let mut templates = TemplateVersions::default();
+        templates.learn(&all);
         for change in &all {
             let previous = previous_of(cache, change).await?;
-            let template = template_of(cache, change, &all).await;
+            let template = templates.of(cache, change).await;
             let plan = notify::plan(
                 me,
                 SyncMode::CatchUp,
                 change,
                 previous.as_ref(),
-                template.as_ref(),
+                template,
                 record,
             );
             record = plan.record;
@@ -1218,35 +1216,55 @@ async fn previous_of(cache: &Cache, change: &Change) -> Result<Option<RequestVie
     }
 }
 
-/// The template version a request change runs on, which decides whether its notification may
-/// offer Approve: from `batch` first (a template published in the same page is not cached
-/// yet), then from the cache. Not found or unreadable is `None`, and the notification offers
-/// Open only.
-async fn template_of(
-    cache: &Cache,
-    change: &Change,
-    batch: &[Change],
-) -> Option<countersign_domain::templates::Template> {
-    use countersign_api::requests::TemplateView;
-    use countersign_api::sync::{ChangeOp, EntityKind};
-    let data = change
-        .data
-        .as_ref()
-        .filter(|_| change.kind == EntityKind::Request)?;
-    let id = data.get("template_id")?.as_str()?;
-    let version = u32::try_from(data.get("template_version")?.as_u64()?).ok()?;
-    let published = batch
-        .iter()
-        .filter(|c| c.kind == EntityKind::Template && c.op == ChangeOp::Upsert)
-        .filter_map(|c| TemplateView::deserialize(c.data.as_ref()?).ok())
-        .find(|view| view.template.id == id && view.template.version == version);
-    match published {
-        Some(view) => Some(view.template),
-        None => cache
-            .template(id, Some(version))
-            .await
-            .ok()?
-            .map(|v| v.template),
+/// The template versions a sync has met, each decoded once: a request change's notification
+/// may offer Approve only if its template version allows it. A page of 500 requests on three
+/// templates then decodes three templates, not 500 from the cache plus every template in the
+/// page for each request. A version's rules never change once published, so remembering
+/// them for the whole sync is safe.
+#[derive(Default)]
+struct TemplateVersions(
+    std::collections::HashMap<(String, u32), Option<countersign_domain::templates::Template>>,
+);
+
+impl TemplateVersions {
+    /// Takes in the versions a page publishes: they are not cached yet, and win over the cache.
+    fn learn(&mut self, batch: &[Change]) {
+        use countersign_api::requests::TemplateView;
+        use countersign_api::sync::{ChangeOp, EntityKind};
+        let published = batch
+            .iter()
+            .filter(|c| c.kind == EntityKind::Template && c.op == ChangeOp::Upsert)
+            .filter_map(|c| TemplateView::deserialize(c.data.as_ref()?).ok());
+        for view in published {
+            let key = (view.template.id.clone(), view.template.version);
+            self.0.insert(key, Some(view.template));
+        }
+    }
+
+    /// The template version `change` (a request) runs on: learned from a page, or else from
+    /// the cache. Not found or unreadable is `None`, and the notification offers Open only.
+    async fn of(
+        &mut self,
+        cache: &Cache,
+        change: &Change,
+    ) -> Option<&countersign_domain::templates::Template> {
+        let data = change
+            .data
+            .as_ref()
+            .filter(|_| change.kind == countersign_api::sync::EntityKind::Request)?;
+        let id = data.get("template_id")?.as_str()?;
+        let version = u32::try_from(data.get("template_version")?.as_u64()?).ok()?;
+        let key = (id.to_owned(), version);
+        if !self.0.contains_key(&key) {
+            let cached = cache
+                .template(id, Some(version))
+                .await
+                .ok()
+                .flatten()
+                .map(|v| v.template);
+            self.0.insert(key.clone(), cached);
+        }
+        self.0.get(&key)?.as_ref()
     }
 }
 
