@@ -18,11 +18,9 @@ use countersign_api::meetings::{
     MeetingReceipts, MeetingView, NewMeeting, ReceiptsRecorded, RoomClash, RoomView, RsvpRequest,
     SkippedInvitee,
 };
-use countersign_api::sync::{MutationResult, MutationStatus};
 use countersign_domain::meetings::{
     self as rules, Invitee, MeetingField, MeetingPlan, MeetingStatus, Rsvp,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Origin};
@@ -32,8 +30,8 @@ use crate::requests::{MutationTag, plain_refusal};
 use crate::state::AppState;
 use crate::store::{
     DELEGATE, FeedNotice, FeedRow, INVITEE, LedgerChange, LedgerWrite, MeetingMaterial,
-    MeetingPerson, MeetingRecord, MeetingWrite, MeetingWriteOutcome, MutationRecord, PersonStatus,
-    Room, StoreError,
+    MeetingPerson, MeetingRecord, MeetingWrite, MeetingWriteOutcome, PersonStatus, Room,
+    StoreError,
 };
 
 /// The longest note on an answer, in characters.
@@ -1019,7 +1017,7 @@ impl AppState {
         );
         // The answer's view is known only after the write; the mutation record carries the
         // meeting's id and answer, and a replay reads the meeting as it is then.
-        let mutation_record = mutation.map(|m| applied(caller, m, now));
+        let mutation_record = mutation.map(|m| m.applied(caller.person.id, None, now));
         match self
             .store
             .write_ledger(
@@ -1113,7 +1111,7 @@ impl AppState {
             "ok",
             origin,
         );
-        let mutation_record = mutation.map(|m| applied(caller, m, now));
+        let mutation_record = mutation.map(|m| m.applied(caller.person.id, None, now));
         let (recorded, last_seq) = match self
             .store
             .write_ledger(&changes, &audit, mutation_record.as_ref())
@@ -1191,27 +1189,6 @@ impl AppState {
             months: months(&meetings),
             meetings,
         })
-    }
-}
-
-/// The record of an applied meeting mutation. Its answer names no entity: a replay reads the
-/// meeting as it is then (an answer or a receipt has no other result to repeat).
-fn applied(caller: &Caller, m: MutationTag, now: DateTime<Utc>) -> MutationRecord {
-    MutationRecord {
-        id: m.id,
-        person_id: caller.person.id,
-        kind: m.kind.as_str().to_owned(),
-        status: "applied".to_owned(),
-        result: serde_json::to_value(MutationResult {
-            id: m.id,
-            status: MutationStatus::Applied,
-            original: None,
-            reason: None,
-            entity: None,
-            meeting: None,
-        })
-        .unwrap_or_else(|_| json!({})),
-        created_at: now,
     }
 }
 

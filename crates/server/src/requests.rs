@@ -37,6 +37,34 @@ pub struct MutationTag {
     pub kind: MutationKind,
 }
 
+impl MutationTag {
+    /// The record of this mutation applied by `person` at `at`, answering with `entity` (a
+    /// meeting's answers and receipts name none: a replay reads the meeting as it is then).
+    pub fn applied(
+        self,
+        person: Uuid,
+        entity: Option<Box<RequestView>>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> MutationRecord {
+        MutationRecord {
+            id: self.id,
+            person_id: person,
+            kind: self.kind.as_str().to_owned(),
+            status: "applied".to_owned(),
+            result: serde_json::to_value(MutationResult {
+                id: self.id,
+                status: MutationStatus::Applied,
+                original: None,
+                reason: None,
+                entity,
+                meeting: None,
+            })
+            .unwrap_or_else(|_| json!({})),
+            created_at: at,
+        }
+    }
+}
+
 /// The view every participant sees.
 pub fn view(record: &RequestRecord) -> RequestView {
     RequestView {
@@ -481,22 +509,8 @@ impl AppState {
         let view = view(&record);
         let audience = policy::request_audience(&record.state);
         let feed = request_feed(&record.state, &audience);
-        let mutation_record = mutation.map(|m| MutationRecord {
-            id: m.id,
-            person_id: caller.person.id,
-            kind: m.kind.as_str().to_owned(),
-            status: "applied".to_owned(),
-            result: serde_json::to_value(MutationResult {
-                id: m.id,
-                status: MutationStatus::Applied,
-                original: None,
-                reason: None,
-                entity: Some(Box::new(view.clone())),
-                meeting: None,
-            })
-            .unwrap_or_else(|_| json!({})),
-            created_at: audit.at,
-        });
+        let mutation_record =
+            mutation.map(|m| m.applied(caller.person.id, Some(Box::new(view.clone())), audit.at));
         let write = RequestWrite {
             request: record,
             expected_version,
