@@ -280,6 +280,14 @@ impl Client {
         Ok(states)
     }
 
+    /// Whether this device holds a copy of attachment `id`.
+    pub(crate) async fn has_copy(&self, cache: &Cache, id: Uuid) -> Result<bool> {
+        Ok(match cache.file(id).await? {
+            Some(record) => self.copy_path(cache, &record).is_file(),
+            None => false,
+        })
+    }
+
     /// The copy on this device of attachment `id` (a local id, or the server's id of a file
     /// of a request one can see), downloaded first if there is none. Offline and not
     /// downloaded yet is `server_unreachable`, said so.
@@ -295,9 +303,10 @@ impl Client {
             Some(view) => references(&view.form)
                 .into_iter()
                 .find(|r| r.id == id)
-                .map(|r| files::safe_name(&r.name)),
-            None => None,
+                .map(|r| r.name),
+            None => cache.material_name(id).await?,
         }
+        .map(|name| files::safe_name(&name))
         .unwrap_or_else(|| id.to_string());
         let bytes = self
             .authed(|api, access| async move { api.download_attachment(&access, id).await })

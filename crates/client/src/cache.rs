@@ -1112,6 +1112,19 @@ impl Cache {
         row.map(|r| self.cached_meeting(&r)).transpose()
     }
 
+    /// The name of meeting material `id`, from whichever cached meeting carries it.
+    pub async fn material_name(&self, id: Uuid) -> Result<Option<String>> {
+        sqlx::query_scalar(
+            "SELECT json_extract(m.value, '$.name') FROM meetings, \
+             json_each(meetings.body, '$.materials') AS m \
+             WHERE json_extract(m.value, '$.id') = $1 LIMIT 1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| self.err(e))
+    }
+
     /// Meetings that overlap `[from, to)`, by start.
     pub async fn meetings_between(
         &self,

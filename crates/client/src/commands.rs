@@ -7,8 +7,8 @@ use chrono::Offset;
 use chrono::Utc;
 use countersign_client::notify::{Notifier, StdoutNotifier};
 use countersign_client::{
-    Act, Client, ClientError, ClientErrorCode, DraftView, FALLBACK_TIME_ZONE, MeetingForm,
-    OutboxItem, WatchEvent, parse_zone,
+    Act, Client, ClientError, ClientErrorCode, DraftView, MeetingForm, OutboxItem, WatchEvent,
+    zone_or_system,
 };
 use countersign_domain::meetings::{MeetingStatus, Rsvp};
 
@@ -308,6 +308,63 @@ async fn meeting(client: &Client, command: MeetingCommand) -> Result<(), ClientE
             }
             Ok(())
         }
+        MeetingCommand::Export { meeting, out } => {
+            let file = client.meeting_calendar_file(meeting, Utc::now()).await?;
+            let path = out.unwrap_or_else(|| file.file_name.clone().into());
+            if path.as_os_str() == "-" {
+                print!("{}", file.text);
+                return Ok(());
+            }
+            std::fs::write(&path, &file.text).map_err(|e| {
+                ClientError::new(
+                    ClientErrorCode::FileUnreadable,
+                    format!("Cannot write {}: {e}", path.display()),
+                )
+            })?;
+            println!("Written {}.", path.display());
+            Ok(())
+        }
+        MeetingCommand::Import { file, zone, json } => {
+            let zone = zone_or_system(zone.as_deref())?;
+            let read = client.read_calendar_path(&file, zone).await?;
+            if json {
+                return print_json(&read);
+            }
+            for event in &read {
+                let title = if event.title.is_empty() {
+                    "(no title)"
+                } else {
+                    &event.title
+                };
+                let cancelled = if event.cancelled { "  (cancelled)" } else { "" };
+                println!("{title}{cancelled}");
+                println!(
+                    "  when:      {} – {} ({})",
+                    event.local_start, event.local_end, event.time_zone
+                );
+                if let Some(id) = event.meeting_id {
+                    println!("  this is Countersign meeting {id}: countersign meeting show {id}");
+                }
+                for (what, value) in [
+                    ("sent in", &event.sender_time_zone),
+                    ("where", &event.location),
+                    ("link", &event.online_link),
+                    ("organiser", &event.organiser),
+                    ("repeats", &event.repeats),
+                ] {
+                    if let Some(value) = value {
+                        println!("  {what:<10} {value}");
+                    }
+                }
+                for person in &event.people {
+                    println!("  - {}", person.name);
+                }
+                for other in &event.not_found {
+                    println!("  - {other} (not in the directory)");
+                }
+            }
+            Ok(())
+        }
         MeetingCommand::New {
             title,
             agenda,
@@ -360,24 +417,6 @@ async fn meeting(client: &Client, command: MeetingCommand) -> Result<(), ClientE
 
 /// The zone named, else the system's (`TZ`, `/etc/timezone`, `/etc/localtime`), else
 /// Asia/Shanghai.
-fn zone_or_system(named: Option<&str>) -> Result<chrono_tz::Tz, ClientError> {
-    if let Some(name) = named {
-        return parse_zone(name);
-    }
-    let from_link = std::fs::read_link("/etc/localtime").ok().and_then(|p| {
-        let p = p.to_string_lossy().into_owned();
-        p.split_once("zoneinfo/").map(|(_, zone)| zone.to_owned())
-    });
-    let system = std::env::var("TZ")
-        .ok()
-        .map(|z| z.trim_start_matches(':').to_owned())
-        .or_else(|| std::fs::read_to_string("/etc/timezone").ok())
-        .or(from_link);
-    Ok(system
-        .and_then(|z| z.trim().parse().ok())
-        .unwrap_or(FALLBACK_TIME_ZONE))
-}
-
 fn day(text: &str) -> Result<chrono::NaiveDate, ClientError> {
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
         ClientError::new(

@@ -14,6 +14,7 @@ pub mod credentials;
 pub mod dbus_notifier;
 pub mod error;
 mod live;
+mod meeting_files;
 mod meetings;
 pub mod notify;
 pub mod profile;
@@ -38,8 +39,10 @@ pub use credentials::{
 pub use dbus_notifier::{DbusNotifier, NotificationClick};
 pub use error::{ClientError, ClientErrorCode, Result};
 pub use live::WatchEvent;
+pub use meeting_files::{CalendarFile, ImportedInvitation, calendar_file};
 pub use meetings::{
     FALLBACK_TIME_ZONE, MeetingDetail, MeetingEntry, MeetingForm, MeetingPerson, parse_zone,
+    zone_or_system,
 };
 pub use profile::{AccountRecord, Language, LanguagePreference, Profile, ProfileDir};
 pub use server_url::ServerUrl;

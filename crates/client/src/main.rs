@@ -207,6 +207,22 @@ enum MeetingCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write the meeting as a calendar file (.ics) for Outlook, Google or Apple calendars.
+    Export {
+        meeting: Uuid,
+        /// Where to write it (default: the meeting's title, .ics, in this folder); `-` prints it.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Read a calendar file (.ics) someone sent: each event in your time, its attendees
+    /// matched to the directory. Nothing is saved.
+    Import {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        zone: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]

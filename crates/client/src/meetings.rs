@@ -24,6 +24,7 @@ pub const FALLBACK_TIME_ZONE: Tz = chrono_tz::Asia::Shanghai;
 
 /// One line of the agenda.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MeetingEntry {
     pub id: Uuid,
     pub title: String,
@@ -49,6 +50,7 @@ pub struct MeetingEntry {
 
 /// One person on a meeting, with a name from the cached directory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MeetingPerson {
     pub id: Uuid,
     pub name: String,
@@ -62,6 +64,7 @@ pub struct MeetingPerson {
 
 /// A meeting in full.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MeetingDetail {
     #[serde(flatten)]
     pub entry: MeetingEntry,
@@ -83,6 +86,7 @@ pub struct MeetingDetail {
 /// A new meeting as the person describes it: people by user name, departments by code, the
 /// room by name.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MeetingForm {
     pub title: String,
     pub agenda: String,
@@ -97,6 +101,22 @@ pub struct MeetingForm {
     pub departments: Vec<String>,
 }
 
+/// The zone to show times in: `named` when given, else the system's (`TZ`, then what the
+/// operating system says), else [`FALLBACK_TIME_ZONE`].
+pub fn zone_or_system(named: Option<&str>) -> Result<Tz> {
+    if let Some(name) = named {
+        return parse_zone(name);
+    }
+    let system = std::env::var("TZ")
+        .ok()
+        .map(|z| z.trim_start_matches(':').to_owned())
+        .filter(|z| !z.trim().is_empty())
+        .or_else(|| iana_time_zone::get_timezone().ok());
+    Ok(system
+        .and_then(|z| z.trim().parse().ok())
+        .unwrap_or(FALLBACK_TIME_ZONE))
+}
+
 /// `Asia/Shanghai` → the zone; anything else is a clear input error.
 pub fn parse_zone(name: &str) -> Result<Tz> {
     name.trim().parse().map_err(|_| {
@@ -106,7 +126,7 @@ pub fn parse_zone(name: &str) -> Result<Tz> {
     })
 }
 
-fn local(at: DateTime<Utc>, zone: Tz) -> String {
+pub(crate) fn local(at: DateTime<Utc>, zone: Tz) -> String {
     at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
 }
 
@@ -172,7 +192,7 @@ impl Client {
         })
     }
 
-    async fn meeting_entry(
+    pub(crate) async fn meeting_entry(
         &self,
         cache: &Cache,
         me: Uuid,

@@ -940,6 +940,8 @@ impl Client {
         if self.queue_meeting_receipts(cache, now).await? {
             self.push(cache, now, &mut report).await?;
         }
+        // The materials of coming meetings are fetched now, so they open offline later.
+        self.fetch_materials(cache, now).await;
         let me = self.open_cache().await?.1;
         let reminders = self.meeting_reminders_with(cache, me, now).await?;
         report.notifications.extend(reminders);

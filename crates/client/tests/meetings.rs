@@ -322,3 +322,125 @@ async fn an_answer_given_offline_reaches_the_organiser_and_times_show_in_my_zone
     assert_eq!(line.note.as_deref(), Some("会准时到"));
     assert!(line.opened_at.is_some(), "and when it was opened");
 }
+
+#[tokio::test]
+async fn materials_open_offline_and_calendar_files_go_out_and_come_back() {
+    let server = TestServer::start_at(TestDb::sqlite(), tuesday_morning()).await;
+    server.seed_demo().await;
+    let (org_dir, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let organiser = signed_in(&server, org_dir.path(), "jiang.tao").await;
+    let shen = signed_in(&server, dir.path(), "shen.yue").await;
+    let meeting = plan_weekly(&organiser, &["shen.yue"]).await;
+
+    // The organiser adds the agenda document as material.
+    let jiang = token(&server, "jiang.tao").await;
+    let material: Value = reqwest::Client::new()
+        .post(format!("{}/v1/attachments?name=agenda.txt", server.url()))
+        .bearer_auth(&jiang)
+        .header("content-type", "text/plain")
+        .body("1. 进度\n2. 风险\n")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let material_id: Uuid = serde_json::from_value(material["id"].clone()).unwrap();
+    let view = meeting_as(&server, &jiang, meeting.id).await;
+    call(
+        reqwest::Method::PUT,
+        format!("{}/v1/meetings/{}", server.url(), meeting.id),
+        &jiang,
+        Some(json!({"plan": view.plan, "materials": [material_id]})),
+    )
+    .await;
+
+    let now = tuesday_morning() + Duration::minutes(1);
+    let zone = parse_zone("Asia/Shanghai").unwrap();
+    shen.sync(now).await.unwrap();
+    let waiting = shen.unanswered_invitations(now, zone, 5).await.unwrap();
+    assert_eq!(waiting.len(), 1, "the invitation waits for an answer");
+    assert_eq!(waiting[0].id, meeting.id);
+
+    // Offline: the material synced with the meeting opens from this device.
+    let paused = server.pause().await;
+    let file = shen.attachment_file(material_id, now).await.unwrap();
+    assert_eq!(file.file_name().unwrap(), "agenda.txt");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "1. 进度\n2. 风险\n"
+    );
+    shen.rsvp(meeting.id, Rsvp::Tentative, None, now)
+        .await
+        .unwrap();
+    assert!(
+        shen.unanswered_invitations(now, zone, 5)
+            .await
+            .unwrap()
+            .is_empty(),
+        "an answer in the outbox is an answer given"
+    );
+
+    // Out as a calendar file: UTC times, our UID, the material named.
+    let out = shen.meeting_calendar_file(meeting.id, now).await.unwrap();
+    assert_eq!(out.file_name, "研发周会.ics");
+    assert!(
+        out.text
+            .contains(&format!("UID:{}@countersign", meeting.id))
+    );
+    assert!(
+        out.text.contains("DTSTART:20261201T020000Z"),
+        "{}",
+        out.text
+    );
+    assert!(out.text.contains("METHOD:PUBLISH"));
+    assert!(out.text.contains("agenda.txt"));
+    // ...and back: the same meeting, recognised.
+    let back = shen.read_calendar_file(&out.text, zone).await.unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].meeting_id, Some(meeting.id));
+    assert_eq!(back[0].local_start, "2026-12-01 10:00");
+
+    // An Outlook invitation in a Windows zone name, attendees matched by user name.
+    let outlook = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\n\
+        UID:040000008200E00074C5B7101A82E0080000000@exchange\r\nSUMMARY:供应商评审\r\n\
+        DTSTART;TZID=China Standard Time:20261203T140000\r\n\
+        DTEND;TZID=China Standard Time:20261203T150000\r\n\
+        ORGANIZER;CN=Vendor PM:mailto:pm@vendor.example\r\n\
+        ATTENDEE;CN=沈月;RSVP=TRUE:mailto:Shen.Yue@corp.example\r\n\
+        ATTENDEE;CN=Someone Else:mailto:someone@vendor.example\r\n\
+        RRULE:FREQ=WEEKLY;COUNT=4\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let new_york = parse_zone("America/New_York").unwrap();
+    let read = shen.read_calendar_file(outlook, new_york).await.unwrap();
+    let event = &read[0];
+    assert_eq!(event.meeting_id, None);
+    assert_eq!(event.title, "供应商评审");
+    assert_eq!(
+        event.starts_at,
+        DateTime::parse_from_rfc3339("2026-12-03T14:00:00+08:00").unwrap()
+    );
+    assert_eq!(
+        event.local_start, "2026-12-03 01:00",
+        "shown in the reader's zone"
+    );
+    assert_eq!(
+        event.sender_time_zone.as_deref(),
+        Some("China Standard Time")
+    );
+    assert_eq!(event.organiser.as_deref(), Some("Vendor PM"));
+    let names: Vec<&str> = event.people.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["沈月"]);
+    assert_eq!(event.not_found, ["Someone Else <someone@vendor.example>"]);
+    assert_eq!(event.repeats.as_deref(), Some("FREQ=WEEKLY;COUNT=4"));
+
+    // Broken and oversized files: a clear error, nothing saved.
+    let broken = outlook.replace("END:VEVENT\r\n", "");
+    let err = shen.read_calendar_file(&broken, zone).await.unwrap_err();
+    assert_eq!(err.code, countersign_client::ClientErrorCode::InvalidInput);
+    assert!(err.message.contains("line"), "{}", err.message);
+    let huge = dir.path().join("dump.ics");
+    std::fs::write(&huge, vec![b'x'; 2 * 1024 * 1024]).unwrap();
+    let err = shen.read_calendar_path(&huge, zone).await.unwrap_err();
+    assert_eq!(err.code, countersign_client::ClientErrorCode::FileTooLarge);
+    drop(paused);
+}
