@@ -30,11 +30,14 @@ pub const SESSION_ENDED: &str = "countersign://session-ended";
 pub const FILES_DROPPED: &str = "countersign://files-dropped";
 
 /// The request to show, and whether to go straight to rejecting it (Reject from a
-/// notification or the tray needs a reason, which only the window can ask for).
-#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+/// notification or the tray needs a reason, which only the window can ask for); or the
+/// meeting to show.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
 pub struct OpenRequest {
     pub id: Option<Uuid>,
     pub reject: bool,
+    /// A meeting to show instead of a request (an invitation's Open, a meeting link).
+    pub meeting: Option<Uuid>,
     /// Set when the link could not be read: the window says so.
     pub problem: Option<String>,
 }
@@ -237,8 +240,17 @@ pub async fn refresh(app: &AppHandle) {
             Utc::now(),
         )
         .await;
+    let zone =
+        countersign_client::zone_or_system(None).unwrap_or(countersign_client::FALLBACK_TIME_ZONE);
+    let invitations = client
+        .unanswered_invitations(Utc::now(), zone, 5)
+        .await
+        .unwrap_or_else(|err| {
+            tracing::debug!(error = %err, "no invitations for the tray");
+            Vec::new()
+        });
     match newest {
-        Ok(page) => tray::update(app, &client, &page, paused(app)).await,
+        Ok(page) => tray::update(app, &client, &page, &invitations, paused(app)).await,
         Err(err) => tracing::debug!(error = %err, "no inbox for the tray"),
     }
     let _ = app.emit(CHANGED, ());
@@ -290,6 +302,9 @@ pub enum Choice {
         meeting: Uuid,
         answer: Rsvp,
     },
+    OpenMeeting {
+        meeting: Uuid,
+    },
     OpenInbox,
 }
 
@@ -304,7 +319,9 @@ impl Choice {
                 meeting: *meeting,
                 answer: *answer,
             },
-            NotificationAction::OpenMeeting { .. } => return None,
+            NotificationAction::OpenMeeting { meeting } => {
+                Choice::OpenMeeting { meeting: *meeting }
+            }
         })
     }
 }
@@ -317,18 +334,23 @@ pub async fn choose(app: &AppHandle, choice: Choice) {
         Choice::Reject { request } => open_request(app, Some(request), true),
         Choice::Open { request } => open_request(app, Some(request), false),
         Choice::Rsvp { meeting, answer } => rsvp(app, meeting, answer).await,
+        Choice::OpenMeeting { meeting } => open_meeting(app, meeting),
         Choice::OpenInbox => crate::show_window(app),
     }
 }
 
-/// Queues the answer as `countersign rsvp` does and nudges a sync to send it.
+/// Queues the answer as `countersign rsvp` does and nudges a sync to send it. An answer
+/// refused here (the meeting was cancelled meanwhile) opens the meeting, which says why.
 async fn rsvp(app: &AppHandle, meeting: Uuid, answer: Rsvp) {
     let Ok(client) = app.state::<Core>().client_arc() else {
         return;
     };
     match client.rsvp(meeting, answer, None, Utc::now()).await {
         Ok(_) => changed_here(app),
-        Err(err) => tracing::info!(%meeting, error = %err, "answer from a notification refused"),
+        Err(err) => {
+            tracing::info!(%meeting, error = %err, "answer from a notification refused");
+            open_meeting(app, meeting);
+        }
     }
 }
 
@@ -374,7 +396,18 @@ pub fn open_request(app: &AppHandle, id: Option<Uuid>, reject: bool) {
         OpenRequest {
             id,
             reject,
-            problem: None,
+            ..OpenRequest::default()
+        },
+    );
+}
+
+/// Shows the window on a meeting.
+pub fn open_meeting(app: &AppHandle, meeting: Uuid) {
+    ask_window(
+        app,
+        OpenRequest {
+            meeting: Some(meeting),
+            ..OpenRequest::default()
         },
     );
 }
@@ -399,33 +432,43 @@ pub fn take_opened(app: &AppHandle) -> Option<OpenRequest> {
 /// A `countersign://…` link from the system (a second launch, a browser, the first launch).
 pub fn open_link(app: &AppHandle, link: &str) {
     match parse_link(link) {
-        Ok(id) => open_request(app, Some(id), false),
+        Ok(Link::Request(id)) => open_request(app, Some(id), false),
+        Ok(Link::Meeting(id)) => open_meeting(app, id),
         Err(problem) => {
             tracing::info!(%link, %problem, "link not understood");
             ask_window(
                 app,
                 OpenRequest {
-                    id: None,
-                    reject: false,
                     problem: Some(problem),
+                    ..OpenRequest::default()
                 },
             );
         }
     }
 }
 
-/// `countersign://request/<id>` → the request id.
-pub fn parse_link(link: &str) -> Result<Uuid, String> {
+/// What a `countersign://` link names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    Request(Uuid),
+    Meeting(Uuid),
+}
+
+/// `countersign://request/<id>` or `countersign://meeting/<id>` → what it names.
+pub fn parse_link(link: &str) -> Result<Link, String> {
     let rest = link
         .strip_prefix("countersign://")
         .ok_or_else(|| format!("'{link}' is not a Countersign link."))?;
     let rest = rest.trim_end_matches('/');
     match rest.split_once('/') {
-        Some(("request", id)) => {
-            Uuid::parse_str(id).map_err(|_| format!("'{id}' in the link is not a request number."))
-        }
+        Some(("request", id)) => Uuid::parse_str(id)
+            .map(Link::Request)
+            .map_err(|_| format!("'{id}' in the link is not a request number.")),
+        Some(("meeting", id)) => Uuid::parse_str(id)
+            .map(Link::Meeting)
+            .map_err(|_| format!("'{id}' in the link is not a meeting number.")),
         _ => Err(format!(
-            "Countersign cannot open '{link}': only links to a request (countersign://request/…) are understood."
+            "Countersign cannot open '{link}': only links to a request (countersign://request/…) or a meeting (countersign://meeting/…) are understood."
         )),
     }
 }
@@ -437,13 +480,28 @@ mod tests {
     #[test]
     fn request_links_are_read_and_others_refused_in_words() {
         let id = Uuid::now_v7();
-        assert_eq!(parse_link(&format!("countersign://request/{id}")), Ok(id));
-        assert_eq!(parse_link(&format!("countersign://request/{id}/")), Ok(id));
+        assert_eq!(
+            parse_link(&format!("countersign://request/{id}")),
+            Ok(Link::Request(id))
+        );
+        assert_eq!(
+            parse_link(&format!("countersign://request/{id}/")),
+            Ok(Link::Request(id))
+        );
+        assert_eq!(
+            parse_link(&format!("countersign://meeting/{id}")),
+            Ok(Link::Meeting(id))
+        );
         let not_ours = parse_link("https://example.com/request/1").unwrap_err();
         assert!(not_ours.contains("not a Countersign link"), "{not_ours}");
         let bad_id = parse_link("countersign://request/12345").unwrap_err();
         assert!(bad_id.contains("not a request number"), "{bad_id}");
-        let other = parse_link("countersign://meeting/1").unwrap_err();
+        let bad_meeting = parse_link("countersign://meeting/1").unwrap_err();
+        assert!(
+            bad_meeting.contains("not a meeting number"),
+            "{bad_meeting}"
+        );
+        let other = parse_link("countersign://report/1").unwrap_err();
         assert!(other.contains("only links to a request"), "{other}");
     }
 }

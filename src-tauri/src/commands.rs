@@ -2,14 +2,20 @@
 //! time now (the core never reads the clock itself), hand back its typed answer. Those that
 //! change something nudge the background sync so the change leaves the device at once.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use countersign_api::SessionInfo;
+use countersign_domain::meetings::Rsvp;
 use std::path::PathBuf;
 
+use countersign_api::meetings::RoomView;
 use countersign_client::{
     Act, AttachOutcome, AttachmentState, BulkOutcome, ClientError, DirectoryEntry, DirectoryQuery,
     DraftView, InboxPage, InboxQuery, LanguagePreference, MyRequestsPage, MyRequestsQuery,
     OutboxItem, Preferences, RequestDetail, SessionView, SyncStatus, TemplateInfo,
+};
+use countersign_client::{
+    FALLBACK_TIME_ZONE, ImportedInvitation, MeetingDetail, MeetingEntry, MeetingForm,
+    zone_or_system,
 };
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State};
@@ -384,6 +390,150 @@ pub struct FilesDropped {
     pub names: Vec<String>,
     pub x: f64,
     pub y: f64,
+}
+
+/// The zone the person reads times in: the system's.
+fn reader_zone() -> countersign_domain::ics::Tz {
+    zone_or_system(None).unwrap_or(FALLBACK_TIME_ZONE)
+}
+
+/// The meetings overlapping `[from, to)`, with times in the person's zone.
+#[tauri::command]
+#[specta::specta]
+pub async fn meetings(
+    core: State<'_, Core>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<MeetingEntry>, ClientError> {
+    core.client()?.meetings(from, to, reader_zone()).await
+}
+
+/// A meeting in full; showing it tells the organiser it was opened.
+#[tauri::command]
+#[specta::specta]
+pub async fn meeting_detail(
+    app: AppHandle,
+    core: State<'_, Core>,
+    id: Uuid,
+) -> Result<MeetingDetail, ClientError> {
+    let client = core.client()?;
+    let detail = client.meeting(id, reader_zone(), Utc::now()).await?;
+    if detail.entry.my_role == "invitee" {
+        // The opening goes out with the next receipt; send it while the person looks.
+        background::changed_here(&app);
+    }
+    Ok(detail)
+}
+
+/// The invitations still waiting for the person's answer, soonest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn invitations_to_answer(
+    core: State<'_, Core>,
+) -> Result<Vec<MeetingEntry>, ClientError> {
+    core.client()?
+        .unanswered_invitations(Utc::now(), reader_zone(), 50)
+        .await
+}
+
+/// Answers an invitation (queued; sent at once when online).
+#[tauri::command]
+#[specta::specta]
+pub async fn rsvp(
+    app: AppHandle,
+    core: State<'_, Core>,
+    id: Uuid,
+    answer: Rsvp,
+    note: Option<String>,
+) -> Result<OutboxItem, ClientError> {
+    let item = core.client()?.rsvp(id, answer, note, Utc::now()).await?;
+    background::changed_here(&app);
+    Ok(item)
+}
+
+/// The rooms that can be booked (online).
+#[tauri::command]
+#[specta::specta]
+pub async fn rooms(core: State<'_, Core>) -> Result<Vec<RoomView>, ClientError> {
+    core.client()?.rooms().await
+}
+
+/// Plans a meeting and sends its invitations (online); the new meeting's id.
+#[tauri::command]
+#[specta::specta]
+pub async fn meeting_new(
+    app: AppHandle,
+    core: State<'_, Core>,
+    form: MeetingForm,
+) -> Result<Uuid, ClientError> {
+    let view = core.client()?.new_meeting(&form).await?;
+    background::refresh(&app).await;
+    Ok(view.id)
+}
+
+/// Saves the meeting as a calendar file where the person chooses (the dialog runs here; the
+/// web view never sees a path). The file's name when saved, `None` when cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn meeting_export(
+    app: AppHandle,
+    window: tauri::Window,
+    core: State<'_, Core>,
+    id: Uuid,
+) -> Result<Option<String>, ClientError> {
+    let file = core.client()?.meeting_calendar_file(id, Utc::now()).await?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_parent(&window)
+        .set_file_name(&file.file_name)
+        .add_filter("iCalendar", &["ics"])
+        .save_file(move |picked| {
+            let _ = tx.send(picked.and_then(|p| p.into_path().ok()));
+        });
+    let Some(path) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    tokio::fs::write(&path, file.text.as_bytes())
+        .await
+        .map_err(|e| {
+            ClientError::new(
+                countersign_client::ClientErrorCode::FileUnreadable,
+                format!("Cannot write {}: {e}", path.display()),
+            )
+        })?;
+    Ok(Some(
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or(file.file_name),
+    ))
+}
+
+/// Reads a calendar file the person picks: its events in their zone, attendees matched to
+/// the directory. `None` when cancelled; nothing is saved either way.
+#[tauri::command]
+#[specta::specta]
+pub async fn meeting_import(
+    app: AppHandle,
+    window: tauri::Window,
+    core: State<'_, Core>,
+) -> Result<Option<Vec<ImportedInvitation>>, ClientError> {
+    let client = core.client()?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_parent(&window)
+        .add_filter("iCalendar", &["ics", "ical", "ifb", "icalendar"])
+        .pick_file(move |picked| {
+            let _ = tx.send(picked.and_then(|p| p.into_path().ok()));
+        });
+    let Some(path) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    client
+        .read_calendar_path(&path, reader_zone())
+        .await
+        .map(Some)
 }
 
 #[tauri::command]

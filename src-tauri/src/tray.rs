@@ -5,7 +5,8 @@
 //! makes menu items of it and routes the choices.
 
 use countersign_client::tray::{TrayView, tray_view};
-use countersign_client::{Client, InboxPage};
+use countersign_client::{Client, InboxPage, MeetingEntry};
+use countersign_domain::meetings::Rsvp;
 use countersign_domain::messages::Locale;
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
@@ -26,7 +27,7 @@ const QUIT: &str = "quit";
 
 /// Creates the tray with the signed-out menu.
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
-    let menu = build_menu(app, &tray_view(Locale::En, None, false))?;
+    let menu = build_menu(app, &tray_view(Locale::En, None, &[], false))?;
     TrayIconBuilder::with_id(TRAY)
         .icon(Image::from_bytes(ICON)?)
         .tooltip("Countersign")
@@ -37,14 +38,21 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     Ok(())
 }
 
-/// Shows the pending count and the newest items.
-pub async fn update(app: &AppHandle, client: &Client, newest: &InboxPage, paused: bool) {
-    show(app, &tray_view(client.locale().await, Some(newest), paused));
+/// Shows the pending count, the newest items and the invitations still to answer.
+pub async fn update(
+    app: &AppHandle,
+    client: &Client,
+    newest: &InboxPage,
+    invitations: &[MeetingEntry],
+    paused: bool,
+) {
+    let locale = client.locale().await;
+    show(app, &tray_view(locale, Some(newest), invitations, paused));
 }
 
 /// Back to the plain icon and menu (signed out).
 pub fn signed_out(app: &AppHandle) {
-    show(app, &tray_view(Locale::En, None, false));
+    show(app, &tray_view(Locale::En, None, &[], false));
 }
 
 fn show(app: &AppHandle, view: &TrayView) {
@@ -106,6 +114,23 @@ fn build_menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
                 &[&approve, &reject, &open],
             )?));
         }
+        if let Some(heading) = &pending.invitations_heading {
+            entries.push(Box::new(PredefinedMenuItem::separator(app)?));
+            entries.push(Box::new(item("invitations", heading, false)?));
+        }
+        for invitation in &pending.invitations {
+            let id = |what: &str| format!("meeting:{what}:{}", invitation.meeting);
+            let accept = item(&id("accept"), &invitation.accept, true)?;
+            let decline = item(&id("decline"), &invitation.decline, true)?;
+            let open = item(&id("open"), &invitation.open, true)?;
+            entries.push(Box::new(Submenu::with_id_and_items(
+                app,
+                id("menu"),
+                &invitation.label,
+                true,
+                &[&accept, &decline, &open],
+            )?));
+        }
         entries.push(Box::new(PredefinedMenuItem::separator(app)?));
         entries.push(Box::new(item(SYNC, &pending.sync_now, true)?));
         entries.push(Box::new(CheckMenuItem::with_id(
@@ -147,15 +172,24 @@ fn on_menu(app: &AppHandle, id: &str) {
     });
 }
 
-/// `item:<what>:<request id>` → the choice.
+/// `item:<what>:<request id>` or `meeting:<what>:<meeting id>` → the choice.
 fn item_choice(id: &str) -> Option<Choice> {
-    let rest = id.strip_prefix("item:")?;
-    let (what, request) = rest.split_once(':')?;
-    let request = Uuid::parse_str(request).ok()?;
-    Some(match what {
-        "approve" => Choice::Approve { request },
-        "reject" => Choice::Reject { request },
-        "open" => Choice::Open { request },
+    let (kind, rest) = id.split_once(':')?;
+    let (what, target) = rest.split_once(':')?;
+    let target = Uuid::parse_str(target).ok()?;
+    Some(match (kind, what) {
+        ("item", "approve") => Choice::Approve { request: target },
+        ("item", "reject") => Choice::Reject { request: target },
+        ("item", "open") => Choice::Open { request: target },
+        ("meeting", "accept") => Choice::Rsvp {
+            meeting: target,
+            answer: Rsvp::Accept,
+        },
+        ("meeting", "decline") => Choice::Rsvp {
+            meeting: target,
+            answer: Rsvp::Decline,
+        },
+        ("meeting", "open") => Choice::OpenMeeting { meeting: target },
         _ => return None,
     })
 }
@@ -175,6 +209,18 @@ mod tests {
             item_choice(&format!("item:reject:{request}")),
             Some(Choice::Reject { request })
         );
+        assert_eq!(
+            item_choice(&format!("meeting:accept:{request}")),
+            Some(Choice::Rsvp {
+                meeting: request,
+                answer: Rsvp::Accept
+            })
+        );
+        assert_eq!(
+            item_choice(&format!("meeting:open:{request}")),
+            Some(Choice::OpenMeeting { meeting: request })
+        );
+        assert_eq!(item_choice(&format!("meeting:approve:{request}")), None);
         assert_eq!(item_choice("item:approve:not-an-id"), None);
         assert_eq!(item_choice(SYNC), None);
     }

@@ -58,6 +58,28 @@ export const commands = {
 	 *  has no copy. Only files in the profile's attachment folder are ever opened.
 	 */
 	openAttachment: (id: string) => typedError<null, ClientError>(__TAURI_INVOKE("open_attachment", { id })),
+	/**  The meetings overlapping `[from, to)`, with times in the person's zone. */
+	meetings: (from: string, to: string) => typedError<MeetingEntry[], ClientError>(__TAURI_INVOKE("meetings", { from, to })),
+	/**  A meeting in full; showing it tells the organiser it was opened. */
+	meetingDetail: (id: string) => typedError<MeetingDetail, ClientError>(__TAURI_INVOKE("meeting_detail", { id })),
+	/**  The invitations still waiting for the person's answer, soonest first. */
+	invitationsToAnswer: () => typedError<MeetingEntry[], ClientError>(__TAURI_INVOKE("invitations_to_answer")),
+	/**  Answers an invitation (queued; sent at once when online). */
+	rsvp: (id: string, answer: Rsvp, note: string | null) => typedError<OutboxItem, ClientError>(__TAURI_INVOKE("rsvp", { id, answer, note })),
+	/**  The rooms that can be booked (online). */
+	rooms: () => typedError<RoomView[], ClientError>(__TAURI_INVOKE("rooms")),
+	/**  Plans a meeting and sends its invitations (online); the new meeting's id. */
+	meetingNew: (form: MeetingForm) => typedError<string, ClientError>(__TAURI_INVOKE("meeting_new", { form })),
+	/**
+	 *  Saves the meeting as a calendar file where the person chooses (the dialog runs here; the
+	 *  web view never sees a path). The file's name when saved, `None` when cancelled.
+	 */
+	meetingExport: (id: string) => typedError<string | null, ClientError>(__TAURI_INVOKE("meeting_export", { id })),
+	/**
+	 *  Reads a calendar file the person picks: its events in their zone, attendees matched to
+	 *  the directory. `None` when cancelled; nothing is saved either way.
+	 */
+	meetingImport: () => typedError<ImportedInvitation[] | null, ClientError>(__TAURI_INVOKE("meeting_import")),
 	syncStatus: () => typedError<SyncStatus, ClientError>(__TAURI_INVOKE("sync_status")),
 	/**
 	 *  Syncs now and says how it went (the UI shows "Sync now" progress); the report is also
@@ -114,6 +136,17 @@ export type AppSettings = {
 export type AttachOutcome = {
 	draft: DraftView,
 	refused: ClientError[],
+};
+
+/**
+ *  An uploaded file as a form references it. The name is the server's safe version of the
+ *  uploaded one; the content type is what the server recognised from the bytes.
+ */
+export type AttachmentInfo = {
+	id: string,
+	name: string,
+	size: number | null,
+	content_type: string,
 };
 
 /**  Where an attached or referenced file is, as a form shows it. */
@@ -332,6 +365,34 @@ export type Formula =
 /**  Working days in a date range on the working-day calendar, in half days. */
 { kind: "working_days"; range: string };
 
+/**  One event read from a calendar file. */
+export type ImportedInvitation = {
+	/**  Set when the event is a Countersign meeting already on this device. */
+	meeting_id: string | null,
+	title: string,
+	agenda: string,
+	starts_at: string,
+	ends_at: string,
+	/**  Start and end in the reader's zone, `YYYY-MM-DD HH:MM`. */
+	local_start: string,
+	local_end: string,
+	time_zone: string,
+	/**  The zone the sender wrote the times in, as written (a Windows name stays as sent). */
+	sender_time_zone: string | null,
+	all_day: boolean,
+	location: string | null,
+	online_link: string | null,
+	/**  The organiser's name, or address when the file gives no name. */
+	organiser: string | null,
+	/**  Attendees found in the directory. */
+	people: DirectoryEntry[],
+	/**  Attendees not found, by name and address as the file gives them. */
+	not_found: string[],
+	cancelled: boolean,
+	/**  The repeat rule as written: only the first occurrence is read. */
+	repeats: string | null,
+};
+
 /**  One line of the inbox. */
 export type InboxEntry = {
 	request_id: string,
@@ -395,6 +456,86 @@ export type Me = {
 	roles?: string[],
 };
 
+/**  A meeting in full. */
+export type MeetingDetail = {
+	agenda: string,
+	/**  The organiser's own zone (what "10:00" meant to them). */
+	organiser_time_zone: string,
+	people: MeetingPerson[],
+	materials: AttachmentInfo[],
+	/**  What the last change changed. */
+	changed: MeetingField[],
+	cancel_reason: string | null,
+	my_note: string | null,
+	/**  When this device first showed the person the meeting. */
+	opened_at: string | null,
+	version: number | null,
+	sequence: number | null,
+} & MeetingEntry;
+
+/**  One line of the agenda. */
+export type MeetingEntry = {
+	id: string,
+	title: string,
+	starts_at: string,
+	ends_at: string,
+	/**  The start and end in the reader's zone, `YYYY-MM-DD HH:MM`. */
+	local_start: string,
+	local_end: string,
+	/**  The zone `local_start` is in. */
+	time_zone: string,
+	room: string | null,
+	place: string | null,
+	online_link: string | null,
+	/**  `scheduled` or `cancelled`. */
+	status: MeetingStatus,
+	/**  `invitee`, `organiser` or `delegate`. */
+	my_role: string,
+	/**  The reader's answer, as queued or as the server has it. */
+	my_answer: Rsvp | null,
+	organiser_id: string,
+	organiser_name: string,
+};
+
+/**  A part of a plan that an update can change; an invitee is told which. */
+export type MeetingField = "title" | "agenda" | "time" | "room" | "place" | "online_link" | "materials" | "invitees";
+
+/**
+ *  A new meeting as the person describes it: people by user name, departments by code, the
+ *  room by name.
+ */
+export type MeetingForm = {
+	title: string,
+	agenda: string,
+	starts_at: string,
+	ends_at: string,
+	/**  IANA zone; empty means [`FALLBACK_TIME_ZONE`]. */
+	time_zone: string,
+	room: string | null,
+	place: string | null,
+	online_link: string | null,
+	invite: string[],
+	departments: string[],
+	/**  People and departments by id, as the desktop's picker gives them. */
+	invite_ids?: string[],
+	department_ids?: string[],
+};
+
+/**  One person on a meeting, with a name from the cached directory. */
+export type MeetingPerson = {
+	id: string,
+	name: string,
+	via_department: string | null,
+	/**  Only the reader's own answer is shown to an invitee; the organiser sees everyone's. */
+	answer: Rsvp | null,
+	note: string | null,
+	reached_at: string | null,
+	opened_at: string | null,
+};
+
+/**  Whether a meeting still takes place. */
+export type MeetingStatus = "scheduled" | "cancelled";
+
 /**  One of the person's requests as "My requests" lists it. */
 export type MyRequestEntry = {
 	id: string,
@@ -428,11 +569,14 @@ export type MyRequestsQuery = {
 
 /**
  *  The request to show, and whether to go straight to rejecting it (Reject from a
- *  notification or the tray needs a reason, which only the window can ask for).
+ *  notification or the tray needs a reason, which only the window can ask for); or the
+ *  meeting to show.
  */
 export type OpenRequest = {
 	id: string | null,
 	reject: boolean,
+	/**  A meeting to show instead of a request (an invitation's Open, a meeting link). */
+	meeting: string | null,
 	/**  Set when the link could not be read: the window says so. */
 	problem: string | null,
 };
@@ -535,6 +679,16 @@ export type RequestDetail = {
 	submitted_at: string | null,
 	finished_at: string | null,
 };
+
+/**  A room, as the room list and a meeting name it. */
+export type RoomView = {
+	id: string,
+	name: string,
+	capacity?: number | null,
+};
+
+/**  An invitee's answer. */
+export type Rsvp = "accept" | "tentative" | "decline";
 
 export type SelectOption = {
 	key: string,

@@ -75,7 +75,7 @@ describe('events from the core', () => {
     fakeCommands.requestDetail.mockResolvedValue(ok(requestDetail()));
     await startSignedIn();
     act(() => {
-      fakeCommands.takeOpenedRequest.mockResolvedValueOnce(ok({ id: requestId(1), reject: true, problem: null }));
+      fakeCommands.takeOpenedRequest.mockResolvedValueOnce(ok({ id: requestId(1), reject: true, problem: null, meeting: null }));
       emitEvent(OPEN_REQUEST, null);
     });
     expect(await screen.findByRole('heading', { level: 1, name: 'Trip to Shanghai' })).toBeInTheDocument();
@@ -89,7 +89,7 @@ describe('events from the core', () => {
   it('shows a request asked for before the window was listening (the link that started the app)', async () => {
     fakeCommands.requestDetail.mockResolvedValue(ok(requestDetail()));
     fakeCommands.takeOpenedRequest.mockResolvedValueOnce(
-      ok({ id: requestId(1), reject: false, problem: null }),
+      ok({ id: requestId(1), reject: false, problem: null, meeting: null }),
     );
     await startSignedIn();
     expect(await screen.findByRole('heading', { level: 1, name: 'Trip to Shanghai' })).toBeInTheDocument();
@@ -100,7 +100,7 @@ describe('events from the core', () => {
     fakeCommands.requestDetail.mockResolvedValue(failed(commandError('not_found')));
     await startSignedIn();
     act(() => {
-      fakeCommands.takeOpenedRequest.mockResolvedValueOnce(ok({ id: requestId(404), reject: false, problem: null }));
+      fakeCommands.takeOpenedRequest.mockResolvedValueOnce(ok({ id: requestId(404), reject: false, problem: null, meeting: null }));
       emitEvent(OPEN_REQUEST, null);
     });
     expect(await screen.findByTestId('request-not-found')).toBeInTheDocument();
@@ -112,12 +112,13 @@ describe('events from the core', () => {
       fakeCommands.takeOpenedRequest.mockResolvedValueOnce(ok({
         id: null,
         reject: false,
-        problem: "Countersign cannot open 'countersign://meeting/1'",
+        meeting: null,
+        problem: "Countersign cannot open 'countersign://report/1'",
       }));
       emitEvent(OPEN_REQUEST, null);
     });
     expect(await screen.findByTestId('link-problem')).toHaveTextContent(
-      "This link could not be opened: Countersign cannot open 'countersign://meeting/1'",
+      "This link could not be opened: Countersign cannot open 'countersign://report/1'",
     );
   });
 

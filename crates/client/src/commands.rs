@@ -401,6 +401,7 @@ async fn meeting(client: &Client, command: MeetingCommand) -> Result<(), ClientE
                 online_link: link,
                 invite,
                 departments: department,
+                ..MeetingForm::default()
             };
             let view = client.new_meeting(&form).await?;
             if json {

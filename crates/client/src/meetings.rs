@@ -79,7 +79,9 @@ pub struct MeetingDetail {
     pub my_note: Option<String>,
     /// When this device first showed the person the meeting.
     pub opened_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "specta", specta(type = f64))]
     pub version: u64,
+    #[cfg_attr(feature = "specta", specta(type = f64))]
     pub sequence: u64,
 }
 
@@ -99,6 +101,11 @@ pub struct MeetingForm {
     pub online_link: Option<String>,
     pub invite: Vec<String>,
     pub departments: Vec<String>,
+    /// People and departments by id, as the desktop's picker gives them.
+    #[serde(default)]
+    pub invite_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub department_ids: Vec<Uuid>,
 }
 
 /// The zone to show times in: `named` when given, else the system's (`TZ`, then what the
@@ -344,6 +351,15 @@ impl Client {
                 })?;
             invitees.push(Invitee::Person(person.id));
         }
+        for id in &form.invite_ids {
+            let person = cache.person(*id).await?.filter(|p| p.active).ok_or_else(|| {
+                invalid(format!(
+                    "Colleague {id} is not in the directory any more; remove them and try again."
+                ))
+            })?;
+            invitees.push(Invitee::Person(person.id));
+        }
+        invitees.extend(form.department_ids.iter().copied().map(Invitee::Department));
         if !form.departments.is_empty() {
             let departments = cache.departments().await?;
             for code in &form.departments {

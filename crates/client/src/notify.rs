@@ -1375,6 +1375,7 @@ catalogue! {
     TrayTooltipNone => "tray_tooltip_none", "Countersign：没有待审批", "Countersign: nothing waiting";
     TrayTooltipOne => "tray_tooltip_one", "Countersign：1 项待审批", "Countersign: 1 approval waiting";
     TrayTooltipMany => "tray_tooltip_many", "Countersign：{count} 项待审批", "Countersign: {count} approvals waiting";
+    TrayInvitations => "tray_invitations", "待回复的会议邀请", "Invitations to answer";
     TraySyncNow => "tray_sync_now", "立即同步", "Sync now";
     TrayPause => "tray_pause", "暂停通知", "Pause notifications";
     TrayOpenWindow => "tray_open_window", "打开窗口", "Open window";

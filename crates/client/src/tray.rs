@@ -6,6 +6,7 @@
 use countersign_domain::messages::Locale;
 use uuid::Uuid;
 
+use crate::meetings::MeetingEntry;
 use crate::notify::NotificationKey;
 use crate::views::InboxPage;
 
@@ -28,6 +29,9 @@ pub struct TrayView {
 pub struct TrayPending {
     pub heading: String,
     pub items: Vec<TrayItem>,
+    /// The heading over the invitations, when any waits for an answer.
+    pub invitations_heading: Option<String>,
+    pub invitations: Vec<TrayInvitation>,
     pub sync_now: String,
     pub pause: String,
     pub paused: bool,
@@ -44,9 +48,25 @@ pub struct TrayItem {
     pub open: String,
 }
 
-/// The tray for `newest` (the newest pending items, `total` of them in all), or for nobody
-/// signed in when `newest` is `None`.
-pub fn tray_view(locale: Locale, newest: Option<&InboxPage>, paused: bool) -> TrayView {
+/// One meeting invitation still to answer: a submenu named after the meeting and its local
+/// start, with Accept, Decline and Open (the words of the invitation's notification).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayInvitation {
+    pub meeting: Uuid,
+    pub label: String,
+    pub accept: String,
+    pub decline: String,
+    pub open: String,
+}
+
+/// The tray for `newest` (the newest pending items, `total` of them in all) and the
+/// `invitations` still to answer, or for nobody signed in when `newest` is `None`.
+pub fn tray_view(
+    locale: Locale,
+    newest: Option<&InboxPage>,
+    invitations: &[MeetingEntry],
+    paused: bool,
+) -> TrayView {
     let text = |key: NotificationKey| key.template(locale);
     let count = newest.map_or(0, |page| page.total);
     let waiting = |one: NotificationKey, many: NotificationKey, none: NotificationKey| match count {
@@ -79,6 +99,18 @@ pub fn tray_view(locale: Locale, newest: Option<&InboxPage>, paused: bool) -> Tr
                 open: text(NotificationKey::ActionOpen).to_owned(),
             })
             .collect(),
+        invitations_heading: (!invitations.is_empty())
+            .then(|| text(NotificationKey::TrayInvitations).to_owned()),
+        invitations: invitations
+            .iter()
+            .map(|m| TrayInvitation {
+                meeting: m.id,
+                label: format!("{} — {}", m.title, m.local_start),
+                accept: text(NotificationKey::ActionAccept).to_owned(),
+                decline: text(NotificationKey::ActionDecline).to_owned(),
+                open: text(NotificationKey::ActionOpen).to_owned(),
+            })
+            .collect(),
         sync_now: text(NotificationKey::TraySyncNow).to_owned(),
         pause: text(NotificationKey::TrayPause).to_owned(),
         paused,
@@ -90,7 +122,8 @@ pub fn tray_view(locale: Locale, newest: Option<&InboxPage>, paused: bool) -> Tr
             count.to_string()
         },
         tooltip,
-        badge: count > 0,
+        // An invitation waiting for an answer also wants attention.
+        badge: count > 0 || (pending.is_some() && !invitations.is_empty()),
         pending,
         open_window: text(NotificationKey::TrayOpenWindow).to_owned(),
         quit: text(NotificationKey::TrayQuit).to_owned(),
@@ -132,7 +165,7 @@ mod tests {
 
     #[test]
     fn the_tray_names_actions_as_notifications_do() {
-        let view = tray_view(Locale::ZhCn, Some(&page(7, &["年假"])), false);
+        let view = tray_view(Locale::ZhCn, Some(&page(7, &["年假"])), &[], false);
         let item = &view.pending.as_ref().unwrap().items[0];
         // The same words as a notification's buttons, so the person learns one vocabulary.
         assert_eq!(
@@ -152,19 +185,69 @@ mod tests {
 
     #[test]
     fn counts_are_said_in_words_and_nothing_waiting_shows_no_number() {
-        let one = tray_view(Locale::En, Some(&page(1, &["Leave"])), true);
+        let one = tray_view(Locale::En, Some(&page(1, &["Leave"])), &[], true);
         assert_eq!(one.pending.as_ref().unwrap().heading, "1 approval waiting");
         assert_eq!(one.tooltip, "Countersign: 1 approval waiting");
         assert!(one.pending.unwrap().paused);
-        let none = tray_view(Locale::En, Some(&page(0, &[])), false);
+        let none = tray_view(Locale::En, Some(&page(0, &[])), &[], false);
         assert_eq!(
             none.title, "",
             "no number beside the icon when nothing waits"
         );
         assert!(!none.badge);
         assert_eq!(none.tooltip, "Countersign: nothing waiting");
-        let signed_out = tray_view(Locale::En, None, false);
+        let signed_out = tray_view(Locale::En, None, &[], false);
         assert!(signed_out.pending.is_none(), "no items without a session");
         assert_eq!(signed_out.quit, "Quit");
+    }
+
+    #[test]
+    fn invitations_to_answer_get_their_own_entries_and_the_badge() {
+        let meeting = MeetingEntry {
+            id: Uuid::now_v7(),
+            title: "预算评审".to_owned(),
+            starts_at: chrono::Utc::now(),
+            ends_at: chrono::Utc::now(),
+            local_start: "2026-12-01 10:00".to_owned(),
+            local_end: "2026-12-01 11:00".to_owned(),
+            time_zone: "Asia/Shanghai".to_owned(),
+            room: None,
+            place: None,
+            online_link: None,
+            status: countersign_domain::meetings::MeetingStatus::Scheduled,
+            my_role: "invitee".to_owned(),
+            my_answer: None,
+            organiser_id: Uuid::now_v7(),
+            organiser_name: "蒋涛".to_owned(),
+        };
+        let view = tray_view(
+            Locale::ZhCn,
+            Some(&page(0, &[])),
+            std::slice::from_ref(&meeting),
+            false,
+        );
+        assert!(view.badge, "an invitation to answer wants attention");
+        assert_eq!(
+            view.title, "",
+            "the number beside the icon counts approvals"
+        );
+        let pending = view.pending.unwrap();
+        assert_eq!(
+            pending.invitations_heading.as_deref(),
+            Some("待回复的会议邀请")
+        );
+        let entry = &pending.invitations[0];
+        assert_eq!(entry.meeting, meeting.id);
+        assert_eq!(entry.label, "预算评审 — 2026-12-01 10:00");
+        assert_eq!(
+            entry.accept,
+            NotificationKey::ActionAccept.template(Locale::ZhCn)
+        );
+        assert_eq!(
+            entry.decline,
+            NotificationKey::ActionDecline.template(Locale::ZhCn)
+        );
+        let signed_out = tray_view(Locale::En, None, &[meeting], false);
+        assert!(!signed_out.badge && signed_out.pending.is_none());
     }
 }
