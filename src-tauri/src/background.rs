@@ -117,6 +117,7 @@ async fn start(app: &AppHandle) {
                     let _ = app.emit(CHANGED, ());
                 }
                 WatchEvent::Live => tracing::info!("live updates on"),
+                WatchEvent::Reminders(planned) => on_synced(&app, planned).await,
             }
         }
         match watcher.await {

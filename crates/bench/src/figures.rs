@@ -443,7 +443,7 @@ impl Watching {
                                     .collect(),
                             },
                             WatchEvent::Live => Seen::Live,
-                            WatchEvent::Offline(_) => return,
+                            WatchEvent::Offline(_) | WatchEvent::Reminders(_) => return,
                         };
                         let _ = tx.send(seen);
                     },

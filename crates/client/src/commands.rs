@@ -460,6 +460,14 @@ async fn watch(client: &Client, json: bool) -> Result<(), ClientError> {
                 }
                 WatchEvent::Offline(err) => eprintln!("offline: {}", err.message),
                 WatchEvent::Live => eprintln!("live: listening for changes"),
+                WatchEvent::Reminders(planned) => {
+                    if json {
+                        let line = serde_json::json!({ "reminders": planned });
+                        println!("{line}");
+                    } else {
+                        notifier.deliver(&planned).ok();
+                    }
+                }
             },
             stop,
         )

@@ -30,7 +30,13 @@ pub enum WatchEvent {
     Offline(ClientError),
     /// The live stream is open: changes arrive as they happen.
     Live,
+    /// A meeting reminder came due between syncs (offline too): what to show.
+    Reminders(Vec<crate::notify::Planned>),
 }
+
+/// The longest the loop sleeps before looking again for a reminder: meetings planned
+/// meanwhile arrive with a sync, which also looks.
+const REMINDER_LOOK_AGAIN: Duration = Duration::from_secs(3600);
 
 impl Client {
     /// Keeps this device in step until `stop` resolves, reporting each step to `report`.
@@ -54,7 +60,10 @@ impl Client {
                 Err(err) if err.code == crate::ClientErrorCode::Cache => return Err(err),
                 Err(err) => {
                     report(WatchEvent::Offline(err));
-                    if stopped_while_waiting(&mut stop, jittered(retry)).await {
+                    if self
+                        .wait_reminding(&mut stop, jittered(retry), &clock, &mut report)
+                        .await
+                    {
                         return Ok(());
                     }
                     retry = (retry * 2).min(RETRY_MAX);
@@ -72,7 +81,10 @@ impl Client {
                 Err(err) if err.ends_session() => return Err(err),
                 Err(err) => {
                     report(WatchEvent::Offline(err));
-                    if stopped_while_waiting(&mut stop, jittered(retry)).await {
+                    if self
+                        .wait_reminding(&mut stop, jittered(retry), &clock, &mut report)
+                        .await
+                    {
                         return Ok(());
                     }
                     retry = (retry * 2).min(RETRY_MAX);
@@ -104,26 +116,61 @@ impl Client {
                             Err(err) => report(WatchEvent::Offline(err)),
                         }
                     }
+                    () = self.until_next_reminder(clock()) => {
+                        self.remind(clock(), &mut report).await;
+                    }
                 }
             }
             last_event_id = latest_id.borrow().clone();
             let _ = reader.await;
             // The stream ended (server restart, network, silence): wait a little, reopen.
-            if stopped_while_waiting(&mut stop, jittered(retry)).await {
+            if self
+                .wait_reminding(&mut stop, jittered(retry), &clock, &mut report)
+                .await
+            {
                 return Ok(());
             }
         }
     }
-}
 
-/// Waits `wait` before the next attempt; true when `stop` came first.
-async fn stopped_while_waiting(
-    stop: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
-    wait: Duration,
-) -> bool {
-    tokio::select! {
-        () = stop.as_mut() => true,
-        () = tokio::time::sleep(wait) => false,
+    /// Waits `wait` before the next attempt, showing any reminder that comes due meanwhile;
+    /// true when `stop` came first.
+    async fn wait_reminding(
+        &self,
+        stop: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+        wait: Duration,
+        clock: &impl Fn() -> DateTime<Utc>,
+        report: &mut impl FnMut(WatchEvent),
+    ) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            tokio::select! {
+                () = stop.as_mut() => return true,
+                () = tokio::time::sleep_until(deadline) => return false,
+                () = self.until_next_reminder(clock()) => self.remind(clock(), report).await,
+            }
+        }
+    }
+
+    /// Resolves when the next meeting reminder is due (looking again at least hourly).
+    async fn until_next_reminder(&self, now: DateTime<Utc>) {
+        let wait = match self.next_meeting_reminder(now).await {
+            Ok(Some(at)) => (at - now).to_std().unwrap_or(Duration::ZERO),
+            Ok(None) => REMINDER_LOOK_AGAIN,
+            Err(err) => {
+                tracing::debug!(error = %err, "cannot tell the next reminder");
+                REMINDER_LOOK_AGAIN
+            }
+        };
+        tokio::time::sleep(wait.min(REMINDER_LOOK_AGAIN)).await;
+    }
+
+    async fn remind(&self, now: DateTime<Utc>, report: &mut impl FnMut(WatchEvent)) {
+        match self.meeting_reminders(now).await {
+            Ok(planned) if !planned.is_empty() => report(WatchEvent::Reminders(planned)),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "meeting reminders"),
+        }
     }
 }
 

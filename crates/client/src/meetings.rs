@@ -304,6 +304,19 @@ impl Client {
         self.meeting_reminders_with(&cache, me, now).await
     }
 
+    /// When the next meeting reminder after `now` comes due (the watch loop sleeps until then).
+    pub async fn next_meeting_reminder(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        let (cache, me) = self.open_cache().await?;
+        let minutes = self.preferences().await.meeting_reminder_minutes;
+        let meetings: Vec<MeetingView> = cache
+            .all_meetings()
+            .await?
+            .into_iter()
+            .map(|m| m.view)
+            .collect();
+        Ok(notify::next_meeting_reminder(me, &meetings, minutes, now))
+    }
+
     pub(crate) async fn meeting_reminders_with(
         &self,
         cache: &Cache,

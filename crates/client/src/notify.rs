@@ -769,6 +769,33 @@ fn plan_meeting(me: Uuid, mode: SyncMode, change: &Change, mut record: Notificat
 /// one reminder `minutes_before` its start, shown once (until the meeting moves). `meetings`
 /// are the cached meetings; the caller runs this from its sync and watch loops with the
 /// clock's time.
+/// Whether `me` is to be reminded of `view` at all: an invitee (not its organiser) of a
+/// meeting still on, who has not declined.
+fn wants_reminder(me: Uuid, view: &MeetingView) -> bool {
+    let declined = view
+        .invitee(me)
+        .is_some_and(|i| i.answer == Some(Rsvp::Decline));
+    view.my_role == "invitee"
+        && view.organiser_id != me
+        && view.status == MeetingStatus::Scheduled
+        && !declined
+}
+
+/// When the next reminder after `now` comes due, if any.
+pub fn next_meeting_reminder(
+    me: Uuid,
+    meetings: &[MeetingView],
+    minutes_before: u32,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    meetings
+        .iter()
+        .filter(|view| wants_reminder(me, view))
+        .map(|view| reminder_at(view.plan.starts_at, minutes_before))
+        .filter(|at| *at > now)
+        .min()
+}
+
 pub fn plan_meeting_reminders(
     me: Uuid,
     meetings: &[MeetingView],
@@ -779,16 +806,8 @@ pub fn plan_meeting_reminders(
     let mut planned = Vec::new();
     for view in meetings {
         let start = view.plan.starts_at;
-        let declined = view
-            .invitee(me)
-            .is_some_and(|i| i.answer == Some(Rsvp::Decline));
         let due = reminder_at(start, minutes_before) <= now && now < start;
-        if view.my_role != "invitee"
-            || view.organiser_id == me
-            || view.status != MeetingStatus::Scheduled
-            || declined
-            || !due
-        {
+        if !wants_reminder(me, view) || !due {
             continue;
         }
         let notes = record

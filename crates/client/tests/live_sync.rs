@@ -60,12 +60,19 @@ struct Watching {
 
 impl Watching {
     fn start(c: Arc<Client>) -> Self {
+        Self::start_with_clock(c, tuesday_morning)
+    }
+
+    fn start_with_clock(
+        c: Arc<Client>,
+        clock: impl Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync + 'static,
+    ) -> Self {
         let (events_tx, events) = mpsc::unbounded_channel();
         let (planned_tx, planned) = mpsc::unbounded_channel();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             c.watch(
-                tuesday_morning,
+                clock,
                 move |event| {
                     let name = match event {
                         WatchEvent::Synced(report) => {
@@ -76,6 +83,12 @@ impl Watching {
                         }
                         WatchEvent::Offline(_) => "offline",
                         WatchEvent::Live => "live",
+                        WatchEvent::Reminders(planned) => {
+                            for p in planned {
+                                let _ = planned_tx.send(p);
+                            }
+                            "reminders"
+                        }
                     };
                     let _ = events_tx.send(name.to_owned());
                 },
@@ -334,4 +347,47 @@ async fn a_revoked_session_stops_the_watch_with_the_reason() {
         .unwrap()
         .unwrap_err();
     assert_eq!(ended.code, ClientErrorCode::SessionRevoked, "{ended:?}");
+}
+
+#[tokio::test]
+async fn a_meeting_reminder_comes_due_between_syncs_without_one() {
+    let server = demo().await;
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let jiang = signed_in(&server.url(), d1.path(), "jiang.tao").await;
+    let shen = signed_in(&server.url(), d2.path(), "shen.yue").await;
+    // Starts 15 minutes and 3 seconds after the clock's start: the reminder (15 minutes
+    // before, the default) is due 3 seconds into the watch, with nothing to sync by then.
+    let starts_at =
+        tuesday_morning() + chrono::Duration::minutes(15) + chrono::Duration::seconds(3);
+    let meeting = jiang
+        .new_meeting(&countersign_client::MeetingForm {
+            title: "站会".into(),
+            starts_at,
+            ends_at: starts_at + chrono::Duration::minutes(15),
+            time_zone: "Asia/Shanghai".into(),
+            place: Some("A 区".into()),
+            invite: vec!["shen.yue".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    shen.sync(tuesday_morning()).await.unwrap();
+    assert_eq!(
+        shen.meeting_reminders(tuesday_morning()).await.unwrap(),
+        Vec::new(),
+        "not due yet"
+    );
+
+    let started = std::time::Instant::now();
+    let clock = move || {
+        tuesday_morning() + chrono::Duration::from_std(started.elapsed()).unwrap_or_default()
+    };
+    let mut watching = Watching::start_with_clock(shen.clone(), clock);
+    watching.until_event("live").await;
+    watching.until_event("reminders").await;
+    let reminded = watching
+        .until_planned(|p| matches!(p, Planned::Show(n) if matches!(&n.kind, NotificationKind::MeetingReminder { meeting: m, .. } if *m == meeting.id)))
+        .await;
+    assert!(matches!(reminded, Planned::Show(_)));
+    watching.stop().await.unwrap();
 }
