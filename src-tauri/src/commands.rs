@@ -14,8 +14,8 @@ use countersign_client::{
     OutboxItem, Preferences, RequestDetail, SessionView, SyncStatus, TemplateInfo,
 };
 use countersign_client::{
-    FALLBACK_TIME_ZONE, ImportedInvitation, MeetingDetail, MeetingEntry, MeetingForm,
-    zone_or_system,
+    FALLBACK_TIME_ZONE, ImportedInvitation, MeetingChange, MeetingCoverageView, MeetingDetail,
+    MeetingEntry, MeetingForm, zone_or_system,
 };
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State};
@@ -469,6 +469,80 @@ pub async fn meeting_new(
     let view = core.client()?.new_meeting(&form).await?;
     background::refresh(&app).await;
     Ok(view.id)
+}
+
+/// Changes a meeting the person organises (online); everyone is told what changed.
+#[tauri::command]
+#[specta::specta]
+pub async fn meeting_edit(
+    app: AppHandle,
+    core: State<'_, Core>,
+    id: Uuid,
+    change: MeetingChange,
+) -> Result<(), ClientError> {
+    core.client()?.change_meeting(id, &change).await?;
+    background::refresh(&app).await;
+    Ok(())
+}
+
+/// Cancels a meeting the person organises (online); everyone is told.
+#[tauri::command]
+#[specta::specta]
+pub async fn meeting_cancel(
+    app: AppHandle,
+    core: State<'_, Core>,
+    id: Uuid,
+    reason: Option<String>,
+) -> Result<(), ClientError> {
+    core.client()?.cancel_meeting(id, reason).await?;
+    background::refresh(&app).await;
+    Ok(())
+}
+
+/// Adds files the person picks (the dialog runs here) to a meeting's materials (online).
+/// False when the dialog was cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn meeting_add_materials(
+    app: AppHandle,
+    window: tauri::Window,
+    core: State<'_, Core>,
+    id: Uuid,
+) -> Result<bool, ClientError> {
+    let client = core.client()?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_parent(&window)
+        .pick_files(move |picked| {
+            let _ = tx.send(picked.unwrap_or_default());
+        });
+    let files: Vec<PathBuf> = rx
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|f| f.into_path().ok())
+        .collect();
+    if files.is_empty() {
+        return Ok(false);
+    }
+    client.add_materials(id, &files).await?;
+    background::refresh(&app).await;
+    Ok(true)
+}
+
+/// Who was invited, reached, opened and answered, for meetings starting in `[from, to)`
+/// (online; organisers see their own, report readers everyone's).
+#[tauri::command]
+#[specta::specta]
+pub async fn meeting_coverage(
+    core: State<'_, Core>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<MeetingCoverageView, ClientError> {
+    core.client()?
+        .meeting_coverage(from, to, reader_zone())
+        .await
 }
 
 /// Saves the meeting as a calendar file where the person chooses (the dialog runs here; the

@@ -80,6 +80,20 @@ export const commands = {
 	 *  the directory. `None` when cancelled; nothing is saved either way.
 	 */
 	meetingImport: () => typedError<ImportedInvitation[] | null, ClientError>(__TAURI_INVOKE("meeting_import")),
+	/**  Changes a meeting the person organises (online); everyone is told what changed. */
+	meetingEdit: (id: string, change: MeetingChange) => typedError<null, ClientError>(__TAURI_INVOKE("meeting_edit", { id, change })),
+	/**  Cancels a meeting the person organises (online); everyone is told. */
+	meetingCancel: (id: string, reason: string | null) => typedError<null, ClientError>(__TAURI_INVOKE("meeting_cancel", { id, reason })),
+	/**
+	 *  Adds files the person picks (the dialog runs here) to a meeting's materials (online).
+	 *  False when the dialog was cancelled.
+	 */
+	meetingAddMaterials: (id: string) => typedError<boolean, ClientError>(__TAURI_INVOKE("meeting_add_materials", { id })),
+	/**
+	 *  Who was invited, reached, opened and answered, for meetings starting in `[from, to)`
+	 *  (online; organisers see their own, report readers everyone's).
+	 */
+	meetingCoverage: (from: string, to: string) => typedError<MeetingCoverageView, ClientError>(__TAURI_INVOKE("meeting_coverage", { from, to })),
 	syncStatus: () => typedError<SyncStatus, ClientError>(__TAURI_INVOKE("sync_status")),
 	/**
 	 *  Syncs now and says how it went (the UI shows "Sync now" progress); the report is also
@@ -232,6 +246,18 @@ export type Condition =
 { kind: "is_set"; field: string } | 
 /**  The initiator belongs to one of `departments` or to a department below one of them. */
 { kind: "initiator_in_department"; departments: string[] } | { kind: "all"; conditions: Condition[] } | { kind: "any"; conditions: Condition[] } | { kind: "not"; condition: Condition };
+
+/**  One month's totals. */
+export type CoverageMonthLine = {
+	/**  `YYYY-MM`, by the meetings' start in UTC. */
+	month: string,
+	meetings: number,
+	invited: number,
+	reached: number,
+	opened: number,
+	answered: number,
+	reached_per_mille: number,
+};
 
 /**  A rule across fields. */
 export type CrossFieldRule = 
@@ -456,11 +482,59 @@ export type Me = {
 	roles?: string[],
 };
 
+/**  A change of a meeting's plan as a form gives it: every field as it should be now. */
+export type MeetingChange = {
+	title: string,
+	agenda: string,
+	starts_at: string,
+	ends_at: string,
+	/**  A room's id or name; `None` books no room. */
+	room: string | null,
+	place: string | null,
+	online_link: string | null,
+};
+
+/**  One meeting's line. */
+export type MeetingCoverageLine = {
+	meeting_id: string,
+	title: string,
+	organiser: PersonRef,
+	starts_at: string,
+	/**  The start in the reader's zone, `YYYY-MM-DD HH:MM`. */
+	local_start: string,
+	status: MeetingStatus,
+	invited: number,
+	reached: number,
+	reached_before_start: number,
+	opened: number,
+	answered: number,
+	accepted: number,
+	tentative: number,
+	declined: number,
+	materials: number,
+	materials_in_time: boolean,
+	/**  reached / invited in per mille (1000 when nobody was invited). */
+	reached_per_mille: number,
+	not_reached: PersonRef[],
+	not_answered: PersonRef[],
+};
+
+/**  The report as the reader sees it. */
+export type MeetingCoverageView = {
+	from: string,
+	to: string,
+	time_zone: string,
+	meetings: MeetingCoverageLine[],
+	months: CoverageMonthLine[],
+};
+
 /**  A meeting in full. */
 export type MeetingDetail = {
 	agenda: string,
 	/**  The organiser's own zone (what "10:00" meant to them). */
 	organiser_time_zone: string,
+	/**  The booked room's id, for a form that changes the meeting. */
+	room_id: string | null,
 	people: MeetingPerson[],
 	materials: AttachmentInfo[],
 	/**  What the last change changed. */

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use countersign_api::attachments::AttachmentInfo;
-use countersign_api::meetings::{MeetingView, NewMeeting, RoomView};
+use countersign_api::meetings::{
+    CancelMeeting, CoverageReport, MeetingEdit, MeetingView, NewMeeting, RoomView,
+};
 use countersign_api::sync::{MutationBatch, MutationResults, SyncPage};
 use countersign_api::{
     ApiError, ErrorCode, Me, RefreshRequest, ServerInfo, SessionInfo, SignInRequest,
@@ -169,6 +171,66 @@ impl ApiClient {
             self.request(Method::POST, "/v1/meetings", Some(access))
                 .json(new),
         )
+        .await
+    }
+
+    /// `GET /v1/meetings/{id}`: the meeting as the server has it now.
+    pub async fn meeting(&self, access: &str, id: Uuid) -> Result<MeetingView> {
+        self.send(self.request(Method::GET, &format!("/v1/meetings/{id}"), Some(access)))
+            .await
+    }
+
+    /// `PUT /v1/meetings/{id}`: changes a meeting (the organiser).
+    pub async fn edit_meeting(
+        &self,
+        access: &str,
+        id: Uuid,
+        edit: &MeetingEdit,
+    ) -> Result<MeetingView> {
+        self.send(
+            self.request(Method::PUT, &format!("/v1/meetings/{id}"), Some(access))
+                .json(edit),
+        )
+        .await
+    }
+
+    /// `POST /v1/meetings/{id}/cancel`.
+    pub async fn cancel_meeting(
+        &self,
+        access: &str,
+        id: Uuid,
+        cancel: &CancelMeeting,
+    ) -> Result<MeetingView> {
+        self.send(
+            self.request(
+                Method::POST,
+                &format!("/v1/meetings/{id}/cancel"),
+                Some(access),
+            )
+            .json(cancel),
+        )
+        .await
+    }
+
+    /// `GET /v1/reports/meetings`: who was invited, reached, opened and answered.
+    pub async fn meeting_coverage(
+        &self,
+        access: &str,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<CoverageReport> {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair(
+                "from",
+                &from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            )
+            .append_pair("to", &to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .finish();
+        self.send(self.request(
+            Method::GET,
+            &format!("/v1/reports/meetings?{query}"),
+            Some(access),
+        ))
         .await
     }
 

@@ -280,6 +280,53 @@ impl Client {
         Ok(states)
     }
 
+    /// Uploads the file at `file` as it is (meeting materials: online, no form field to
+    /// judge it, the server's own limits apply). Unreadable, empty or of an unrecognised
+    /// type: said so before anything is sent.
+    pub(crate) async fn upload_file(&self, file: &Path) -> Result<AttachmentInfo> {
+        let locale = self.locale().await;
+        let source = file.to_owned();
+        let (size, head) = tokio::task::spawn_blocking(move || inspect(&source))
+            .await
+            .map_err(|e| ClientError::internal(e.to_string()))?
+            .map_err(|why| unreadable(file, &why, locale))?;
+        if size == 0 {
+            return Err(unreadable(
+                file,
+                &say(locale, "it is empty", "文件为空"),
+                locale,
+            ));
+        }
+        let name = files::safe_name(
+            &file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+        let content_type = files::content_type_of_head(&head, files::declared_by_name(&name))
+            .map_err(|e| {
+                let what = match e {
+                    files::FileTypeRefusal::NotAccepted(t) => t,
+                    files::FileTypeRefusal::Unrecognised => say(locale, "unknown", "无法识别"),
+                };
+                ClientError::new(
+                    ClientErrorCode::FileTypeNotAccepted,
+                    format!("“{name}” is not a file type that can be shared ({what})."),
+                )
+            })?;
+        let bytes = tokio::fs::read(file)
+            .await
+            .map_err(|e| unreadable(file, &io_reason(&e), locale))?;
+        self.authed(|api, access| {
+            let (name, content_type, bytes) = (name.clone(), content_type.clone(), bytes.clone());
+            async move {
+                api.upload_attachment(&access, &name, &content_type, bytes)
+                    .await
+            }
+        })
+        .await
+    }
+
     /// Whether this device holds a copy of attachment `id`.
     pub(crate) async fn has_copy(&self, cache: &Cache, id: Uuid) -> Result<bool> {
         Ok(match cache.file(id).await? {

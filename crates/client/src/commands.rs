@@ -54,14 +54,12 @@ pub(super) async fn run(client: &Client, command: Command) -> Result<(), ClientE
                 Some(text) => day(text)?,
                 None => first + chrono::Days::new(13),
             };
-            let start = |d: chrono::NaiveDate| {
-                d.and_hms_opt(0, 0, 0)
-                    .and_then(|t| t.and_local_timezone(zone).earliest())
-                    .map(|t| t.with_timezone(&Utc))
-                    .unwrap_or_default()
-            };
             let meetings = client
-                .meetings(start(first), start(last + chrono::Days::new(1)), zone)
+                .meetings(
+                    start_of(first, zone),
+                    start_of(last + chrono::Days::new(1), zone),
+                    zone,
+                )
                 .await?;
             if json {
                 return print_json(&meetings);
@@ -308,6 +306,149 @@ async fn meeting(client: &Client, command: MeetingCommand) -> Result<(), ClientE
             }
             Ok(())
         }
+        MeetingCommand::Edit {
+            meeting,
+            title,
+            agenda,
+            start,
+            end,
+            room,
+            place,
+            link,
+            json,
+        } => {
+            let starts_at = start.as_deref().map(|t| instant(t, "start")).transpose()?;
+            let ends_at = end.as_deref().map(|t| instant(t, "end")).transpose()?;
+            let room_id = match room.as_deref() {
+                None => None,
+                Some("none") => Some(None),
+                Some(name) => Some(Some(client.room_named(name).await?)),
+            };
+            let view = client
+                .edit_meeting(meeting, |plan| {
+                    if let Some(title) = title {
+                        plan.title = title;
+                    }
+                    if let Some(agenda) = agenda {
+                        plan.agenda = agenda;
+                    }
+                    if let Some(at) = starts_at {
+                        plan.starts_at = at;
+                    }
+                    if let Some(at) = ends_at {
+                        plan.ends_at = at;
+                    }
+                    if let Some(room) = room_id {
+                        plan.room_id = room;
+                    }
+                    if let Some(place) = place {
+                        plan.place = Some(place).filter(|p| !p.is_empty());
+                    }
+                    if let Some(link) = link {
+                        plan.online_link = Some(link).filter(|l| !l.is_empty());
+                    }
+                })
+                .await?;
+            if json {
+                return print_json(&view);
+            }
+            let changed: Vec<&str> = view.changed.iter().map(|f| f.as_str()).collect();
+            if changed.is_empty() {
+                println!("Nothing changed in “{}”.", view.plan.title);
+            } else {
+                println!(
+                    "“{}” changed ({}); everyone invited is told.",
+                    view.plan.title,
+                    changed.join(", ")
+                );
+            }
+            Ok(())
+        }
+        MeetingCommand::Cancel { meeting, reason } => {
+            let view = client.cancel_meeting(meeting, reason).await?;
+            println!(
+                "“{}” is cancelled; everyone invited is told.",
+                view.plan.title
+            );
+            Ok(())
+        }
+        MeetingCommand::Materials { meeting, files } => {
+            let view = client.add_materials(meeting, &files).await?;
+            println!("“{}” now has these materials:", view.plan.title);
+            for file in &view.materials {
+                println!("  {} ({} bytes)", file.name, file.size);
+            }
+            Ok(())
+        }
+        MeetingCommand::Report {
+            from,
+            to,
+            zone,
+            json,
+        } => {
+            let zone = zone_or_system(zone.as_deref())?;
+            let today = Utc::now().with_timezone(&zone).date_naive();
+            let last = to.as_deref().map(day).transpose()?.unwrap_or(today);
+            let first = match from.as_deref() {
+                Some(text) => day(text)?,
+                None => last - chrono::Days::new(30),
+            };
+            let report = client
+                .meeting_coverage(
+                    start_of(first, zone),
+                    start_of(last + chrono::Days::new(1), zone),
+                    zone,
+                )
+                .await?;
+            if json {
+                return print_json(&report);
+            }
+            if report.meetings.is_empty() {
+                println!("No meetings of yours from {first} to {last}.");
+            }
+            for m in &report.meetings {
+                println!(
+                    "{}  {}  invited {}, reached {} ({}‰), opened {}, answered {} \
+                     (accept {}, tentative {}, decline {})",
+                    m.local_start,
+                    m.title,
+                    m.invited,
+                    m.reached,
+                    m.reached_per_mille,
+                    m.opened,
+                    m.answered,
+                    m.accepted,
+                    m.tentative,
+                    m.declined
+                );
+                let names = |people: &[countersign_client::PersonRef]| {
+                    people
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                if !m.not_reached.is_empty() {
+                    println!("  not reached:  {}", names(&m.not_reached));
+                }
+                if !m.not_answered.is_empty() {
+                    println!("  not answered: {}", names(&m.not_answered));
+                }
+            }
+            for month in &report.months {
+                println!(
+                    "{}: {} meetings, invited {}, reached {} ({}‰), opened {}, answered {}",
+                    month.month,
+                    month.meetings,
+                    month.invited,
+                    month.reached,
+                    month.reached_per_mille,
+                    month.opened,
+                    month.answered
+                );
+            }
+            Ok(())
+        }
         MeetingCommand::Export { meeting, out } => {
             let file = client.meeting_calendar_file(meeting, Utc::now()).await?;
             let path = out.unwrap_or_else(|| file.file_name.clone().into());
@@ -378,18 +519,6 @@ async fn meeting(client: &Client, command: MeetingCommand) -> Result<(), ClientE
             department,
             json,
         } => {
-            let instant = |text: &str, what: &str| {
-                chrono::DateTime::parse_from_rfc3339(text)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|_| {
-                        ClientError::new(
-                            ClientErrorCode::InvalidInput,
-                            format!(
-                                "--{what} '{text}' is not a time such as 2026-12-01T10:00:00+08:00."
-                            ),
-                        )
-                    })
-            };
             let form = MeetingForm {
                 title,
                 agenda,
@@ -418,6 +547,26 @@ async fn meeting(client: &Client, command: MeetingCommand) -> Result<(), ClientE
 
 /// The zone named, else the system's (`TZ`, `/etc/timezone`, `/etc/localtime`), else
 /// Asia/Shanghai.
+/// `--start 2026-12-01T10:00:00+08:00` → the instant, or a clear error naming the option.
+fn instant(text: &str, what: &str) -> Result<chrono::DateTime<Utc>, ClientError> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            ClientError::new(
+                ClientErrorCode::InvalidInput,
+                format!("--{what} '{text}' is not a time such as 2026-12-01T10:00:00+08:00."),
+            )
+        })
+}
+
+/// Midnight at the start of `day` in `zone` (the first one, should midnight happen twice).
+fn start_of(day: chrono::NaiveDate, zone: chrono_tz::Tz) -> chrono::DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(zone).earliest())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
 fn day(text: &str) -> Result<chrono::NaiveDate, ClientError> {
     chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
         ClientError::new(

@@ -15,6 +15,7 @@ pub mod dbus_notifier;
 pub mod error;
 mod live;
 mod meeting_files;
+mod meeting_report;
 mod meetings;
 pub mod notify;
 pub mod profile;
@@ -40,9 +41,10 @@ pub use dbus_notifier::{DbusNotifier, NotificationClick};
 pub use error::{ClientError, ClientErrorCode, Result};
 pub use live::WatchEvent;
 pub use meeting_files::{CalendarFile, ImportedInvitation, calendar_file};
+pub use meeting_report::{CoverageMonthLine, MeetingCoverageLine, MeetingCoverageView};
 pub use meetings::{
-    FALLBACK_TIME_ZONE, MeetingDetail, MeetingEntry, MeetingForm, MeetingPerson, parse_zone,
-    zone_or_system,
+    FALLBACK_TIME_ZONE, MeetingChange, MeetingDetail, MeetingEntry, MeetingForm, MeetingPerson,
+    parse_zone, zone_or_system,
 };
 pub use profile::{AccountRecord, Language, LanguagePreference, Profile, ProfileDir};
 pub use server_url::ServerUrl;

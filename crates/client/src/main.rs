@@ -133,7 +133,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// A meeting: show, new.
+    /// A meeting: show, new, edit, cancel, materials, export, import, report.
     Meeting {
         #[command(subcommand)]
         command: MeetingCommand,
@@ -204,6 +204,54 @@ enum MeetingCommand {
         /// A department's code; everyone in it is invited.
         #[arg(long = "department")]
         department: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a meeting you organise (needs a connection); everyone is told what changed.
+    Edit {
+        meeting: Uuid,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        agenda: Option<String>,
+        /// RFC 3339, e.g. 2026-12-01T10:00:00+08:00.
+        #[arg(long)]
+        start: Option<String>,
+        #[arg(long)]
+        end: Option<String>,
+        /// A room by name; `none` gives the room up.
+        #[arg(long)]
+        room: Option<String>,
+        #[arg(long)]
+        place: Option<String>,
+        #[arg(long)]
+        link: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel a meeting you organise (needs a connection); everyone is told.
+    Cancel {
+        meeting: Uuid,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Add files to a meeting's materials (needs a connection).
+    Materials {
+        meeting: Uuid,
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Who was invited, reached, opened and answered, per meeting and per month, with those
+    /// not reached or not answered named (your meetings; everyone's for report readers).
+    Report {
+        /// First day, YYYY-MM-DD in your zone (default: 30 days ago).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day (included), YYYY-MM-DD in your zone (default: today).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        zone: Option<String>,
         #[arg(long)]
         json: bool,
     },

@@ -7,7 +7,9 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use countersign_api::attachments::AttachmentInfo;
-use countersign_api::meetings::{MeetingReceipts, MeetingView, NewMeeting, RoomView, RsvpRequest};
+use countersign_api::meetings::{
+    CancelMeeting, MeetingEdit, MeetingReceipts, MeetingView, NewMeeting, RoomView, RsvpRequest,
+};
 use countersign_api::sync::MutationKind;
 use countersign_domain::meetings::{Invitee, MeetingField, MeetingPlan, MeetingStatus, Rsvp};
 use serde::{Deserialize, Serialize};
@@ -71,6 +73,8 @@ pub struct MeetingDetail {
     pub agenda: String,
     /// The organiser's own zone (what "10:00" meant to them).
     pub organiser_time_zone: String,
+    /// The booked room's id, for a form that changes the meeting.
+    pub room_id: Option<Uuid>,
     pub people: Vec<MeetingPerson>,
     pub materials: Vec<AttachmentInfo>,
     /// What the last change changed.
@@ -122,6 +126,20 @@ pub fn zone_or_system(named: Option<&str>) -> Result<Tz> {
     Ok(system
         .and_then(|z| z.trim().parse().ok())
         .unwrap_or(FALLBACK_TIME_ZONE))
+}
+
+/// A change of a meeting's plan as a form gives it: every field as it should be now.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct MeetingChange {
+    pub title: String,
+    pub agenda: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// A room's id or name; `None` books no room.
+    pub room: Option<String>,
+    pub place: Option<String>,
+    pub online_link: Option<String>,
 }
 
 /// `Asia/Shanghai` → the zone; anything else is a clear input error.
@@ -188,6 +206,7 @@ impl Client {
             entry,
             agenda: view.plan.agenda.clone(),
             organiser_time_zone: view.plan.time_zone.clone(),
+            room_id: view.plan.room_id,
             people,
             materials: view.materials.clone(),
             changed: view.changed.clone(),
@@ -340,6 +359,159 @@ impl Client {
         Ok(plan.planned)
     }
 
+    /// The meeting as the organiser may change it, fetched fresh from the server: refused
+    /// here for anyone else or for a cancelled meeting. Answers and receipts move a meeting's
+    /// version all the time; they do not touch what the organiser changes, so a change is
+    /// made on the server's current version. Only a change of the plan, the invitees or the
+    /// materials since this device synced (another `sequence`) is a conflict, said so; the
+    /// cache then holds the newer meeting to look at again.
+    async fn organised(&self, cache: &Cache, me: Uuid, id: Uuid) -> Result<MeetingView> {
+        let cached = cache
+            .meeting(id)
+            .await?
+            .ok_or_else(|| not_found(format!("Meeting {id} is not on this device. Sync first?")))?
+            .view;
+        if cached.organiser_id != me {
+            return Err(refused(format!(
+                "Only the organiser can change “{}”.",
+                cached.plan.title
+            )));
+        }
+        let fresh = self
+            .authed(|api, access| async move { api.meeting(&access, id).await })
+            .await?;
+        cache.put_meeting(&fresh).await?;
+        if fresh.status == MeetingStatus::Cancelled {
+            return Err(refused(format!("“{}” was cancelled.", fresh.plan.title)));
+        }
+        if fresh.sequence != cached.sequence {
+            return Err(refused(format!(
+                "“{}” was changed elsewhere since this device last synced it; look at it again \
+                 and repeat your change.",
+                fresh.plan.title
+            )));
+        }
+        Ok(fresh)
+    }
+
+    /// Changes a meeting's plan (online). `change` edits a copy of the current plan; the
+    /// server re-notifies everyone with what changed, and refuses with `conflict` when the
+    /// meeting moved on since this device last synced it.
+    pub async fn edit_meeting(
+        &self,
+        id: Uuid,
+        change: impl FnOnce(&mut MeetingPlan),
+    ) -> Result<MeetingView> {
+        let (cache, me) = self.open_cache().await?;
+        let view = self.organised(&cache, me, id).await?;
+        let mut plan = view.plan.clone();
+        change(&mut plan);
+        let edit = MeetingEdit {
+            plan,
+            invitees: None,
+            materials: None,
+            expected_version: Some(view.version),
+        };
+        self.send_edit(&cache, id, edit).await
+    }
+
+    /// Changes a meeting to what a form says (online); see [`Client::edit_meeting`].
+    pub async fn change_meeting(&self, id: Uuid, change: &MeetingChange) -> Result<MeetingView> {
+        let room_id = match change
+            .room
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            None => None,
+            Some(name) => Some(self.room_named(name).await?),
+        };
+        let blank_is_none = |v: &Option<String>| v.clone().filter(|t| !t.trim().is_empty());
+        let (place, online_link) = (
+            blank_is_none(&change.place),
+            blank_is_none(&change.online_link),
+        );
+        self.edit_meeting(id, |plan| {
+            plan.title = change.title.clone();
+            plan.agenda = change.agenda.clone();
+            plan.starts_at = change.starts_at;
+            plan.ends_at = change.ends_at;
+            plan.room_id = room_id;
+            plan.place = place;
+            plan.online_link = online_link;
+        })
+        .await
+    }
+
+    /// Adds the files at `files` to the meeting's materials (online): each is uploaded, then
+    /// the meeting names them all; invitees are told the materials changed.
+    pub async fn add_materials(
+        &self,
+        id: Uuid,
+        files: &[std::path::PathBuf],
+    ) -> Result<MeetingView> {
+        let (cache, me) = self.open_cache().await?;
+        let view = self.organised(&cache, me, id).await?;
+        if files.is_empty() {
+            return Ok(view);
+        }
+        let mut materials: Vec<Uuid> = view.materials.iter().map(|m| m.id).collect();
+        for file in files {
+            materials.push(self.upload_file(file).await?.id);
+        }
+        let edit = MeetingEdit {
+            plan: view.plan.clone(),
+            invitees: None,
+            materials: Some(materials),
+            expected_version: Some(view.version),
+        };
+        self.send_edit(&cache, id, edit).await
+    }
+
+    async fn send_edit(&self, cache: &Cache, id: Uuid, edit: MeetingEdit) -> Result<MeetingView> {
+        let view = self
+            .authed(|api, access| {
+                let edit = edit.clone();
+                async move { api.edit_meeting(&access, id, &edit).await }
+            })
+            .await?;
+        cache.put_meeting(&view).await?;
+        Ok(view)
+    }
+
+    /// Cancels a meeting (online); everyone invited is told, with `reason`.
+    pub async fn cancel_meeting(&self, id: Uuid, reason: Option<String>) -> Result<MeetingView> {
+        let (cache, me) = self.open_cache().await?;
+        self.organised(&cache, me, id).await?;
+        let cancel = CancelMeeting {
+            reason: reason.filter(|r| !r.trim().is_empty()),
+        };
+        let view = self
+            .authed(|api, access| {
+                let cancel = cancel.clone();
+                async move { api.cancel_meeting(&access, id, &cancel).await }
+            })
+            .await?;
+        cache.put_meeting(&view).await?;
+        Ok(view)
+    }
+
+    /// The room called `name` (or with that id), or a clear error listing the rooms (online).
+    pub async fn room_named(&self, name: &str) -> Result<Uuid> {
+        let rooms = self.rooms().await?;
+        rooms
+            .iter()
+            .find(|r| r.name == name || r.id.to_string() == name)
+            .map(|r| r.id)
+            .ok_or_else(|| {
+                let names: Vec<&str> = rooms.iter().map(|r| r.name.as_str()).collect();
+                invalid(format!(
+                    "There is no room '{name}'. Rooms: {}.",
+                    names.join(", ")
+                ))
+            })
+    }
+
     /// The bookable rooms (online).
     pub async fn rooms(&self) -> Result<Vec<RoomView>> {
         self.authed(|api, access| async move { api.rooms(&access).await })
@@ -390,20 +562,7 @@ impl Client {
             .filter(|r| !r.is_empty())
         {
             None => None,
-            Some(name) => {
-                let rooms = self.rooms().await?;
-                let room = rooms
-                    .iter()
-                    .find(|r| r.name == name || r.id.to_string() == name)
-                    .ok_or_else(|| {
-                        let names: Vec<&str> = rooms.iter().map(|r| r.name.as_str()).collect();
-                        invalid(format!(
-                            "There is no room '{name}'. Rooms: {}.",
-                            names.join(", ")
-                        ))
-                    })?;
-                Some(room.id)
-            }
+            Some(name) => Some(self.room_named(name).await?),
         };
         let time_zone = if form.time_zone.trim().is_empty() {
             FALLBACK_TIME_ZONE.name().to_owned()

@@ -444,3 +444,117 @@ async fn materials_open_offline_and_calendar_files_go_out_and_come_back() {
     assert_eq!(err.code, countersign_client::ClientErrorCode::FileTooLarge);
     drop(paused);
 }
+
+#[tokio::test]
+async fn an_organiser_changes_adds_materials_reads_the_coverage_and_cancels() {
+    let server = TestServer::start_at(TestDb::sqlite(), tuesday_morning()).await;
+    server.seed_demo().await;
+    let (org_dir, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let organiser = signed_in(&server, org_dir.path(), "jiang.tao").await;
+    let shen = signed_in(&server, dir.path(), "shen.yue").await;
+    let meeting = plan_weekly(&organiser, &["shen.yue", "li.wei"]).await;
+    let now = tuesday_morning() + Duration::minutes(1);
+    let zone = parse_zone("Asia/Shanghai").unwrap();
+    shen.sync(now).await.unwrap();
+
+    // Only the organiser may change it; the refusal comes before any round trip.
+    let err = shen
+        .edit_meeting(meeting.id, |plan| plan.title = "改名".into())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, countersign_client::ClientErrorCode::Refused);
+
+    // Moved by half an hour, with a room: invitees learn both in one change.
+    let room = organiser.room_named("3F 会议室 A").await.unwrap();
+    let moved = organiser
+        .edit_meeting(meeting.id, |plan| {
+            plan.starts_at += Duration::minutes(30);
+            plan.ends_at += Duration::minutes(30);
+            plan.room_id = Some(room);
+        })
+        .await
+        .unwrap();
+    assert!(
+        moved.changed.contains(&MeetingField::Time),
+        "{:?}",
+        moved.changed
+    );
+    assert!(
+        moved.changed.contains(&MeetingField::Room),
+        "{:?}",
+        moved.changed
+    );
+    let notes = dir.path().join("minutes.txt");
+    std::fs::write(&notes, "上周纪要").unwrap();
+    let with_material = organiser.add_materials(meeting.id, &[notes]).await.unwrap();
+    assert_eq!(with_material.materials.len(), 1);
+    assert_eq!(with_material.materials[0].name, "minutes.txt");
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "").unwrap();
+    let err = organiser
+        .add_materials(meeting.id, &[empty])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code,
+        countersign_client::ClientErrorCode::FileUnreadable
+    );
+
+    shen.sync(now).await.unwrap();
+    let seen = shen.meeting(meeting.id, zone, now).await.unwrap();
+    assert_eq!(seen.entry.local_start, "2026-12-01 10:30");
+    assert_eq!(seen.entry.room.as_deref(), Some("3F 会议室 A"));
+    assert_eq!(seen.materials.len(), 1, "the material reached the invitee");
+    shen.rsvp(meeting.id, Rsvp::Accept, None, now)
+        .await
+        .unwrap();
+    shen.sync(now).await.unwrap();
+
+    // The coverage: shen reached and answered; li.wei (never synced) is named as a straggler.
+    let report = organiser
+        .meeting_coverage(
+            tuesday_morning() - Duration::days(1),
+            tuesday_morning() + Duration::days(7),
+            zone,
+        )
+        .await
+        .unwrap();
+    let line = report
+        .meetings
+        .iter()
+        .find(|m| m.meeting_id == meeting.id)
+        .unwrap();
+    assert_eq!((line.invited, line.reached, line.answered), (2, 1, 1));
+    assert_eq!(line.reached_per_mille, 500);
+    assert_eq!(line.organiser.name, "蒋涛");
+    let not_reached: Vec<&str> = line.not_reached.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(not_reached, ["李伟"]);
+    assert_eq!(line.local_start, "2026-12-01 10:30");
+    assert_eq!(report.months.len(), 1);
+    // An invitee reads no one's coverage but their own meetings' (none here).
+    let theirs = shen
+        .meeting_coverage(
+            tuesday_morning() - Duration::days(1),
+            tuesday_morning() + Duration::days(7),
+            zone,
+        )
+        .await;
+    assert!(
+        theirs.map_or(true, |r| r.meetings.is_empty()),
+        "an invitee does not see the organiser's ledger"
+    );
+
+    // Cancelled: the invitee's copy says so after a sync, and changing it is refused.
+    organiser
+        .cancel_meeting(meeting.id, Some("项目暂停".into()))
+        .await
+        .unwrap();
+    shen.sync(now).await.unwrap();
+    let cancelled = shen.meeting(meeting.id, zone, now).await.unwrap();
+    assert_eq!(cancelled.cancel_reason.as_deref(), Some("项目暂停"));
+    let err = organiser
+        .edit_meeting(meeting.id, |plan| plan.title = "又开了".into())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, countersign_client::ClientErrorCode::Refused);
+}
