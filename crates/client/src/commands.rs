@@ -714,6 +714,45 @@ async fn draft(client: &Client, command: DraftCommand) -> Result<(), ClientError
             let view = client.draft_title(draft, &title, Utc::now()).await?;
             show_draft(&view, false)
         }
+        DraftCommand::Attach {
+            draft,
+            field,
+            files,
+            json,
+        } => {
+            let outcome = client
+                .draft_attach_files(draft, &field, &files, Utc::now())
+                .await?;
+            if json {
+                return print_json(&outcome);
+            }
+            for refusal in &outcome.refused {
+                eprintln!("not attached: {}", refusal.message);
+            }
+            show_draft(&outcome.draft, false)?;
+            if outcome.refused.is_empty() {
+                Ok(())
+            } else {
+                Err(ClientError::new(
+                    outcome.refused[0].code,
+                    format!(
+                        "{} of {} file(s) not attached.",
+                        outcome.refused.len(),
+                        files.len()
+                    ),
+                ))
+            }
+        }
+        DraftCommand::Detach {
+            draft,
+            field,
+            attachment,
+        } => {
+            let view = client
+                .draft_detach(draft, &field, attachment, Utc::now())
+                .await?;
+            show_draft(&view, false)
+        }
         DraftCommand::Show { draft, json } => show_draft(&client.draft(draft).await?, json),
         DraftCommand::List { json } => {
             let drafts = client.drafts().await?;

@@ -295,6 +295,22 @@ enum DraftCommand {
         draft: Uuid,
         title: String,
     },
+    /// Attach files to a field that takes them (`certificate`, `lines[0].invoice`). Each file
+    /// is judged by the field's rules; one refused does not keep the others out.
+    Attach {
+        draft: Uuid,
+        field: String,
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an attached file from a field (its id as `draft show` lists it).
+    Detach {
+        draft: Uuid,
+        field: String,
+        attachment: Uuid,
+    },
     Show {
         draft: Uuid,
         #[arg(long)]

@@ -349,7 +349,43 @@ async fn a_request_drafted_submitted_offline_and_approved_through_the_cli() {
         let out = shen.run(&["draft", "set", &id, field, value], None);
         assert!(out.status.success(), "{field}: {}", stderr(&out));
     }
+    // Files from the command line: the PDF is attached, the program is refused by name
+    // (exit code 1: the command was right, a file was not) without keeping the PDF out.
+    let files = tempfile::tempdir().unwrap();
+    let proof = files.path().join("证明.pdf");
+    std::fs::write(
+        &proof,
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n",
+    )
+    .unwrap();
+    let program = files.path().join("setup.exe");
+    std::fs::write(
+        &program,
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff",
+    )
+    .unwrap();
+    let (proof_arg, program_arg) = (proof.to_str().unwrap(), program.to_str().unwrap());
+    let attached = shen.run(
+        &[
+            "draft",
+            "attach",
+            &id,
+            "certificate",
+            proof_arg,
+            program_arg,
+        ],
+        None,
+    );
+    assert_eq!(attached.status.code(), Some(1), "{}", stderr(&attached));
+    assert!(
+        stderr(&attached).contains("setup.exe"),
+        "{}",
+        stderr(&attached)
+    );
     let shown = json_of(&shen, &["draft", "show", &id, "--json"]);
+    let certificate = shown["form"]["certificate"].as_array().unwrap();
+    assert_eq!(certificate.len(), 1, "{shown}");
+    assert_eq!(certificate[0]["name"], "证明.pdf");
     assert_eq!(shown["errors"], serde_json::json!([]), "{shown}");
 
     // The server goes down: the submission waits in the outbox.
