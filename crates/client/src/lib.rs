@@ -19,6 +19,7 @@ mod meeting_report;
 mod meetings;
 pub mod notify;
 pub mod profile;
+mod refusals;
 pub mod server_url;
 pub mod tray;
 mod views;

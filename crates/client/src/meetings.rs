@@ -19,6 +19,7 @@ use crate::Client;
 use crate::cache::{Cache, CachedMeeting, NOTIFICATION_RECORD};
 use crate::error::{ClientError, Result};
 use crate::notify::{self, Planned};
+use crate::refusals::Refusal;
 use crate::work::{OutboxItem, invalid, new_entry, not_found, outbox_item, refused};
 
 /// The zone used when the person's own cannot be told: the organisation's home zone.
@@ -261,12 +262,15 @@ impl Client {
             .ok_or_else(|| not_found(format!("Meeting {id} is not on this device. Sync first?")))?
             .view;
         let title = view.plan.title.clone();
+        let locale = self.locale().await;
         if view.status == MeetingStatus::Cancelled {
-            return Err(refused(format!("“{title}” was cancelled.")));
+            return Err(refused(
+                Refusal::MeetingCancelled { title: &title }.text(locale),
+            ));
         }
         let note = note.filter(|n| !n.trim().is_empty());
         let Some(mine) = view.invitees.iter_mut().find(|i| i.person_id == me) else {
-            return Err(refused(format!("You are not invited to “{title}”.")));
+            return Err(refused(Refusal::NotInvited { title: &title }.text(locale)));
         };
         mine.answer = Some(answer);
         mine.note = note.clone();
@@ -371,25 +375,27 @@ impl Client {
             .await?
             .ok_or_else(|| not_found(format!("Meeting {id} is not on this device. Sync first?")))?
             .view;
+        let locale = self.locale().await;
         if cached.organiser_id != me {
-            return Err(refused(format!(
-                "Only the organiser can change “{}”.",
-                cached.plan.title
-            )));
+            return Err(refused(
+                Refusal::OnlyOrganiser {
+                    title: &cached.plan.title,
+                }
+                .text(locale),
+            ));
         }
         let fresh = self
             .authed(|api, access| async move { api.meeting(&access, id).await })
             .await?;
         cache.put_meeting(&fresh).await?;
+        let title = fresh.plan.title.as_str();
         if fresh.status == MeetingStatus::Cancelled {
-            return Err(refused(format!("“{}” was cancelled.", fresh.plan.title)));
+            return Err(refused(Refusal::MeetingCancelled { title }.text(locale)));
         }
         if fresh.sequence != cached.sequence {
-            return Err(refused(format!(
-                "“{}” was changed elsewhere since this device last synced it; look at it again \
-                 and repeat your change.",
-                fresh.plan.title
-            )));
+            return Err(refused(
+                Refusal::MeetingChangedElsewhere { title }.text(locale),
+            ));
         }
         Ok(fresh)
     }

@@ -24,6 +24,7 @@ use crate::attachments::UploadFailure;
 use crate::cache::{Cache, DraftRecord, NOTIFICATION_RECORD, OutboxEntry, OutboxState, Recovery};
 use crate::error::{ClientError, ClientErrorCode, Result};
 use crate::notify::{self, NotificationRecord, Planned, SyncMode};
+use crate::refusals::Refusal;
 
 /// Changes asked for per page: big enough to catch up quickly, small enough that a page is
 /// one short transaction.
@@ -689,32 +690,34 @@ impl Client {
                 "Request {request_id} is not on this device. Sync first?"
             ))
         })?;
-        let title = &view.title;
+        let title = view.title.as_str();
+        let locale = self.locale().await;
+        let say = |refusal: Refusal<'_>| refused(refusal.text(locale));
         let mut task = None;
         if act.needs_my_task() {
             task = cache.my_open_task(me, request_id).await?;
             if task.is_none() {
-                return Err(refused(format!(
-                    "“{title}” has no task pending for you{}.",
-                    if view.status.is_finished() {
-                        format!(" (it is {})", status_name(view.status))
-                    } else {
-                        String::new()
+                return Err(say(if view.status.is_finished() {
+                    Refusal::NoTaskForYouFinished {
+                        title,
+                        status: view.status,
                     }
-                )));
+                } else {
+                    Refusal::NoTaskForYou { title }
+                }));
             }
         }
         if matches!(act, Act::Withdraw { .. } | Act::Urge { .. }) && view.initiator != me {
-            return Err(refused(format!(
-                "Only the person who submitted “{title}” can {} it.",
-                act.name()
-            )));
+            return Err(say(Refusal::OnlyInitiator {
+                title,
+                action: act.name(),
+            }));
         }
         if !matches!(act, Act::Comment { .. }) && view.status.is_finished() {
-            return Err(refused(format!(
-                "“{title}” is already {}.",
-                status_name(view.status)
-            )));
+            return Err(say(Refusal::AlreadyFinished {
+                title,
+                status: view.status,
+            }));
         }
         let action = match act.clone() {
             Act::Approve { comment } => Action::Approve {
@@ -722,14 +725,14 @@ impl Client {
                 comment,
             },
             Act::Reject { comment } => {
-                require_comment(&comment, "reject")?;
+                require_comment(&comment, "reject", locale)?;
                 Action::Reject {
                     task: task.unwrap_or_default(),
                     comment,
                 }
             }
             Act::Return { comment } => {
-                require_comment(&comment, "return")?;
+                require_comment(&comment, "return", locale)?;
                 Action::Return {
                     task: task.unwrap_or_default(),
                     to: None,
@@ -757,7 +760,7 @@ impl Client {
             Act::Urge { comment } => Action::Urge { comment },
             Act::Comment { text } => {
                 if text.trim().is_empty() {
-                    return Err(invalid("A comment needs some text."));
+                    return Err(invalid(Refusal::EmptyComment.text(locale)));
                 }
                 Action::Comment { text }
             }
@@ -1274,9 +1277,9 @@ fn encode_record(record: &NotificationRecord) -> Result<String> {
     serde_json::to_string(record).map_err(|e| ClientError::internal(e.to_string()))
 }
 
-fn require_comment(comment: &str, what: &str) -> Result<()> {
+fn require_comment(comment: &str, action: &str, locale: Locale) -> Result<()> {
     if comment.trim().is_empty() {
-        return Err(invalid(format!("To {what}, say why (--comment).")));
+        return Err(invalid(Refusal::SayWhy { action }.text(locale)));
     }
     Ok(())
 }
