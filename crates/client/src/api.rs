@@ -146,12 +146,18 @@ impl ApiClient {
         &self,
         access: &str,
         name: &str,
+        id: Option<Uuid>,
         content_type: &str,
         bytes: Vec<u8>,
     ) -> Result<AttachmentInfo> {
-        let query: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("name", name)
-            .finish();
+        let query = {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query.append_pair("name", name);
+            if let Some(id) = id {
+                query.append_pair("id", &id.to_string());
+            }
+            query.finish()
+        };
         self.send(
             self.request(
                 Method::POST,

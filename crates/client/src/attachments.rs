@@ -320,7 +320,7 @@ impl Client {
         self.authed(|api, access| {
             let (name, content_type, bytes) = (name.clone(), content_type.clone(), bytes.clone());
             async move {
-                api.upload_attachment(&access, &name, &content_type, bytes)
+                api.upload_attachment(&access, &name, None, &content_type, bytes)
                     .await
             }
         })
@@ -458,12 +458,15 @@ impl Client {
             }
         };
         let (name, content_type) = (record.name.clone(), record.content_type.clone());
+        // Sent under the local id: a retry after a lost answer gets the first upload back
+        // instead of leaving an orphan copy on the server.
+        let id = record.id;
         let answer = self
             .authed(|api, access| {
                 let (name, content_type, bytes) =
                     (name.clone(), content_type.clone(), bytes.clone());
                 async move {
-                    api.upload_attachment(&access, &name, &content_type, bytes)
+                    api.upload_attachment(&access, &name, Some(id), &content_type, bytes)
                         .await
                 }
             })

@@ -105,7 +105,7 @@ async fn a_file_attached_offline_survives_a_restart_and_reaches_the_approver() {
     let states = shen.attachment_states(&[local_id]).await.unwrap();
     assert!(states[0].uploaded, "uploaded with the submission");
 
-    // The approver sees the server's file, not the local id, and reads the same bytes.
+    // The approver sees the server's file and reads the same bytes.
     let jiang_dir = tempfile::tempdir().unwrap();
     let jiang = signed_in(&server, jiang_dir.path(), "jiang.tao").await;
     let detail = jiang
@@ -115,9 +115,10 @@ async fn a_file_attached_offline_survives_a_restart_and_reaches_the_approver() {
     let sent = &detail.form["certificate"][0];
     assert_eq!(sent["name"], "病假证明.pdf");
     let server_id: Uuid = sent["id"].as_str().unwrap().parse().unwrap();
-    assert_ne!(
+    assert_eq!(
         server_id, local_id,
-        "the server's id replaced the local one"
+        "uploaded under the local id, so that a retry after a lost answer cannot leave a \
+         second copy on the server"
     );
     let states = jiang.attachment_states(&[server_id]).await.unwrap();
     assert!(

@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
+use countersign_api::ErrorCode;
 use countersign_api::attachments::{AttachmentInfo, references};
 use countersign_api::requests::RefusalView;
 use sha2::{Digest, Sha256};
@@ -21,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::policy;
 use crate::requests::plain_refusal;
 use crate::state::AppState;
+use crate::store::StoreError;
 
 /// An uploaded file as stored.
 #[derive(Clone, PartialEq, Eq)]
@@ -89,11 +91,12 @@ impl AppState {
         &self,
         caller: &Caller,
         raw_name: &str,
+        client_id: Option<Uuid>,
         declared: Option<&str>,
         data: Vec<u8>,
         origin: &Origin,
-    ) -> Result<AttachmentInfo> {
-        let id = Uuid::now_v7();
+    ) -> Result<(AttachmentInfo, bool)> {
+        let id = client_id.unwrap_or_else(Uuid::now_v7);
         let resource = format!("attachment:{id}");
         let checked = if data.is_empty() {
             Err(Error::malformed("The file is empty."))
@@ -125,9 +128,59 @@ impl AppState {
             data,
             created_at: self.clock.now(),
         };
-        let entry = self.audit_entry(caller, "attachment.upload", resource, "ok", origin);
-        self.store.insert_attachment(&file, &entry).await?;
-        Ok(file.info())
+        if client_id.is_some()
+            && let Some(earlier) = self.same_upload(caller, &file, &resource, origin).await?
+        {
+            return Ok((earlier, false));
+        }
+        let entry = self.audit_entry(caller, "attachment.upload", resource.clone(), "ok", origin);
+        match self.store.insert_attachment(&file, &entry).await {
+            Ok(()) => Ok((file.info(), true)),
+            // The same id sent twice at once: the one that lost the race answers the other.
+            Err(StoreError::Conflict { .. }) => {
+                match self.same_upload(caller, &file, &resource, origin).await? {
+                    Some(earlier) => Ok((earlier, false)),
+                    None => Err(id_taken()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The earlier upload of `file` under the same client-made id, if there is one; another
+    /// person's file or other bytes under that id is a `conflict` (audited), never an answer
+    /// that would reveal or replace that file.
+    async fn same_upload(
+        &self,
+        caller: &Caller,
+        file: &Attachment,
+        resource: &str,
+        origin: &Origin,
+    ) -> Result<Option<AttachmentInfo>> {
+        let Some(earlier) = self
+            .store
+            .find_attachments(&[file.id])
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let same = earlier.uploader_id == caller.person.id && earlier.sha256 == file.sha256;
+        let result = if same { "replayed" } else { "conflict" };
+        let entry = self.audit_entry(
+            caller,
+            "attachment.upload",
+            resource.to_owned(),
+            result,
+            origin,
+        );
+        self.store.append_audit(&entry).await?;
+        if same {
+            Ok(Some(earlier.info()))
+        } else {
+            Err(id_taken())
+        }
     }
 
     /// `GET /v1/attachments/{id}`: the file, for its uploader and — once a submitted form
@@ -211,6 +264,13 @@ fn unknown_attachment(id: Uuid) -> RefusalView {
             "Attachment {id} is not a file you uploaded for this request. Upload it again and \
              attach the new file."
         ),
+    )
+}
+
+fn id_taken() -> Error {
+    Error::refused(
+        ErrorCode::Conflict,
+        "This upload id already names another file; upload it with a new id.",
     )
 }
 

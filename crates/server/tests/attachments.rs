@@ -23,6 +23,7 @@ countersign_testkit::both_backends!(
     a_file_over_the_limit_is_refused_with_a_typed_error,
     a_file_becomes_readable_by_the_approvers_once_a_claim_references_it,
     a_form_cannot_reference_another_persons_file_or_alter_its_description,
+    an_upload_retried_under_its_id_is_stored_once_and_the_id_is_not_anyones,
 );
 
 async fn demo_with(backend: Backend, settings: Settings) -> TestApi {
@@ -55,16 +56,18 @@ async fn download(api: &TestApi, token: &str, id: uuid::Uuid) -> (StatusCode, Ve
 
 async fn attachment_rows(api: &TestApi) -> usize {
     let mut found = 0;
-    // Every upload is audited; count what was stored by trying each audited id.
+    let mut seen = std::collections::HashSet::new();
+    // Every upload is audited; count what was stored by trying each audited id once.
     for line in api.store().audit_lines(0, 100_000).await.unwrap() {
         if line.entry.action == "attachment.upload" {
             let id = line.entry.resource.trim_start_matches("attachment:");
-            if api
-                .store()
-                .find_attachment(id.parse().unwrap())
-                .await
-                .unwrap()
-                .is_some()
+            if seen.insert(id.to_owned())
+                && api
+                    .store()
+                    .find_attachment(id.parse().unwrap())
+                    .await
+                    .unwrap()
+                    .is_some()
             {
                 found += 1;
             }
@@ -286,4 +289,57 @@ async fn a_form_cannot_reference_another_persons_file_or_alter_its_description(b
         1,
         "nothing stored for the refused claims"
     );
+}
+
+/// `POST /v1/attachments?name=…&id=…`: an upload under a client-made id.
+async fn upload_with_id(
+    api: &TestApi,
+    token: &str,
+    id: uuid::Uuid,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/v1/attachments?name=invoice.pdf&id={id}"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/pdf")
+        .body(Body::from(bytes))
+        .unwrap();
+    let (status, _, body) = api.send_raw(req).await;
+    (status, serde_json::from_slice(&body).unwrap())
+}
+
+async fn an_upload_retried_under_its_id_is_stored_once_and_the_id_is_not_anyones(backend: Backend) {
+    let api = demo(backend).await;
+    let shen = api.token("shen.yue", PW).await;
+    let id = uuid::Uuid::now_v7();
+    let before = attachment_rows(&api).await;
+    let (first, body) = upload_with_id(&api, &shen, id, pdf("taxi")).await;
+    assert_eq!(first, StatusCode::CREATED, "{body}");
+    assert_eq!(body["id"], id.to_string(), "stored under the client's id");
+    // The answer was lost; the client sends it again.
+    let (again, replayed) = upload_with_id(&api, &shen, id, pdf("taxi")).await;
+    assert_eq!(again, StatusCode::OK, "{replayed}");
+    assert_eq!(replayed, body, "the first upload answers the retry");
+    assert_eq!(
+        attachment_rows(&api).await,
+        before + 1,
+        "one copy, no orphan"
+    );
+
+    // Other bytes under that id, or another person using it: refused, nothing replaced or
+    // shown.
+    let (other_bytes, refusal) = upload_with_id(&api, &shen, id, pdf("hotel")).await;
+    assert_eq!(other_bytes, StatusCode::CONFLICT, "{refusal}");
+    assert_eq!(refusal["code"], "conflict");
+    let jiang = api.token("jiang.tao", PW).await;
+    let (someone_else, refusal) = upload_with_id(&api, &jiang, id, pdf("taxi")).await;
+    assert_eq!(someone_else, StatusCode::CONFLICT, "{refusal}");
+    assert!(
+        refusal.get("name").is_none(),
+        "nothing about the file: {refusal}"
+    );
+    let (status, bytes) = download(&api, &shen, id).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes, pdf("taxi"), "the first file is untouched");
 }

@@ -48,6 +48,10 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 pub(super) struct UploadQuery {
     /// The file's name as the user knows it; the server keeps a safe version of it.
     name: String,
+    /// A client-made id (UUIDv7). Sending the same file again with the same id (a retry
+    /// after a lost answer) answers the first upload instead of storing a second copy.
+    #[serde(default)]
+    id: Option<uuid::Uuid>,
 }
 
 /// Uploads a file: the bytes are the body, sent with the file's own content type.
@@ -58,6 +62,8 @@ pub(super) struct UploadQuery {
                        text or CSV declared as `text/plain` or `text/csv`"),
     responses(
         (status = 201, description = "The reference a form carries", body = AttachmentInfo),
+        (status = 200, description = "The same file was already uploaded with this `id`", body = AttachmentInfo),
+        (status = 409, description = "`conflict`: this `id` names another file", body = countersign_api::ApiError),
         (status = 400, description = "`malformed_request`: an empty file or no name", body = countersign_api::ApiError),
         (status = 413, description = "`payload_too_large`: over the attachment size limit", body = countersign_api::ApiError),
         (status = 415, description = "`unsupported_media_type`: a kind of file that cannot be attached", body = countersign_api::ApiError),
@@ -74,16 +80,22 @@ pub(super) async fn upload(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let reference = state
+    let (reference, fresh) = state
         .upload_attachment(
             &caller,
             &query.name,
+            query.id,
             declared.as_deref(),
             body.to_vec(),
             &origin,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(reference)))
+    let status = if fresh {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(reference)))
 }
 
 /// The bytes of an attachment, with its recognised content type, for those who may see it.
