@@ -281,7 +281,11 @@ impl Cache {
             Err(OpenError::Other(err)) => Err(err),
             Err(OpenError::Unusable(reason)) => {
                 tracing::warn!(path = %path.display(), %reason, "offline cache unusable; rebuilding");
-                let (drafts, outbox) = salvage(path).await;
+                let Salvaged {
+                    drafts,
+                    outbox,
+                    files,
+                } = salvage(path).await;
                 let moved_to = move_aside(path)?;
                 let cache = match Self::try_open(path).await {
                     Ok(c) => c,
@@ -294,6 +298,13 @@ impl Cache {
                 for d in &drafts {
                     if cache.save_draft(d).await.is_ok() {
                         drafts_salvaged += 1;
+                    }
+                }
+                // The files first: a salvaged draft names them, and its copies are still in
+                // the attachments folder.
+                for f in &files {
+                    if let Err(err) = cache.insert_file(f).await {
+                        tracing::warn!(file = %f.id, error = %err, "file record not salvaged");
                     }
                 }
                 let mut outbox_salvaged = 0;
@@ -1693,7 +1704,15 @@ fn outbox_of(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<OutboxEntry> {
 }
 
 /// Reads what can be read of the drafts and unsent outbox of an unusable file.
-async fn salvage(path: &Path) -> (Vec<DraftRecord>, Vec<OutboxEntry>) {
+/// What can be read back from a damaged cache: the person's own work, which exists nowhere
+/// else (drafts, what waits to be sent, and the records of the files they attached).
+struct Salvaged {
+    drafts: Vec<DraftRecord>,
+    outbox: Vec<OutboxEntry>,
+    files: Vec<FileRecord>,
+}
+
+async fn salvage(path: &Path) -> Salvaged {
     let options = SqliteConnectOptions::new()
         .filename(path)
         .read_only(true)
@@ -1703,7 +1722,11 @@ async fn salvage(path: &Path) -> (Vec<DraftRecord>, Vec<OutboxEntry>) {
         .connect_with(options)
         .await
     else {
-        return (Vec::new(), Vec::new());
+        return Salvaged {
+            drafts: Vec::new(),
+            outbox: Vec::new(),
+            files: Vec::new(),
+        };
     };
     let mut drafts = Vec::new();
     if let Ok(rows) = sqlx::query(
@@ -1726,8 +1749,20 @@ async fn salvage(path: &Path) -> (Vec<DraftRecord>, Vec<OutboxEntry>) {
     {
         outbox.extend(rows.iter().filter_map(|r| outbox_of(r).ok()));
     }
+    let mut files = Vec::new();
+    if let Ok(rows) =
+        sqlx::query("SELECT id, name, size, content_type, dir, server, created_at FROM attachments")
+            .fetch_all(&pool)
+            .await
+    {
+        files.extend(rows.iter().filter_map(|r| file_of(r).ok()));
+    }
     pool.close().await;
-    (drafts, outbox)
+    Salvaged {
+        drafts,
+        outbox,
+        files,
+    }
 }
 
 /// Renames the file (and its WAL and shared-memory files) to `<name>.damaged-<time>`.

@@ -304,6 +304,21 @@ async fn a_damaged_cache_is_moved_aside_and_rebuilt_keeping_the_drafts() {
     let dir = tempfile::tempdir().unwrap();
     let shen = signed_in(&server, dir.path(), "shen.yue").await;
     let draft = leave_draft(&shen).await;
+    let proof = dir.path().join("proof.pdf");
+    std::fs::write(
+        &proof,
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n",
+    )
+    .unwrap();
+    let attached = shen
+        .draft_attach(draft, "certificate", &proof, tuesday_morning())
+        .await
+        .unwrap();
+    let file_id: uuid::Uuid = attached.form["certificate"][0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     shen.sign_out().await.unwrap();
 
     // The file now claims a schema from a newer app: readable, but not this version's.
@@ -333,6 +348,12 @@ async fn a_damaged_cache_is_moved_aside_and_rebuilt_keeping_the_drafts() {
     assert_eq!(
         shen.draft(draft).await.unwrap().form["reason"],
         "family visit"
+    );
+    // The draft's file is still known here: its record came back with the draft.
+    let states = shen.attachment_states(&[file_id]).await.unwrap();
+    assert!(
+        states[0].on_this_device && !states[0].uploaded,
+        "the attached file is kept with the draft: {states:?}"
     );
     assert!(
         !shen.templates().await.unwrap().is_empty(),
