@@ -26,6 +26,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "draft_new",
     "draft_set",
     "draft_title",
+    "draft_resubmit",
     "draft_delete",
     "submit_draft",
     "draft_attach_pick",

@@ -244,6 +244,17 @@ pub async fn draft_set(
     core.client()?.draft_set(id, &path, value, Utc::now()).await
 }
 
+/// A draft to correct a request returned to the person (the same draft if one exists);
+/// submitting it resubmits that request.
+#[tauri::command]
+#[specta::specta]
+pub async fn draft_resubmit(
+    core: State<'_, Core>,
+    request: Uuid,
+) -> Result<DraftView, ClientError> {
+    core.client()?.draft_resubmit(request, Utc::now()).await
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn draft_title(

@@ -85,6 +85,7 @@ pub fn commands() -> tauri_specta::Builder<tauri::Wry> {
             draft_new,
             draft_set,
             draft_title,
+            draft_resubmit,
             draft_delete,
             submit_draft,
             draft_attach_pick,

@@ -38,6 +38,11 @@ export const commands = {
 	 */
 	draftSet: (id: string, path: string, valueJson: string) => typedError<DraftView, ClientError>(__TAURI_INVOKE("draft_set", { id, path, valueJson })),
 	draftTitle: (id: string, title: string) => typedError<DraftView, ClientError>(__TAURI_INVOKE("draft_title", { id, title })),
+	/**
+	 *  A draft to correct a request returned to the person (the same draft if one exists);
+	 *  submitting it resubmits that request.
+	 */
+	draftResubmit: (request: string) => typedError<DraftView, ClientError>(__TAURI_INVOKE("draft_resubmit", { request })),
 	draftDelete: (id: string) => typedError<null, ClientError>(__TAURI_INVOKE("draft_delete", { id })),
 	submitDraft: (id: string) => typedError<OutboxItem, ClientError>(__TAURI_INVOKE("submit_draft", { id })),
 	/**
@@ -322,6 +327,8 @@ export type DraftView = {
 	template_retired: boolean,
 	/**  Queued for submission as this request id. */
 	submitted_as: string | null,
+	/**  The returned request this draft corrects: submitting resubmits it. */
+	resubmits: string | null,
 	updated_at: string,
 };
 

@@ -415,7 +415,13 @@ impl Client {
         entry: &OutboxEntry,
     ) -> std::result::Result<serde_json::Value, UploadFailure> {
         let mut payload = entry.payload.clone();
-        let Some(form) = payload.get_mut("form") else {
+        // A submission carries its form at the top; a resubmission inside its action.
+        let at = if payload.get("form").is_some() {
+            "/form"
+        } else {
+            "/action/form"
+        };
+        let Some(form) = payload.pointer_mut(at) else {
             return Ok(payload);
         };
         let mut swaps: BTreeMap<Uuid, AttachmentInfo> = BTreeMap::new();

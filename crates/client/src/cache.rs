@@ -70,6 +70,8 @@ pub struct DraftRecord {
     pub updated_at: DateTime<Utc>,
     /// The request id it was queued for submission as, until the server answers.
     pub submitted_as: Option<Uuid>,
+    /// The returned request this draft corrects: submitting it resubmits that request.
+    pub resubmits: Option<Uuid>,
 }
 
 /// A file attached on this device or downloaded to it (see `0003_attachments.sql`).
@@ -831,7 +833,7 @@ impl Cache {
     pub async fn save_draft(&self, d: &DraftRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO drafts (id, template_id, template_version, title, form, created_at, \
-             updated_at, submitted_as) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             updated_at, submitted_as, resubmits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, form = excluded.form, \
              updated_at = excluded.updated_at, submitted_as = excluded.submitted_as",
         )
@@ -843,6 +845,7 @@ impl Cache {
         .bind(d.created_at.to_rfc3339())
         .bind(d.updated_at.to_rfc3339())
         .bind(d.submitted_as.map(|u| u.to_string()))
+        .bind(d.resubmits.map(|u| u.to_string()))
         .execute(&self.pool)
         .await
         .map_err(|e| self.err(e))?;
@@ -852,7 +855,7 @@ impl Cache {
     pub async fn drafts(&self) -> Result<Vec<DraftRecord>> {
         let rows = sqlx::query(
             "SELECT id, template_id, template_version, title, form, created_at, updated_at, \
-             submitted_as FROM drafts ORDER BY updated_at DESC",
+             submitted_as, resubmits FROM drafts ORDER BY updated_at DESC",
         )
         .fetch_all(&self.pool)
         .await
@@ -865,7 +868,7 @@ impl Cache {
     pub async fn draft(&self, id: Uuid) -> Result<Option<DraftRecord>> {
         let row = sqlx::query(
             "SELECT id, template_id, template_version, title, form, created_at, updated_at, \
-             submitted_as FROM drafts WHERE id = $1",
+             submitted_as, resubmits FROM drafts WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&self.pool)
@@ -877,6 +880,17 @@ impl Cache {
     }
 
     /// Deletes a draft; false when there was none.
+    /// The draft on this device that corrects returned request `request`, if any.
+    pub async fn draft_resubmitting(&self, request: Uuid) -> Result<Option<Uuid>> {
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM drafts WHERE resubmits = $1")
+            .bind(request.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        id.map(|i| parse_uuid(&i).map_err(|e| self.err(e)))
+            .transpose()
+    }
+
     pub async fn delete_draft(&self, id: Uuid) -> Result<bool> {
         let done = sqlx::query("DELETE FROM drafts WHERE id = $1")
             .bind(id.to_string())
@@ -1658,6 +1672,13 @@ fn draft_of(r: &sqlx::sqlite::SqliteRow) -> sqlx::Result<DraftRecord> {
             .try_get::<Option<String>, _>(7)?
             .map(|s| parse_uuid(&s))
             .transpose()?,
+        // Absent from a damaged cache made before the column: read as none.
+        resubmits: r
+            .try_get::<Option<String>, _>(8)
+            .ok()
+            .flatten()
+            .map(|s| parse_uuid(&s))
+            .transpose()?,
     })
 }
 
@@ -1729,14 +1750,17 @@ async fn salvage(path: &Path) -> Salvaged {
         };
     };
     let mut drafts = Vec::new();
-    if let Ok(rows) = sqlx::query(
+    // A cache older than the resubmits column is read without it.
+    for columns in [
+        "SELECT id, template_id, template_version, title, form, created_at, updated_at, \
+         submitted_as, resubmits FROM drafts",
         "SELECT id, template_id, template_version, title, form, created_at, updated_at, \
          submitted_as FROM drafts",
-    )
-    .fetch_all(&pool)
-    .await
-    {
-        drafts.extend(rows.iter().filter_map(|r| draft_of(r).ok()));
+    ] {
+        if let Ok(rows) = sqlx::query(columns).fetch_all(&pool).await {
+            drafts.extend(rows.iter().filter_map(|r| draft_of(r).ok()));
+            break;
+        }
     }
     let mut outbox = Vec::new();
     if let Ok(rows) = sqlx::query(

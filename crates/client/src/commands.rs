@@ -249,6 +249,17 @@ pub(super) async fn run(client: &Client, command: Command) -> Result<(), ClientE
             let item = client.submit_draft(draft, Utc::now()).await?;
             send_now(client, item, json).await
         }
+        Command::Resubmit { request, json } => {
+            let view = client.draft_resubmit(request, Utc::now()).await?;
+            if !json {
+                println!(
+                    "Draft {} corrects request {request}; change it with `countersign draft set \
+                     {} FIELD VALUE`, then `countersign submit {}`.",
+                    view.id, view.id, view.id
+                );
+            }
+            show_draft(&view, json)
+        }
         // Handled in main before coming here.
         Command::Login { .. }
         | Command::Whoami { .. }

@@ -153,6 +153,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Correct a request returned to you: makes (or finds) a draft with its form; change it
+    /// with `draft set`, then `submit` it to resubmit the same request.
+    Resubmit {
+        request: Uuid,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(clap::Args)]

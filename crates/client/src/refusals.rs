@@ -25,6 +25,10 @@ pub enum Refusal<'a> {
         title: &'a str,
         status: RequestStatus,
     },
+    NotReturned {
+        title: &'a str,
+        status: RequestStatus,
+    },
     SayWhy {
         action: &'a str,
     },
@@ -74,6 +78,7 @@ fn action_word(action: &str, locale: Locale) -> &str {
         "withdraw" => "撤回",
         "urge" => "催办",
         "comment" => "评论",
+        "resubmit" => "重新提交",
         other => other,
     }
 }
@@ -105,6 +110,14 @@ impl Refusal<'_> {
             Self::AlreadyFinished { title, status } => {
                 format!("“{title}” is already {}.", status_word(status, locale))
             }
+            Self::NotReturned { title, status } if zh => format!(
+                "“{title}”{}，没有被退回，无需重新提交。",
+                status_word(status, locale)
+            ),
+            Self::NotReturned { title, status } => format!(
+                "“{title}” is {}, not returned to you: there is nothing to resubmit.",
+                status_word(status, locale)
+            ),
             Self::SayWhy { action } if zh => {
                 format!("{}需要写明理由。", action_word(action, locale))
             }
@@ -147,6 +160,10 @@ mod tests {
             Refusal::AlreadyFinished {
                 title: "年假",
                 status: RequestStatus::Rejected,
+            },
+            Refusal::NotReturned {
+                title: "年假",
+                status: RequestStatus::InProgress,
             },
             Refusal::MeetingCancelled { title: "年假" },
             Refusal::NotInvited { title: "年假" },

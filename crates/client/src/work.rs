@@ -81,6 +81,8 @@ pub struct DraftView {
     pub template_retired: bool,
     /// Queued for submission as this request id.
     pub submitted_as: Option<Uuid>,
+    /// The returned request this draft corrects: submitting resubmits it.
+    pub resubmits: Option<Uuid>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -458,6 +460,57 @@ impl Client {
             created_at: now,
             updated_at: now,
             submitted_as: None,
+            resubmits: None,
+        };
+        cache.save_draft(&draft).await?;
+        self.draft_view(&cache, draft).await
+    }
+
+    /// A draft to correct returned request `request_id` (退回 to its initiator): its form
+    /// and title, on the template version it was submitted with. Submitting the draft
+    /// resubmits the request, which keeps its number and history. Asking again gives the
+    /// same draft, so corrections already made are not lost.
+    pub async fn draft_resubmit(&self, request_id: Uuid, now: DateTime<Utc>) -> Result<DraftView> {
+        let (cache, me) = self.open_cache().await?;
+        if let Some(existing) = cache.draft_resubmitting(request_id).await?
+            && let Some(draft) = cache.draft(existing).await?
+        {
+            return self.draft_view(&cache, draft).await;
+        }
+        let view = cache.request(request_id).await?.ok_or_else(|| {
+            not_found(format!(
+                "Request {request_id} is not on this device. Sync first?"
+            ))
+        })?;
+        let locale = self.locale().await;
+        if view.initiator != me {
+            return Err(refused(
+                Refusal::OnlyInitiator {
+                    title: &view.title,
+                    action: "resubmit",
+                }
+                .text(locale),
+            ));
+        }
+        if view.status != RequestStatus::Returned {
+            return Err(refused(
+                Refusal::NotReturned {
+                    title: &view.title,
+                    status: view.status,
+                }
+                .text(locale),
+            ));
+        }
+        let draft = DraftRecord {
+            id: Uuid::now_v7(),
+            template_id: view.template_id.clone(),
+            template_version: view.template_version,
+            title: Some(view.title.clone()),
+            form: view.form.clone(),
+            created_at: now,
+            updated_at: now,
+            submitted_as: None,
+            resubmits: Some(request_id),
         };
         cache.save_draft(&draft).await?;
         self.draft_view(&cache, draft).await
@@ -632,6 +685,7 @@ impl Client {
             errors,
             template_retired: retired,
             submitted_as: d.submitted_as,
+            resubmits: d.resubmits,
             updated_at: d.updated_at,
         })
     }
@@ -659,6 +713,11 @@ impl Client {
                 list.join("; ")
             )));
         }
+        if let Some(request_id) = draft.resubmits {
+            return self
+                .queue_resubmission(&cache, &draft, request_id, now)
+                .await;
+        }
         let request_id = Uuid::now_v7();
         let submit = SubmitRequest {
             id: Some(request_id),
@@ -674,6 +733,49 @@ impl Client {
             "submit",
             None,
             serde_json::to_value(&submit).map_err(|e| ClientError::internal(e.to_string()))?,
+            now,
+        );
+        cache.queue_submission(draft.id, &entry).await?;
+        Ok(outbox_item(&entry))
+    }
+
+    /// Queues the resubmission of returned request `request_id` with the draft's form; the
+    /// draft goes when the server applies it, and comes back to the person if refused.
+    async fn queue_resubmission(
+        &self,
+        cache: &Cache,
+        draft: &DraftRecord,
+        request_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<OutboxItem> {
+        let view = cache.request(request_id).await?.ok_or_else(|| {
+            not_found(format!(
+                "Request {request_id} is not on this device. Sync first?"
+            ))
+        })?;
+        if view.status != RequestStatus::Returned {
+            return Err(refused(
+                Refusal::NotReturned {
+                    title: &view.title,
+                    status: view.status,
+                }
+                .text(self.locale().await),
+            ));
+        }
+        let payload = ActPayload {
+            request_id,
+            action: Action::Resubmit {
+                form: draft.form.clone(),
+                comment: String::new(),
+            },
+        };
+        let entry = new_entry(
+            MutationKind::ActOnRequest,
+            request_id,
+            None,
+            "resubmit",
+            Some(view.version),
+            serde_json::to_value(&payload).map_err(|e| ClientError::internal(e.to_string()))?,
             now,
         );
         cache.queue_submission(draft.id, &entry).await?;
@@ -961,7 +1063,10 @@ impl Client {
             // A submission's files go first; the mutation then names the server's copies.
             let mut pending = Vec::with_capacity(queued.len());
             for mut entry in queued {
-                if entry.kind == MutationKind::SubmitRequest.as_str() {
+                let carries_form = entry.kind == MutationKind::SubmitRequest.as_str()
+                    || (entry.kind == MutationKind::ActOnRequest.as_str()
+                        && entry.action == "resubmit");
+                if carries_form {
                     match self.payload_with_uploads(cache, &entry).await {
                         Ok(payload) => entry.payload = payload,
                         Err(UploadFailure::Lasting(reason)) => {

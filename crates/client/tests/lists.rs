@@ -403,6 +403,7 @@ async fn a_cache_from_the_first_version_is_migrated_in_place_and_searchable() {
             "DROP INDEX requests_by_initiator_status",
             "DROP TABLE attachments",
             "DROP TABLE meetings",
+            "ALTER TABLE drafts DROP COLUMN resubmits",
             "DELETE FROM _sqlx_migrations WHERE version >= 2",
         ] {
             sqlx::query(statement).execute(&mut conn).await.unwrap();

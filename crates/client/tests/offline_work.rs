@@ -456,3 +456,97 @@ async fn a_server_update_waits_while_a_local_change_to_the_same_request_is_unans
     assert_eq!(now.title, "changed on the server");
     cache.close().await;
 }
+
+#[tokio::test]
+async fn a_returned_request_is_corrected_offline_and_resubmitted_with_a_new_file() {
+    let server = demo().await;
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let shen = signed_in(&server, d1.path(), "shen.yue").await;
+    let jiang = signed_in(&server, d2.path(), "jiang.tao").await;
+    let now = tuesday_morning();
+    let draft = leave_draft(&shen).await;
+    let request = shen.submit_draft(draft, now).await.unwrap().request_id;
+    shen.sync(now).await.unwrap();
+    jiang.sync(now).await.unwrap();
+    jiang
+        .act(
+            request,
+            Act::Return {
+                comment: "请补充病假证明".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    jiang.sync(now).await.unwrap();
+    shen.sync(now).await.unwrap();
+
+    // Only the person it was returned to corrects it.
+    let err = jiang.draft_resubmit(request, now).await.unwrap_err();
+    assert_eq!(err.code, ClientErrorCode::Refused, "{}", err.message);
+    let correction = shen.draft_resubmit(request, now).await.unwrap();
+    assert_eq!(correction.resubmits, Some(request));
+    assert_eq!(
+        correction.form["reason"], "family visit",
+        "the form as it was"
+    );
+    let again = shen.draft_resubmit(request, now).await.unwrap();
+    assert_eq!(again.id, correction.id, "asking again finds the same draft");
+
+    // Corrected offline, with the certificate asked for.
+    let paused = server.pause().await;
+    shen.draft_set(
+        correction.id,
+        "reason",
+        json!("family visit, certificate attached"),
+        now,
+    )
+    .await
+    .unwrap();
+    let proof = d1.path().join("证明.pdf");
+    std::fs::write(
+        &proof,
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n",
+    )
+    .unwrap();
+    shen.draft_attach(correction.id, "certificate", &proof, now)
+        .await
+        .unwrap();
+    let item = shen.submit_draft(correction.id, now).await.unwrap();
+    assert_eq!(item.request_id, request, "the same request, not a new one");
+    assert!(shen.sync(now).await.is_err(), "the server is away");
+    let server = paused.resume().await;
+    let report = shen.sync(now).await.unwrap();
+    assert_eq!(report.applied, 1, "{report:?}");
+    assert!(
+        shen.draft(correction.id).await.is_err(),
+        "the correction is gone once the server has it"
+    );
+
+    // The approver has it back, corrected, with the file, under the same number.
+    jiang.sync(now).await.unwrap();
+    let detail = jiang.request_detail(request, now).await.unwrap();
+    assert_eq!(detail.form["reason"], "family visit, certificate attached");
+    assert_eq!(detail.form["certificate"][0]["name"], "证明.pdf");
+    assert!(
+        jiang
+            .inbox()
+            .await
+            .unwrap()
+            .iter()
+            .any(|i| i.request_id == request),
+        "waiting for the approver again"
+    );
+    let file: uuid::Uuid = detail.form["certificate"][0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let copy = jiang.attachment_file(file, now).await.unwrap();
+    assert!(std::fs::read(copy).unwrap().starts_with(b"%PDF"));
+    // Nothing left to resubmit.
+    shen.sync(now).await.unwrap();
+    let err = shen.draft_resubmit(request, now).await.unwrap_err();
+    assert_eq!(err.code, ClientErrorCode::Refused, "{}", err.message);
+    drop(server);
+}

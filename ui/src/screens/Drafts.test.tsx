@@ -27,6 +27,7 @@ const queued = draftView({
   id: '0190d4a0-3000-7000-8000-000000000003',
   title: 'Trip to Chengdu',
   submitted_as: '0190d4a0-1000-7000-8000-000000000099',
+  resubmits: null,
   updated_at: '2026-10-01T09:00:00Z',
 });
 const retired = draftView({

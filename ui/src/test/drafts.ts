@@ -23,6 +23,7 @@ export function draftView(template: TemplateInfo, overrides: Partial<DraftView> 
     errors: [],
     template_retired: false,
     submitted_as: null,
+    resubmits: null,
     updated_at: tenFortyTwo,
     ...overrides,
   };

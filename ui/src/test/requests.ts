@@ -237,6 +237,7 @@ export function draftView(overrides: Partial<DraftView> = {}): DraftView {
     errors: [],
     template_retired: false,
     submitted_as: null,
+    resubmits: null,
     updated_at: hoursAgo(0.2),
     ...overrides,
   };
