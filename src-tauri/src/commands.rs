@@ -428,9 +428,11 @@ pub async fn meeting_detail(
     id: Uuid,
 ) -> Result<MeetingDetail, ClientError> {
     let client = core.client()?;
-    let detail = client.meeting(id, reader_zone(), Utc::now()).await?;
-    if detail.entry.my_role == "invitee" {
-        // The opening goes out with the next receipt; send it while the person looks.
+    let now = Utc::now();
+    let detail = client.meeting(id, reader_zone(), now).await?;
+    if detail.entry.my_role == "invitee" && detail.opened_at == Some(now) {
+        // Opened for the first time: the receipt that tells the organiser goes out now.
+        // Only then — the window reads the meeting again after every sync.
         background::changed_here(&app);
     }
     Ok(detail)

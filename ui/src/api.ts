@@ -11,7 +11,13 @@ import type {
   AppSettings,
   DirectoryEntry,
   DirectoryQuery,
+  ImportedInvitation,
+  MeetingDetail,
+  MeetingEntry,
+  MeetingForm,
   ProblemReport,
+  RoomView,
+  Rsvp,
   SessionInfo,
   TemplateInfo,
 } from './bindings';
@@ -91,6 +97,20 @@ export type {
   SelectOption,
   SessionInfo,
   TemplateInfo,
+} from './bindings';
+
+// Meetings: the agenda, a meeting in full, answering invitations, planning one, calendar files.
+export type {
+  AttachmentInfo,
+  ImportedInvitation,
+  MeetingDetail,
+  MeetingEntry,
+  MeetingField,
+  MeetingForm,
+  MeetingPerson,
+  MeetingStatus,
+  RoomView,
+  Rsvp,
 } from './bindings';
 
 /** The core's error as the screens see it (`ClientError` in Rust). */
@@ -203,6 +223,30 @@ export const api = {
     settle(() => commands.attachmentStates(ids)),
   openAttachment: (id: string): Promise<Result<null, CommandError>> =>
     settle(() => commands.openAttachment(id)),
+  // Meetings. Times go to the core as ISO instants (UTC); it answers with the reader's local
+  // times beside them. The calendar file dialogs run on the Rust side: no path reaches here.
+  /** The meetings overlapping `[from, to)`, from this computer's cache. */
+  meetings: (from: string, to: string): Promise<Result<MeetingEntry[], CommandError>> =>
+    settle(() => commands.meetings(from, to)),
+  meetingDetail: (id: string): Promise<Result<MeetingDetail, CommandError>> =>
+    settle(() => commands.meetingDetail(id)),
+  /** The invitations still waiting for the person's answer, soonest first. */
+  invitationsToAnswer: (): Promise<Result<MeetingEntry[], CommandError>> =>
+    settle(() => commands.invitationsToAnswer()),
+  /** Answers an invitation; queued, and sent at once when online. */
+  rsvp: (id: string, answer: Rsvp, note: string | null): Promise<Result<OutboxItem, CommandError>> =>
+    settle(() => commands.rsvp(id, answer, note)),
+  /** The rooms that can be booked (asks the server). */
+  rooms: (): Promise<Result<RoomView[], CommandError>> => settle(() => commands.rooms()),
+  /** Plans a meeting and sends its invitations (online); the new meeting's id. */
+  meetingNew: (form: MeetingForm): Promise<Result<string, CommandError>> =>
+    settle(() => commands.meetingNew(form)),
+  /** Saves a meeting as a calendar file; the file's name, or null when the person cancelled. */
+  meetingExport: (id: string): Promise<Result<string | null, CommandError>> =>
+    settle(() => commands.meetingExport(id)),
+  /** Reads a calendar file the person picks; null when they cancelled. Nothing is saved. */
+  meetingImport: (): Promise<Result<ImportedInvitation[] | null, CommandError>> =>
+    settle(() => commands.meetingImport()),
   // Settings, sessions and the app itself.
   setNotifications: (on: boolean): Promise<Result<Preferences, CommandError>> =>
     settle(() => commands.setNotifications(on)),

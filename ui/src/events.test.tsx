@@ -8,6 +8,7 @@ import { CHANGED, OPEN_REQUEST, SESSION_ENDED } from './events';
 import { fakeCommands, resetFakeCommands } from './test/fakeCommands';
 import { emitEvent, listenerCount, resetFakeEvents } from './test/fakeEvents';
 import { commandError, englishPreferences, failed, ok, signedIn } from './test/fixtures';
+import { meetingDetail, meetingId } from './test/meetings';
 import {
   answerInboxOf,
   requestDetail,
@@ -104,6 +105,35 @@ describe('events from the core', () => {
       emitEvent(OPEN_REQUEST, null);
     });
     expect(await screen.findByTestId('request-not-found')).toBeInTheDocument();
+  });
+
+  it('shows the meeting an invitation’s Open or a meeting link asks for, from any screen', async () => {
+    fakeCommands.meetingDetail.mockResolvedValue(
+      ok(meetingDetail({ id: meetingId(4), title: 'Audit kick-off' })),
+    );
+    await startSignedIn();
+    expect(screen.getByTestId('nav-inbox')).toHaveAttribute('aria-current', 'page');
+    act(() => {
+      fakeCommands.takeOpenedRequest.mockResolvedValueOnce(
+        ok({ id: null, reject: false, meeting: meetingId(4), problem: null }),
+      );
+      emitEvent(OPEN_REQUEST, null);
+    });
+    expect(await screen.findByRole('heading', { level: 1, name: 'Audit kick-off' })).toBeInTheDocument();
+    expect(fakeCommands.meetingDetail).toHaveBeenCalledWith(meetingId(4));
+    expect(screen.getByTestId('nav-meetings')).toHaveAttribute('aria-current', 'page');
+
+    // A second link while the first meeting shows opens the second.
+    fakeCommands.meetingDetail.mockResolvedValue(
+      ok(meetingDetail({ id: meetingId(5), title: 'Budget review #5' })),
+    );
+    act(() => {
+      fakeCommands.takeOpenedRequest.mockResolvedValueOnce(
+        ok({ id: null, reject: false, meeting: meetingId(5), problem: null }),
+      );
+      emitEvent(OPEN_REQUEST, null);
+    });
+    expect(await screen.findByRole('heading', { level: 1, name: 'Budget review #5' })).toBeInTheDocument();
   });
 
   it('says why a link could not be opened', async () => {

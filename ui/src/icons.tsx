@@ -232,3 +232,21 @@ export function DraftsIcon(props: IconProps) {
     </Icon>
   );
 }
+
+export function ForwardIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M9.5 6l6 6-6 6" />
+    </Icon>
+  );
+}
+
+export function CalendarFileIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <rect x="4" y="5" width="16" height="15" rx="2" />
+      <path d="M4 9.5h16M8.5 3v4M15.5 3v4" />
+      <path d="M12 12.5v5M9.8 15.3l2.2 2.2 2.2-2.2" />
+    </Icon>
+  );
+}

@@ -37,6 +37,9 @@ const actions = {
   urge: 'request.action.urge',
   comment: 'request.action.comment',
   resubmit: 'request.action.resubmit',
+  rsvp_accept: 'request.action.rsvp_accept',
+  rsvp_tentative: 'request.action.rsvp_tentative',
+  rsvp_decline: 'request.action.rsvp_decline',
 } as const;
 
 /** What an outbox entry does, as a noun phrase: "Approval", "Comment"… */
@@ -55,6 +58,9 @@ const done = {
   urge: 'request.done.urge',
   comment: 'request.done.comment',
   resubmit: 'request.done.resubmit',
+  rsvp_accept: 'request.done.rsvp_accept',
+  rsvp_tentative: 'request.done.rsvp_tentative',
+  rsvp_decline: 'request.done.rsvp_decline',
 } as const;
 
 /** What the person did, as a past participle for "… — waiting to be sent": "Approved". */

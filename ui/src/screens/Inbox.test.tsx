@@ -20,6 +20,8 @@ vi.mock('../bindings', async () => ({
   commands: (await import('../test/fakeCommands')).fakeCommands,
 }));
 
+const meetingId = '0190d4a0-3000-7000-8000-000000000001';
+
 /** The queries the inbox asked the core, in order. */
 function inboxQueries(): InboxQuery[] {
   return fakeCommands.inbox.mock.calls.map(([query]) => query);
@@ -299,6 +301,43 @@ describe('Inbox', () => {
     expect(panel).toHaveTextContent('Approval of');
     await user.click(within(panel).getByRole('button', { name: 'Open' }));
     expect(onOpen).toHaveBeenCalledWith(requestId(1));
+  });
+
+  it('opens the meeting, not a request, for a refused answer to an invitation', async () => {
+    fakeCommands.inbox.mockImplementation(answerInboxOf(1));
+    fakeCommands.syncStatus.mockResolvedValue(
+      ok(
+        syncStatus({
+          refused: [
+            outboxItem({
+              id: 'refused-rsvp',
+              request_id: meetingId,
+              task: null,
+              action: 'rsvp_accept',
+              state: 'refused',
+              reason: { code: 'meeting_cancelled', message: '“Budget review” was cancelled.' },
+            }),
+          ],
+        }),
+      ),
+    );
+    const lists = createLiveLists();
+    const onOpen = vi.fn();
+    const onOpenMeeting = vi.fn();
+    const user = userEvent.setup();
+    render(<Inbox list={lists.inbox} sync={lists.sync} onOpen={onOpen} onOpenMeeting={onOpenMeeting} />);
+
+    const indicator = screen.getByTestId('outbox-indicator');
+    await waitFor(() => {
+      expect(indicator).toHaveTextContent('Refused: 1');
+    });
+    await user.click(indicator);
+    const panel = screen.getByTestId('outbox-panel');
+    expect(within(panel).getByTestId('outbox-refused-item')).toHaveTextContent('Accepting an invitation');
+    expect(panel).toHaveTextContent('“Budget review” was cancelled.');
+    await user.click(within(panel).getByRole('button', { name: 'Open' }));
+    expect(onOpenMeeting).toHaveBeenCalledWith(meetingId);
+    expect(onOpen).not.toHaveBeenCalled();
   });
 
   it('syncs now on request and drops the banner once back online', async () => {

@@ -72,11 +72,13 @@ interface InboxProps {
   list: InboxList;
   sync: SyncState;
   onOpen: (requestId: string) => void;
+  /** Opens a meeting (a refused answer to an invitation, listed with the outbox). */
+  onOpenMeeting?: (meetingId: string) => void;
   /** What the inbox adds to the command palette right now ("Approve selected"). */
   onPaletteEntries?: (entries: PaletteEntry[]) => void;
 }
 
-export function Inbox({ list, sync, onOpen, onPaletteEntries }: InboxProps) {
+export function Inbox({ list, sync, onOpen, onOpenMeeting, onPaletteEntries }: InboxProps) {
   const { t, i18n } = useTranslation();
   const language = i18n.language;
   const now = useNow();
@@ -344,7 +346,7 @@ export function Inbox({ list, sync, onOpen, onPaletteEntries }: InboxProps) {
         <p className="view-subtitle">{t('inbox.subtitle')}</p>
       </header>
 
-      <SyncBar sync={sync} onOpen={onOpen} />
+      <SyncBar sync={sync} onOpen={onOpen} onOpenMeeting={onOpenMeeting} />
 
       {(templates.length > 0 || filtered) && (
       <div className="filters" role="search">

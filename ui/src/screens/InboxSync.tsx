@@ -14,9 +14,16 @@ import { actionName } from '../list/words';
 interface SyncBarProps {
   sync: SyncState;
   onOpen: (requestId: string) => void;
+  /** Opens a meeting: a refused answer to an invitation names the meeting, not a request. */
+  onOpenMeeting?: (meetingId: string) => void;
 }
 
-export function SyncBar({ sync, onOpen }: SyncBarProps) {
+/** An outbox entry that answers a meeting invitation (`rsvp_accept`…). */
+function isMeetingAnswer(item: OutboxItem): boolean {
+  return item.action.startsWith('rsvp_');
+}
+
+export function SyncBar({ sync, onOpen, onOpenMeeting }: SyncBarProps) {
   const { t, i18n } = useTranslation();
   const now = useNow();
   const { status, syncing, error } = useSyncSnapshot(sync);
@@ -129,7 +136,11 @@ export function SyncBar({ sync, onOpen }: SyncBarProps) {
                   now={now}
                   onOpen={() => {
                     setPanelOpen(false);
-                    onOpen(item.request_id);
+                    if (isMeetingAnswer(item) && onOpenMeeting !== undefined) {
+                      onOpenMeeting(item.request_id);
+                    } else {
+                      onOpen(item.request_id);
+                    }
                   }}
                 />
               ))}

@@ -1,8 +1,9 @@
 import { render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { resetFakeCommands } from '../test/fakeCommands';
-import { englishPreferences, signedIn } from '../test/fixtures';
+import { fakeCommands, resetFakeCommands } from '../test/fakeCommands';
+import { englishPreferences, ok, signedIn } from '../test/fixtures';
+import { meetingDetail, meetingEntry, meetingId } from '../test/meetings';
 import { initialsOf, Shell } from './Shell';
 
 vi.mock('../bindings', async () => ({
@@ -51,13 +52,42 @@ describe('Shell', () => {
 
   it('shows a "coming soon" page for screens not built yet, with the way back', async () => {
     const user = renderShell();
-    await user.click(screen.getByTestId('nav-meetings'));
-    expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('Meetings');
+    await user.click(screen.getByTestId('nav-knowledge-base'));
+    expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('Knowledge base');
     expect(screen.getByTestId('coming-soon')).toHaveTextContent(
-      'Meetings is coming in a later version of Countersign.',
+      'Knowledge base is coming in a later version of Countersign.',
     );
     await user.click(screen.getByRole('button', { name: 'Back to Inbox' }));
     expect(await screen.findByTestId('inbox-empty')).toBeInTheDocument();
+  });
+
+  it('opens Meetings from the navigation, no longer "soon"', async () => {
+    fakeCommands.meetings.mockResolvedValue(ok([meetingEntry(1)]));
+    const user = renderShell();
+    expect(screen.getByTestId('nav-meetings')).not.toHaveTextContent('Soon');
+    await user.click(screen.getByTestId('nav-meetings'));
+    expect(screen.getByTestId('nav-meetings')).toHaveAttribute('aria-current', 'page');
+    expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('Meetings');
+    expect(await screen.findByTestId('meeting-entry')).toHaveAttribute('data-meeting-id', meetingId(1));
+    expect(screen.queryByTestId('coming-soon')).not.toBeInTheDocument();
+  });
+
+  it('shows the meeting a notification, the tray or a link asks for, and goes back to the week', async () => {
+    fakeCommands.takeOpenedRequest.mockResolvedValueOnce(
+      ok({ id: null, reject: false, meeting: meetingId(3), problem: null }),
+    );
+    fakeCommands.meetingDetail.mockResolvedValue(
+      ok(meetingDetail({ id: meetingId(3), title: 'Audit kick-off' })),
+    );
+    const user = renderShell();
+    expect(await screen.findByTestId('meeting-title')).toHaveTextContent('Audit kick-off');
+    expect(fakeCommands.meetingDetail).toHaveBeenCalledWith(meetingId(3));
+    expect(fakeCommands.requestDetail).not.toHaveBeenCalled();
+    expect(screen.getByTestId('nav-meetings')).toHaveAttribute('aria-current', 'page');
+
+    await user.click(screen.getByTestId('meeting-back'));
+    expect(await screen.findByTestId('meetings')).toBeInTheDocument();
+    expect(screen.queryByTestId('meeting-detail')).not.toBeInTheDocument();
   });
 
   it('shows the account and version in Settings', async () => {

@@ -28,6 +28,8 @@ import type { PaletteEntry } from './CommandPalette';
 import { ComingSoon } from './ComingSoon';
 import { Drafts } from './Drafts';
 import { Inbox } from './Inbox';
+import { Meetings } from './Meetings';
+import type { MeetingOpening } from './Meetings';
 import { MyRequests } from './MyRequests';
 import { RequestDetail } from './RequestDetail';
 import { Settings } from './Settings';
@@ -82,7 +84,7 @@ const destinations: readonly Destination[] = [
     view: 'meetings',
     label: 'nav.meetings',
     icon: <MeetingsIcon />,
-    ready: false,
+    ready: true,
     testId: 'nav-meetings',
   },
   {
@@ -170,6 +172,10 @@ export function Shell({
   const offline = syncStatus === null ? session.offline : !syncStatus.online;
   const [opened, setOpened] = useState<OpenedRequest | null>(null);
   const [linkProblem, setLinkProblem] = useState<string | null>(null);
+  // A meeting asked for from outside (an invitation's Open, a countersign://meeting link).
+  const [meetingOpened, setMeetingOpened] = useState<MeetingOpening | null>(null);
+  // Bumped when Meetings is chosen in the navigation: it starts afresh on this week's list.
+  const [meetingsVisit, setMeetingsVisit] = useState(0);
   // What the current screen adds to the palette (the inbox's "Approve selected").
   const [screenEntries, setScreenEntries] = useState<PaletteEntry[]>([]);
 
@@ -178,17 +184,27 @@ export function Shell({
     setOpened((before) => ({ id, reject, opening: (before?.opening ?? 0) + 1 }));
   }, []);
 
-  // A notification, the tray or a countersign:// link asks for a request.
+  const openMeeting = useCallback((id: string) => {
+    setLinkProblem(null);
+    setOpened(null);
+    setAboutOpen(false);
+    setView('meetings');
+    setMeetingOpened((before) => ({ id, opening: (before?.opening ?? 0) + 1 }));
+  }, []);
+
+  // A notification, the tray or a countersign:// link asks for a request or a meeting.
   useEffect(
     () =>
       onOpenRequest((request) => {
-        if (request.id !== null) {
+        if (request.meeting !== null) {
+          openMeeting(request.meeting);
+        } else if (request.id !== null) {
           openRequest(request.id, request.reject);
         } else if (request.problem !== null) {
           setLinkProblem(request.problem);
         }
       }),
-    [openRequest],
+    [openRequest, openMeeting],
   );
 
   useEffect(() => {
@@ -283,6 +299,16 @@ export function Shell({
       keywords: 'drafts unsent saved 草稿 未提交',
       run: () => {
         goFromPalette('drafts');
+      },
+    },
+    {
+      id: 'go-meetings',
+      label: t('meetings.paletteGo'),
+      keywords: 'meetings calendar invitations week agenda 会议 日程 邀请 日历',
+      run: () => {
+        setMeetingOpened(null);
+        setMeetingsVisit((count) => count + 1);
+        goFromPalette('meetings');
       },
     },
     {
@@ -382,9 +408,12 @@ export function Shell({
         list={live.inbox}
         sync={live.sync}
         onOpen={openRequest}
+        onOpenMeeting={openMeeting}
         onPaletteEntries={setScreenEntries}
       />
     );
+  } else if (view === 'meetings') {
+    content = <Meetings key={meetingsVisit} changes={live.changes} open={meetingOpened} />;
   } else if (view === 'myRequests') {
     content = <MyRequests list={live.myRequests} onOpen={openRequest} />;
   } else if (view === 'drafts') {
@@ -508,6 +537,10 @@ export function Shell({
                   setView(destination.view);
                   setAboutOpen(false);
                   setOpened(null);
+                  if (destination.view === 'meetings') {
+                    setMeetingOpened(null);
+                    setMeetingsVisit((count) => count + 1);
+                  }
                 }}
               >
                 {destination.icon}

@@ -26,6 +26,15 @@ export const fakeCommands = {
   draftDetach: vi.fn<Commands['draftDetach']>(),
   attachmentStates: vi.fn<Commands['attachmentStates']>(),
   openAttachment: vi.fn<Commands['openAttachment']>(),
+  // Meetings.
+  meetings: vi.fn<Commands['meetings']>(),
+  meetingDetail: vi.fn<Commands['meetingDetail']>(),
+  invitationsToAnswer: vi.fn<Commands['invitationsToAnswer']>(),
+  rsvp: vi.fn<Commands['rsvp']>(),
+  rooms: vi.fn<Commands['rooms']>(),
+  meetingNew: vi.fn<Commands['meetingNew']>(),
+  meetingExport: vi.fn<Commands['meetingExport']>(),
+  meetingImport: vi.fn<Commands['meetingImport']>(),
   setNotifications: vi.fn<Commands['setNotifications']>(),
   signInForThisSession: vi.fn<Commands['signInForThisSession']>(),
   sessions: vi.fn<Commands['sessions']>(),
@@ -120,6 +129,10 @@ function answerListsQuietly(): void {
     ok({ items: [], total: 0, offset: query.offset ?? 0 }),
   );
   fakeCommands.drafts.mockImplementation(() => ok([]));
+  // No meetings, no invitations waiting and no rooms to book.
+  fakeCommands.meetings.mockImplementation(() => ok([]));
+  fakeCommands.invitationsToAnswer.mockImplementation(() => ok([]));
+  fakeCommands.rooms.mockImplementation(() => ok([]));
   fakeCommands.syncStatus.mockImplementation(() =>
     ok({
       online: true,
