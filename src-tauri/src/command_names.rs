@@ -37,6 +37,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "meetings",
     "meeting_detail",
     "invitations_to_answer",
+    "open_meeting_link",
     "rsvp",
     "rooms",
     "meeting_new",

@@ -438,6 +438,34 @@ pub async fn meeting_detail(
     Ok(detail)
 }
 
+/// Opens a meeting's online link in the system's browser. Only the link the meeting carries,
+/// and only http(s): the window cannot have the app open anything else.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_meeting_link(
+    app: AppHandle,
+    core: State<'_, Core>,
+    id: Uuid,
+) -> Result<(), ClientError> {
+    let detail = core
+        .client()?
+        .meeting(id, reader_zone(), Utc::now())
+        .await?;
+    let link = detail.entry.online_link.unwrap_or_default();
+    let lower = link.to_ascii_lowercase();
+    let web = (lower.starts_with("https://") || lower.starts_with("http://"))
+        && !link.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !web {
+        return Err(ClientError::new(
+            countersign_client::ClientErrorCode::InvalidInput,
+            format!("“{link}” is not a web link this app opens."),
+        ));
+    }
+    app.opener()
+        .open_url(&link, None::<&str>)
+        .map_err(|e| ClientError::internal(format!("Cannot open {link}: {e}")))
+}
+
 /// The invitations still waiting for the person's answer, soonest first.
 #[tauri::command]
 #[specta::specta]

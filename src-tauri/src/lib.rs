@@ -96,6 +96,7 @@ pub fn commands() -> tauri_specta::Builder<tauri::Wry> {
             meetings,
             meeting_detail,
             invitations_to_answer,
+            open_meeting_link,
             rsvp,
             rooms,
             meeting_new,

@@ -69,6 +69,11 @@ export const commands = {
 	meetingDetail: (id: string) => typedError<MeetingDetail, ClientError>(__TAURI_INVOKE("meeting_detail", { id })),
 	/**  The invitations still waiting for the person's answer, soonest first. */
 	invitationsToAnswer: () => typedError<MeetingEntry[], ClientError>(__TAURI_INVOKE("invitations_to_answer")),
+	/**
+	 *  Opens a meeting's online link in the system's browser. Only the link the meeting carries,
+	 *  and only http(s): the window cannot have the app open anything else.
+	 */
+	openMeetingLink: (id: string) => typedError<null, ClientError>(__TAURI_INVOKE("open_meeting_link", { id })),
 	/**  Answers an invitation (queued; sent at once when online). */
 	rsvp: (id: string, answer: Rsvp, note: string | null) => typedError<OutboxItem, ClientError>(__TAURI_INVOKE("rsvp", { id, answer, note })),
 	/**  The rooms that can be booked (online). */

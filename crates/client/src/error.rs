@@ -155,6 +155,13 @@ impl ClientError {
                 ClientErrorCode::SessionRevoked
             }
             ErrorCode::Unauthenticated => ClientErrorCode::SignedOut,
+            // The server said no to what was asked (a room taken, a change that came too
+            // late, not allowed): the person's to act on, not a broken server.
+            ErrorCode::Refused | ErrorCode::Conflict | ErrorCode::Forbidden => {
+                ClientErrorCode::Refused
+            }
+            ErrorCode::NotFound => ClientErrorCode::NotFound,
+            ErrorCode::MalformedRequest => ClientErrorCode::InvalidInput,
             _ => ClientErrorCode::ServerError,
         };
         Self {

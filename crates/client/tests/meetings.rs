@@ -484,6 +484,22 @@ async fn an_organiser_changes_adds_materials_reads_the_coverage_and_cancels() {
         "{:?}",
         moved.changed
     );
+    // The room is now taken at that time: a second booking is refused, the clash named, as
+    // a refusal the person can act on (not a server failure).
+    let clash = organiser
+        .new_meeting(&MeetingForm {
+            title: "另一个会".into(),
+            starts_at: ten_o_clock() + Duration::minutes(45),
+            ends_at: ten_o_clock() + Duration::minutes(75),
+            time_zone: "Asia/Shanghai".into(),
+            room: Some("3F 会议室 A".into()),
+            invite: vec!["shen.yue".into()],
+            ..MeetingForm::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(clash.code, countersign_client::ClientErrorCode::Refused);
+    assert!(clash.message.contains("研发周会"), "{}", clash.message);
     let notes = dir.path().join("minutes.txt");
     std::fs::write(&notes, "上周纪要").unwrap();
     let with_material = organiser.add_materials(meeting.id, &[notes]).await.unwrap();
