@@ -437,6 +437,10 @@ pub struct NotificationRecord {
     /// Held back during a catch-up, for [`finish_catch_up`].
     #[serde(default)]
     held: Vec<Held>,
+    /// Invitations still to answer, held back during a catch-up like open tasks: what waits
+    /// for the person now is told on a new device too (S14), not only the tray.
+    #[serde(default)]
+    held_invitations: Vec<HeldInvitation>,
     #[serde(default)]
     meetings: BTreeMap<Uuid, MeetingNotes>,
 }
@@ -492,6 +496,13 @@ struct RequestNotes {
 struct Held {
     request: Uuid,
     subject: Subject,
+    notification: Notification,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct HeldInvitation {
+    meeting: Uuid,
+    ends_at: DateTime<Utc>,
     notification: Notification,
 }
 
@@ -651,10 +662,31 @@ pub fn plan(
     Plan { planned, record }
 }
 
-/// Ends a catch-up: shows what it held back, one by one or as one summary.
-pub fn finish_catch_up(mut record: NotificationRecord) -> Plan {
+/// Ends a catch-up: shows what it held back, one by one or as one summary; and the
+/// invitations still to answer of meetings not over at `now`, the soonest
+/// [`CATCH_UP_SHOW_LIMIT`] of them (the tray and the agenda list them all).
+pub fn finish_catch_up(mut record: NotificationRecord, now: DateTime<Utc>) -> Plan {
     let held = std::mem::take(&mut record.held);
     let mut planned = Vec::new();
+    let mut invitations: Vec<HeldInvitation> = std::mem::take(&mut record.held_invitations)
+        .into_iter()
+        .filter(|h| h.ends_at > now)
+        .collect();
+    invitations.sort_by_key(|h| match &h.notification.kind {
+        NotificationKind::MeetingInvite { starts_at, .. } => *starts_at,
+        _ => h.ends_at,
+    });
+    for h in invitations.into_iter().take(CATCH_UP_SHOW_LIMIT) {
+        // Answered or cancelled since it was held: nothing to say.
+        let Some(notes) = record.meetings.get_mut(&h.meeting) else {
+            continue;
+        };
+        if notes.cancelled {
+            continue;
+        }
+        notes.shown = Some(h.notification.id.clone());
+        planned.push(Planned::Show(h.notification));
+    }
     if held.len() <= CATCH_UP_SHOW_LIMIT {
         for h in held {
             record
@@ -723,6 +755,12 @@ fn plan_meeting(me: Uuid, mode: SyncMode, change: &Change, mut record: Notificat
             let invite = meeting_invite(&view);
             notes.shown = Some(invite.id.clone());
             planned.push(Planned::Show(invite));
+        } else if !cancelled && view.invitee(me).is_some_and(|i| i.answer.is_none()) {
+            record.held_invitations.push(HeldInvitation {
+                meeting,
+                ends_at: view.plan.ends_at,
+                notification: meeting_invite(&view),
+            });
         }
         record.meetings.insert(meeting, notes);
         return Plan { planned, record };

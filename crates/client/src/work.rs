@@ -1039,7 +1039,7 @@ impl Client {
     async fn sync_with(&self, cache: &Cache, now: DateTime<Utc>) -> Result<SyncReport> {
         let mut report = SyncReport::default();
         self.push(cache, now, &mut report).await?;
-        self.pull(cache, &mut report).await?;
+        self.pull(cache, now, &mut report).await?;
         // Invitations just pulled are acknowledged in the same sync: the organiser's ledger
         // shows them reached without waiting for the next one.
         if self.queue_meeting_receipts(cache, now).await? {
@@ -1191,7 +1191,7 @@ impl Client {
         }
     }
 
-    async fn pull(&self, cache: &Cache, report: &mut SyncReport) -> Result<()> {
+    async fn pull(&self, cache: &Cache, now: DateTime<Utc>, report: &mut SyncReport) -> Result<()> {
         // Without a cursor this is a first download: catch up quietly, then one summary.
         let catching_up = cache.cursor().await?.is_none();
         let mode = if catching_up {
@@ -1212,7 +1212,7 @@ impl Client {
             let page = match page {
                 Ok(p) => p,
                 Err(err) if err.server_code == Some(ErrorCode::ResyncRequired) => {
-                    return self.resync(cache, report).await;
+                    return self.resync(cache, now, report).await;
                 }
                 Err(err) => return Err(err),
             };
@@ -1236,7 +1236,7 @@ impl Client {
             }
         }
         if catching_up {
-            let plan = notify::finish_catch_up(record);
+            let plan = notify::finish_catch_up(record, now);
             cache
                 .set_notified(NOTIFICATION_RECORD, &encode_record(&plan.record)?)
                 .await?;
@@ -1262,7 +1262,12 @@ impl Client {
 
     /// Downloads everything again and swaps it in at once: until the download is complete
     /// the person keeps seeing the old cache; drafts and the outbox stay.
-    async fn resync(&self, cache: &Cache, report: &mut SyncReport) -> Result<()> {
+    async fn resync(
+        &self,
+        cache: &Cache,
+        now: DateTime<Utc>,
+        report: &mut SyncReport,
+    ) -> Result<()> {
         let mut all = Vec::new();
         let mut after = String::new();
         loop {
@@ -1295,7 +1300,7 @@ impl Client {
             record = plan.record;
             report.notifications.extend(plan.planned);
         }
-        let plan = notify::finish_catch_up(record);
+        let plan = notify::finish_catch_up(record, now);
         report.notifications.extend(plan.planned);
         cache
             .replace_all(&all, &after, Some(&encode_record(&plan.record)?))

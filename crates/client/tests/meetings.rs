@@ -574,3 +574,38 @@ async fn an_organiser_changes_adds_materials_reads_the_coverage_and_cancels() {
         .unwrap_err();
     assert_eq!(err.code, countersign_client::ClientErrorCode::Refused);
 }
+
+#[tokio::test]
+async fn a_new_device_tells_of_the_invitations_still_to_answer_once() {
+    let server = TestServer::start_at(TestDb::sqlite(), tuesday_morning()).await;
+    server.seed_demo().await;
+    let (org_dir, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let organiser = signed_in(&server, org_dir.path(), "jiang.tao").await;
+    let waiting = plan_weekly(&organiser, &["shen.yue"]).await;
+    let called_off = plan_weekly(&organiser, &["shen.yue"]).await;
+    organiser.cancel_meeting(called_off.id, None).await.unwrap();
+
+    // 沈月 signs in on a new device: the first download is a catch-up, yet the invitation
+    // that waits for her answer is told (the cancelled one is not).
+    let credentials = SessionOnlyCredentials::default();
+    let shen = client_with(dir.path(), &credentials);
+    shen.sign_in(&server.url(), "shen.yue", PW).await.unwrap();
+    let now = tuesday_morning() + Duration::minutes(1);
+    let first = shen.sync(now).await.unwrap();
+    let invited: Vec<Uuid> = shown(&first.notifications)
+        .into_iter()
+        .filter_map(|k| match k {
+            NotificationKind::MeetingInvite { meeting, .. } => Some(*meeting),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(invited, [waiting.id]);
+
+    let again = restarted(dir.path(), &credentials).await;
+    let later = again.sync(now).await.unwrap();
+    assert!(
+        shown(&later.notifications).is_empty(),
+        "told once: {:?}",
+        later.notifications
+    );
+}

@@ -294,7 +294,7 @@ impl Device {
     }
 
     fn finish_catch_up(&mut self) -> Vec<Planned> {
-        let plan = finish_catch_up(std::mem::take(&mut self.record));
+        let plan = finish_catch_up(std::mem::take(&mut self.record), chrono::Utc::now());
         self.record = plan.record;
         plan.planned
     }
