@@ -447,20 +447,7 @@ pub async fn open_meeting_link(
     core: State<'_, Core>,
     id: Uuid,
 ) -> Result<(), ClientError> {
-    let detail = core
-        .client()?
-        .meeting(id, reader_zone(), Utc::now())
-        .await?;
-    let link = detail.entry.online_link.unwrap_or_default();
-    let lower = link.to_ascii_lowercase();
-    let web = (lower.starts_with("https://") || lower.starts_with("http://"))
-        && !link.chars().any(|c| c.is_whitespace() || c.is_control());
-    if !web {
-        return Err(ClientError::new(
-            countersign_client::ClientErrorCode::InvalidInput,
-            format!("“{link}” is not a web link this app opens."),
-        ));
-    }
+    let link = core.client()?.meeting_web_link(id).await?;
     app.opener()
         .open_url(&link, None::<&str>)
         .map_err(|e| ClientError::internal(format!("Cannot open {link}: {e}")))

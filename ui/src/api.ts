@@ -12,6 +12,8 @@ import type {
   DirectoryEntry,
   DirectoryQuery,
   ImportedInvitation,
+  MeetingChange,
+  MeetingCoverageView,
   MeetingDetail,
   MeetingEntry,
   MeetingForm,
@@ -102,7 +104,11 @@ export type {
 // Meetings: the agenda, a meeting in full, answering invitations, planning one, calendar files.
 export type {
   AttachmentInfo,
+  CoverageMonthLine,
   ImportedInvitation,
+  MeetingChange,
+  MeetingCoverageLine,
+  MeetingCoverageView,
   MeetingDetail,
   MeetingEntry,
   MeetingField,
@@ -205,6 +211,10 @@ export const api = {
     settle(() => commands.draftSet(id, path, valueJson)),
   draftTitle: (id: string, title: string): Promise<Result<DraftView, CommandError>> =>
     settle(() => commands.draftTitle(id, title)),
+  /** The draft that corrects a request returned to the person (the same one if it exists);
+   * submitting it resubmits that request. Refused for anyone but the initiator. */
+  draftResubmit: (requestId: string): Promise<Result<DraftView, CommandError>> =>
+    settle(() => commands.draftResubmit(requestId)),
   submitDraft: (id: string): Promise<Result<OutboxItem, CommandError>> =>
     settle(() => commands.submitDraft(id)),
   // Files: picked with the system dialog or dropped on the window, both on the Rust side (the
@@ -247,6 +257,22 @@ export const api = {
   /** Reads a calendar file the person picks; null when they cancelled. Nothing is saved. */
   meetingImport: (): Promise<Result<ImportedInvitation[] | null, CommandError>> =>
     settle(() => commands.meetingImport()),
+  /** Opens the meeting's own http(s) online link in the system's browser (checked in Rust). */
+  openMeetingLink: (id: string): Promise<Result<null, CommandError>> =>
+    settle(() => commands.openMeetingLink(id)),
+  /** Changes a meeting the person organises, the whole plan as it should be now (online). */
+  meetingEdit: (id: string, change: MeetingChange): Promise<Result<null, CommandError>> =>
+    settle(() => commands.meetingEdit(id, change)),
+  /** Cancels a meeting the person organises (online); everyone is told. */
+  meetingCancel: (id: string, reason: string | null): Promise<Result<null, CommandError>> =>
+    settle(() => commands.meetingCancel(id, reason)),
+  /** Adds files picked in the system's dialog to the materials (online); false when the
+   * person closed the dialog without choosing. */
+  meetingAddMaterials: (id: string): Promise<Result<boolean, CommandError>> =>
+    settle(() => commands.meetingAddMaterials(id)),
+  /** Who was invited, reached, opened and answered, for meetings starting in `[from, to)`. */
+  meetingCoverage: (from: string, to: string): Promise<Result<MeetingCoverageView, CommandError>> =>
+    settle(() => commands.meetingCoverage(from, to)),
   // Settings, sessions and the app itself.
   setNotifications: (on: boolean): Promise<Result<Preferences, CommandError>> =>
     settle(() => commands.setNotifications(on)),

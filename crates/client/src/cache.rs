@@ -879,7 +879,6 @@ impl Cache {
             .transpose()
     }
 
-    /// Deletes a draft; false when there was none.
     /// The draft on this device that corrects returned request `request`, if any.
     pub async fn draft_resubmitting(&self, request: Uuid) -> Result<Option<Uuid>> {
         let id: Option<String> = sqlx::query_scalar("SELECT id FROM drafts WHERE resubmits = $1")
@@ -891,6 +890,7 @@ impl Cache {
             .transpose()
     }
 
+    /// Deletes a draft; false when there was none.
     pub async fn delete_draft(&self, id: Uuid) -> Result<bool> {
         let done = sqlx::query("DELETE FROM drafts WHERE id = $1")
             .bind(id.to_string())

@@ -423,6 +423,8 @@ impl Client {
 
     /// Changes a meeting to what a form says (online); see [`Client::edit_meeting`].
     pub async fn change_meeting(&self, id: Uuid, change: &MeetingChange) -> Result<MeetingView> {
+        let (cache, _) = self.open_cache().await?;
+        let booked = cache.meeting(id).await?.and_then(|m| m.view.plan.room_id);
         let room_id = match change
             .room
             .as_deref()
@@ -430,6 +432,9 @@ impl Client {
             .filter(|r| !r.is_empty())
         {
             None => None,
+            // The room it has stays without a lookup: one no longer bookable must not keep
+            // the rest of the meeting from being changed.
+            Some(same) if booked.is_some_and(|b| b.to_string() == same) => booked,
             Some(name) => Some(self.room_named(name).await?),
         };
         let blank_is_none = |v: &Option<String>| v.clone().filter(|t| !t.trim().is_empty());
@@ -516,6 +521,38 @@ impl Client {
                     names.join(", ")
                 ))
             })
+    }
+
+    /// The meeting's online link, trimmed, when it is a web link (http or https); read from
+    /// the cache without noting the meeting as opened.
+    pub async fn meeting_web_link(&self, id: Uuid) -> Result<String> {
+        let (cache, _) = self.open_cache().await?;
+        let view = cache
+            .meeting(id)
+            .await?
+            .ok_or_else(|| not_found(format!("Meeting {id} is not on this device. Sync first?")))?
+            .view;
+        let link = view
+            .plan
+            .online_link
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or_default();
+        let lower = link.to_ascii_lowercase();
+        let web = (lower.starts_with("https://") || lower.starts_with("http://"))
+            && !link.chars().any(|c| c.is_whitespace() || c.is_control());
+        if link.is_empty() {
+            return Err(invalid(format!(
+                "“{}” has no online link.",
+                view.plan.title
+            )));
+        }
+        if !web {
+            return Err(invalid(format!(
+                "“{link}” is not a web link this app opens."
+            )));
+        }
+        Ok(link.to_owned())
     }
 
     /// The bookable rooms (online).

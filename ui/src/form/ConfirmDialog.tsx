@@ -1,4 +1,5 @@
-// "Are you sure?" for what cannot be undone (deleting a draft, signing a device out). The
+// "Are you sure?" for what cannot be undone (deleting a draft, signing a device out, cancelling
+// a meeting; the body may hold an input, such as the reason for a cancellation). The
 // focus starts on the safe answer, Escape is "no", Tab stays inside, and the focus goes back
 // where it was when the dialog closes.
 import { useEffect, useRef } from 'react';
@@ -17,6 +18,8 @@ interface ConfirmDialogProps {
   onConfirm: () => void;
   onCancel: () => void;
   testId?: string;
+  /** For the confirming button, when a test or an end-to-end script presses it. */
+  confirmTestId?: string;
 }
 
 export function ConfirmDialog(props: ConfirmDialogProps) {
@@ -88,6 +91,7 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
           <button
             type="button"
             className={props.danger === true ? 'button button-danger-solid' : 'button button-primary'}
+            data-testid={props.confirmTestId}
             aria-disabled={props.busy === true}
             onClick={() => {
               if (props.busy !== true) props.onConfirm();

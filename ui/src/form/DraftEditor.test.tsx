@@ -425,6 +425,43 @@ describe('DraftEditor: submitting and deleting', () => {
     expect(onClose).toHaveBeenCalledWith(expect.objectContaining({ kind: 'queued' }));
   });
 
+  it('says it corrects a returned request, offers "Resubmit" and says so once resubmitted', async () => {
+    const correction = draftView(templates.businessTrip, {
+      title: 'Beijing visit',
+      resubmits: '0190d4a0-1000-7000-8000-000000000001',
+    });
+    draftStore(correction);
+    fakeCommands.submitDraft.mockResolvedValue(ok({ ...queued, action: 'resubmit' }));
+    const { onClose } = renderEditor(templates.businessTrip, correction);
+    expect(screen.getByTestId('draft-resubmits')).toHaveTextContent(
+      'Correcting request “Beijing visit” returned to you',
+    );
+    const submit = screen.getByRole('button', { name: 'Resubmit' });
+    expect(submit).toHaveAttribute('id', 'submit-draft');
+    await userEvent.setup().click(submit);
+    expect(fakeCommands.submitDraft).toHaveBeenCalledExactlyOnceWith('draft-1');
+    expect(onClose).toHaveBeenCalledWith({
+      kind: 'submitted',
+      title: 'Beijing visit',
+      requestId: 'request-1',
+      resubmitted: true,
+    });
+  });
+
+  it('says 重新提交 on a correction in Chinese, and nothing of the kind on a new draft', async () => {
+    await i18n.changeLanguage('zh-CN');
+    const correction = draftView(templates.businessTrip, { title: '北京出差', resubmits: 'request-1' });
+    draftStore(correction);
+    const { unmount } = renderEditor(templates.businessTrip, correction);
+    expect(screen.getByRole('button', { name: '重新提交' })).toBeInTheDocument();
+    expect(screen.getByTestId('draft-resubmits')).toHaveTextContent('正在修改退回给您的申请“北京出差”');
+    unmount();
+    await i18n.changeLanguage('en');
+    renderEditor(templates.businessTrip, ready);
+    expect(screen.queryByTestId('draft-resubmits')).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Submit' })).toBeInTheDocument();
+  });
+
   it('says in words why a submission was refused', async () => {
     draftStore(ready);
     fakeCommands.submitDraft.mockResolvedValue(failed(commandError('cache')));

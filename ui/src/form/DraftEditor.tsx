@@ -1,6 +1,7 @@
 // A draft being written: its title, its form, whether what was typed is saved, and the way to
 // submit it or throw it away. Everything answers from the local cache, so it works the same
-// offline; a submission made offline waits in the outbox and says so.
+// offline; a submission made offline waits in the outbox and says so. A draft that corrects a
+// request returned to the person says so, and submitting it resubmits that request.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
@@ -20,8 +21,8 @@ import { TITLE_PATH, useDraftSaving } from './useDraftSaving';
 
 /** How the editor was left, for the screen that opened it to say so. */
 export type DraftOutcome =
-  | { kind: 'submitted'; title: string; requestId: string }
-  | { kind: 'queued'; title: string; requestId: string }
+  | { kind: 'submitted'; title: string; requestId: string; resubmitted?: boolean }
+  | { kind: 'queued'; title: string; requestId: string; resubmitted?: boolean }
   | { kind: 'deleted'; title: string }
   | { kind: 'left' };
 
@@ -198,6 +199,8 @@ function Editor({ initial, template, onClose }: EditorProps) {
   };
   const problems = blockingMessages(draft.errors, saving.refused);
   const queuedAlready = draft.submitted_as !== null;
+  /** The draft corrects a request returned to the person: submitting resubmits it. */
+  const correcting = draft.resubmits !== null;
   const editable = template !== null && !queuedAlready;
   const blockedReason: string | null = draft.template_retired
     ? t('newRequest.blockedRetired')
@@ -240,6 +243,7 @@ function Editor({ initial, template, onClose }: EditorProps) {
       kind: offline ? 'queued' : 'submitted',
       title: after.draft.title ?? templateName,
       requestId: result.data.request_id,
+      ...(correcting ? { resubmitted: true } : {}),
     });
   };
 
@@ -287,6 +291,12 @@ function Editor({ initial, template, onClose }: EditorProps) {
         )}
       </header>
 
+      {correcting && (
+        <div className="banner banner-info" role="status" data-testid="draft-resubmits">
+          <AlertIcon />
+          <p>{t('newRequest.correcting', { title: shownTitle })}</p>
+        </div>
+      )}
       {draft.template_retired && (
         <div className="banner banner-warning" role="status">
           <AlertIcon />
@@ -412,7 +422,13 @@ function Editor({ initial, template, onClose }: EditorProps) {
               onClick={() => void submit()}
             >
               {submitting && <span className="spinner spinner-small" aria-hidden="true" />}
-              {submitting ? t('newRequest.submitting') : t('newRequest.submit')}
+              {submitting
+                ? correcting
+                  ? t('newRequest.resubmitting')
+                  : t('newRequest.submitting')
+                : correcting
+                  ? t('newRequest.resubmit')
+                  : t('newRequest.submit')}
             </button>
           </div>
           {blockedReason !== null && (

@@ -71,6 +71,39 @@ describe('Drafts', () => {
     expect(within(fourth).getByTestId('draft-item-retired')).toBeInTheDocument();
   });
 
+  it('marks the correction of a returned request', async () => {
+    const correction = draftView({
+      id: '0190d4a0-3000-7000-8000-000000000005',
+      title: 'Trip to Shanghai',
+      resubmits: '0190d4a0-1000-7000-8000-000000000001',
+      updated_at: '2026-12-01T09:00:00Z',
+    });
+    fakeCommands.drafts.mockResolvedValue(ok([beijing, correction]));
+    renderDrafts();
+    await screen.findAllByTestId('draft-item');
+    const row = (title: string) => {
+      const found = screen.getByText(title).closest<HTMLElement>('[data-testid="draft-item"]');
+      if (found === null) throw new Error(`no draft row for ${title}`);
+      return found;
+    };
+    expect(within(row('Trip to Beijing')).queryByTestId('draft-correction')).not.toBeInTheDocument();
+    expect(within(row('Trip to Shanghai')).getByTestId('draft-correction')).toHaveTextContent('Correction');
+  });
+
+  it('opens the draft another screen asks for at once, and shows the list when it is left', async () => {
+    const correction = draftView({ title: 'Trip to Shanghai', resubmits: '0190d4a0-1000-7000-8000-000000000001' });
+    fakeCommands.drafts.mockResolvedValue(ok([correction]));
+    fakeCommands.draft.mockResolvedValue(ok(correction));
+    fakeCommands.template.mockResolvedValue(ok(travel));
+    fakeCommands.templates.mockResolvedValue(ok(travel === null ? [] : [travel]));
+    const user = userEvent.setup();
+    render(<Drafts changes={0} open={{ id: correction.id, opening: 1 }} />);
+    expect(await screen.findByTestId('draft-resubmits')).toBeInTheDocument();
+    expect(fakeCommands.draft).toHaveBeenCalledWith(correction.id);
+    await user.click(screen.getByRole('button', { name: /Back/ }));
+    expect(await screen.findByTestId('draft-correction')).toBeInTheDocument();
+  });
+
   it('deletes a draft only after asking, and says it was deleted', async () => {
     fakeCommands.drafts.mockResolvedValueOnce(ok([beijing, untitled]));
     fakeCommands.drafts.mockResolvedValue(ok([untitled]));

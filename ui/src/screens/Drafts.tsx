@@ -1,6 +1,8 @@
 // The drafts kept on this computer: what each one is, when it was last saved, whether it still
-// has problems to fix, and whether it already waits in the outbox to be submitted. Opening one
-// continues it in the draft editor; deleting one asks first, because it cannot be undone.
+// has problems to fix, whether it already waits in the outbox to be submitted, and whether it
+// is the correction of a request returned to the person. Opening one continues it in the draft
+// editor; deleting one asks first, because it cannot be undone. Another screen can ask for a
+// draft to be opened at once (a returned request's "Correct and resubmit").
 import { useEffect, useRef, useState } from 'react';
 import type { KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -20,14 +22,22 @@ type Drafts =
   | { state: 'failed'; error: CommandError }
   | { state: 'ready'; drafts: DraftView[] };
 
+/** A draft to open, asked for from another screen. `opening` counts the requests, so that
+ * asking for the same draft again opens it again. */
+export interface DraftOpening {
+  id: string;
+  opening: number;
+}
+
 interface DraftsProps {
   /** Bumped when the core says the lists changed (a queued submission was sent). */
   changes: number;
+  open?: DraftOpening | null;
   onNewRequest?: () => void;
   onOpenMyRequests?: () => void;
 }
 
-export function Drafts({ changes, onNewRequest, onOpenMyRequests }: DraftsProps) {
+export function Drafts({ changes, open = null, onNewRequest, onOpenMyRequests }: DraftsProps) {
   const { t, i18n } = useTranslation();
   const language = i18n.language;
   const now = useNow();
@@ -35,7 +45,12 @@ export function Drafts({ changes, onNewRequest, onOpenMyRequests }: DraftsProps)
   // Template names by id; drafts name only the template id. Missing names fall back to it.
   const [names, setNames] = useState<ReadonlyMap<string, Label>>(new Map());
   const [reloads, setReloads] = useState(0);
-  const [editing, setEditing] = useState<string | null>(null);
+  const [editing, setEditing] = useState<string | null>(open?.id ?? null);
+  const [seenOpening, setSeenOpening] = useState(open?.opening ?? 0);
+  if (open !== null && open.opening !== seenOpening) {
+    setSeenOpening(open.opening);
+    setEditing(open.id);
+  }
   const [outcome, setOutcome] = useState<DraftOutcome | null>(null);
   const [deleting, setDeleting] = useState<DraftView | null>(null);
   const [deleteBusy, setDeleteBusy] = useState(false);
@@ -157,6 +172,7 @@ export function Drafts({ changes, onNewRequest, onOpenMyRequests }: DraftsProps)
       <ul className="draft-list" ref={list} onKeyDown={walk} aria-label={t('drafts.listLabel')}>
         {drafts.drafts.map((draft) => {
           const queued = draft.submitted_as !== null;
+          const correction = draft.resubmits !== null;
           return (
             <li key={draft.id} className="draft-item" data-testid="draft-item">
               <button
@@ -174,6 +190,15 @@ export function Drafts({ changes, onNewRequest, onOpenMyRequests }: DraftsProps)
                 </span>
               </button>
               <span className="draft-badges">
+                {correction && (
+                  <span
+                    className="badge badge-status status-returned"
+                    data-testid="draft-correction"
+                    title={t('drafts.correctionHint')}
+                  >
+                    {t('drafts.correction')}
+                  </span>
+                )}
                 {queued && (
                   <span className="badge badge-status status-queued" data-testid="draft-item-queued">
                     {t('drafts.queued')}

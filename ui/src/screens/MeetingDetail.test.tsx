@@ -14,13 +14,21 @@ vi.mock('../bindings', async () => ({
 function renderDetail(detail: Detail = meetingDetail()) {
   fakeCommands.meetingDetail.mockResolvedValue(ok(detail));
   const onBack = vi.fn();
+  const onEdit = vi.fn();
   const user = userEvent.setup();
-  const view = render(<MeetingDetail meetingId={detail.id} changes={0} onBack={onBack} />);
+  const view = render(
+    <MeetingDetail meetingId={detail.id} changes={0} onBack={onBack} onEdit={onEdit} />,
+  );
   const changed = (changes: number) => {
-    view.rerender(<MeetingDetail meetingId={detail.id} changes={changes} onBack={onBack} />);
+    view.rerender(
+      <MeetingDetail meetingId={detail.id} changes={changes} onBack={onBack} onEdit={onEdit} />,
+    );
   };
-  return { user, onBack, changed };
+  return { user, onBack, onEdit, changed };
 }
+
+/** Lets answers already on their way land, before looking for what they did not do. */
+const settled = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 const organisersView = () =>
   meetingDetail({
@@ -57,10 +65,9 @@ describe('MeetingDetail', () => {
     expect(screen.queryByTestId('meeting-organiser-zone')).not.toBeInTheDocument();
     expect(screen.getByTestId('meeting-room')).toHaveTextContent('Room 301');
     expect(screen.getByTestId('meeting-place')).toHaveTextContent('Building A');
-    const link = within(screen.getByTestId('meeting-link')).getByRole('link');
-    expect(link).toHaveAttribute('href', 'https://meet.example.com/x');
-    expect(link).toHaveAttribute('target', '_blank');
-    expect(link).toHaveAttribute('rel', 'noopener noreferrer');
+    // The link opens through the core (system browser), never as a web view navigation.
+    expect(within(screen.getByTestId('meeting-link')).queryByRole('link')).not.toBeInTheDocument();
+    expect(screen.getByTestId('meeting-open-link')).toHaveTextContent('https://meet.example.com/x');
     expect(screen.getByTestId('meeting-organiser')).toHaveTextContent('王芳');
     expect(screen.getByTestId('meeting-status')).toHaveTextContent('Scheduled');
     expect(screen.getByTestId('meeting-agenda')).toHaveTextContent('1. Last quarter 2. Next quarter');
@@ -89,6 +96,24 @@ describe('MeetingDetail', () => {
     const link = await screen.findByTestId('meeting-link');
     expect(link).toHaveTextContent('javascript:alert(1)');
     expect(within(link).queryByRole('link')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('meeting-open-link')).not.toBeInTheDocument();
+  });
+
+  it('opens the online link in the system browser through the core, and says why it could not', async () => {
+    fakeCommands.openMeetingLink.mockResolvedValueOnce(ok(null));
+    const { user } = renderDetail(meetingDetail({ online_link: 'https://meet.example.com/x' }));
+    await user.click(await screen.findByTestId('meeting-open-link'));
+    expect(fakeCommands.openMeetingLink).toHaveBeenCalledWith(meetingId(1));
+    await settled();
+    expect(screen.queryByTestId('meeting-error')).not.toBeInTheDocument();
+
+    fakeCommands.openMeetingLink.mockResolvedValueOnce(
+      failed(commandError('refused', { message: 'This meeting has no web link to open.' })),
+    );
+    await user.click(screen.getByTestId('meeting-open-link'));
+    expect(await screen.findByTestId('meeting-error')).toHaveTextContent(
+      'The link could not be opened: This meeting has no web link to open.',
+    );
   });
 
   it('lists the materials with their sizes and opens one with the system’s app', async () => {
@@ -291,5 +316,136 @@ describe('MeetingDetail', () => {
     );
     await user.click(screen.getByTestId('meeting-back'));
     expect(onBack).toHaveBeenCalled();
+  });
+
+  describe('for its organiser', () => {
+    it('offers Edit, Add materials and Cancel to the organiser, never to an invitee or once cancelled', async () => {
+      const organiser = renderDetail(organisersView());
+      expect(await screen.findByTestId('meeting-edit')).toHaveTextContent('Edit');
+      expect(screen.getByTestId('meeting-add-materials')).toHaveTextContent('Add materials…');
+      expect(screen.getByTestId('meeting-cancel')).toHaveTextContent('Cancel meeting…');
+      await organiser.user.click(screen.getByTestId('meeting-edit'));
+      expect(organiser.onEdit).toHaveBeenCalledWith(organisersView());
+    });
+
+    it('offers an invitee none of them', async () => {
+      renderDetail();
+      expect(await screen.findByTestId('rsvp-accept')).toBeInTheDocument();
+      expect(screen.queryByTestId('meeting-edit')).not.toBeInTheDocument();
+      expect(screen.queryByTestId('meeting-add-materials')).not.toBeInTheDocument();
+      expect(screen.queryByTestId('meeting-cancel')).not.toBeInTheDocument();
+    });
+
+    it('offers none of them once the meeting is cancelled', async () => {
+      renderDetail({ ...organisersView(), status: 'cancelled', cancel_reason: 'Moved' });
+      expect(await screen.findByText('Reason: Moved')).toBeInTheDocument();
+      expect(screen.queryByTestId('meeting-edit')).not.toBeInTheDocument();
+      expect(screen.queryByTestId('meeting-add-materials')).not.toBeInTheDocument();
+      expect(screen.queryByTestId('meeting-cancel')).not.toBeInTheDocument();
+    });
+
+    it('adds materials: nothing when the dialog is closed, the meeting read again when files were added', async () => {
+      const { user } = renderDetail(organisersView());
+      fakeCommands.meetingAddMaterials.mockResolvedValueOnce(ok(false));
+      await user.click(await screen.findByTestId('meeting-add-materials'));
+      expect(fakeCommands.meetingAddMaterials).toHaveBeenCalledWith(meetingId(1));
+      await settled();
+      expect(fakeCommands.meetingDetail).toHaveBeenCalledTimes(1);
+      expect(screen.queryByTestId('meeting-error')).not.toBeInTheDocument();
+
+      fakeCommands.meetingAddMaterials.mockResolvedValueOnce(ok(true));
+      const before = organisersView();
+      fakeCommands.meetingDetail.mockResolvedValue(
+        ok({
+          ...before,
+          materials: [
+            ...before.materials,
+            { id: '0190d4a0-4000-7000-8000-000000000003', name: 'agenda.docx', size: 2048, content_type: 'application/msword' },
+          ],
+        }),
+      );
+      await user.click(screen.getByTestId('meeting-add-materials'));
+      await waitFor(() => {
+        expect(screen.getAllByTestId('material')).toHaveLength(3);
+      });
+      expect(fakeCommands.meetingDetail).toHaveBeenCalledTimes(2);
+    });
+
+    it('says why materials were not added, in the core’s words', async () => {
+      fakeCommands.meetingAddMaterials.mockResolvedValue(
+        failed(
+          commandError('file_too_large', { message: '“scan.tiff” is 80 MB; materials can be up to 20 MB.' }),
+        ),
+      );
+      const { user } = renderDetail(organisersView());
+      await user.click(await screen.findByTestId('meeting-add-materials'));
+      expect(await screen.findByTestId('meeting-error')).toHaveTextContent(
+        'The materials were not added: “scan.tiff” is 80 MB; materials can be up to 20 MB.',
+      );
+    });
+
+    it('cancels with the reason typed, after asking, and shows the meeting cancelled', async () => {
+      fakeCommands.meetingCancel.mockResolvedValue(ok(null));
+      const { user } = renderDetail(organisersView());
+      await user.click(await screen.findByTestId('meeting-cancel'));
+      const dialog = screen.getByTestId('meeting-cancel-dialog');
+      expect(dialog).toHaveTextContent('Cancel “Budget review #1”?');
+      // The safe answer has the focus.
+      expect(within(dialog).getByRole('button', { name: 'Keep the meeting' })).toHaveFocus();
+      expect(fakeCommands.meetingCancel).not.toHaveBeenCalled();
+
+      await user.type(screen.getByTestId('meeting-cancel-reason'), '  The auditors moved the date. ');
+      fakeCommands.meetingDetail.mockResolvedValue(
+        ok({ ...organisersView(), status: 'cancelled', cancel_reason: 'The auditors moved the date.' }),
+      );
+      await user.click(screen.getByTestId('meeting-cancel-confirm'));
+
+      expect(fakeCommands.meetingCancel).toHaveBeenCalledWith(meetingId(1), 'The auditors moved the date.');
+      expect(await screen.findByText('Reason: The auditors moved the date.')).toBeInTheDocument();
+      expect(screen.queryByTestId('meeting-cancel-dialog')).not.toBeInTheDocument();
+      expect(screen.queryByTestId('meeting-cancel')).not.toBeInTheDocument();
+    });
+
+    it('cancels without a reason as null, and keeps nothing when called off', async () => {
+      fakeCommands.meetingCancel.mockResolvedValue(ok(null));
+      const { user } = renderDetail(organisersView());
+      await user.click(await screen.findByTestId('meeting-cancel'));
+      await user.keyboard('{Escape}');
+      expect(screen.queryByTestId('meeting-cancel-dialog')).not.toBeInTheDocument();
+      expect(fakeCommands.meetingCancel).not.toHaveBeenCalled();
+
+      await user.click(screen.getByTestId('meeting-cancel'));
+      expect(screen.getByTestId('meeting-cancel-reason')).toHaveValue('');
+      await user.click(screen.getByTestId('meeting-cancel-confirm'));
+      expect(fakeCommands.meetingCancel).toHaveBeenCalledWith(meetingId(1), null);
+    });
+
+    it('says in the dialog why the cancellation was refused, keeping the reason typed', async () => {
+      fakeCommands.meetingCancel.mockResolvedValue(
+        failed(
+          commandError('refused', {
+            message: '“Budget review #1” was changed elsewhere since this device last synced it; look at it again.',
+          }),
+        ),
+      );
+      const { user } = renderDetail(organisersView());
+      await user.click(await screen.findByTestId('meeting-cancel'));
+      await user.type(screen.getByTestId('meeting-cancel-reason'), 'Room flooded');
+      await user.click(screen.getByTestId('meeting-cancel-confirm'));
+      const dialog = screen.getByTestId('meeting-cancel-dialog');
+      expect(await within(dialog).findByRole('alert')).toHaveTextContent(
+        'The meeting was not cancelled: “Budget review #1” was changed elsewhere since this device last synced it; look at it again.',
+      );
+      expect(screen.getByTestId('meeting-cancel-reason')).toHaveValue('Room flooded');
+    });
+
+    it('speaks Chinese on the organiser’s buttons', async () => {
+      const { i18n } = await import('../i18n');
+      await i18n.changeLanguage('zh-CN');
+      renderDetail(organisersView());
+      expect(await screen.findByTestId('meeting-edit')).toHaveTextContent('修改');
+      expect(screen.getByTestId('meeting-add-materials')).toHaveTextContent('添加材料');
+      expect(screen.getByTestId('meeting-cancel')).toHaveTextContent('取消会议');
+    });
   });
 });

@@ -4,13 +4,18 @@
 // here — accept, tentative or decline, with a note — and the answer is queued like any other
 // action, so it works offline. The organiser sees everyone's answers and whether each
 // invitation reached its person and was opened. Any meeting can be saved as a calendar file.
+// The organiser also changes the plan (in the planning form), adds materials picked in the
+// system's file dialog, and cancels the meeting with a reason; all three need the server, and
+// whatever it refuses is said in its own words. The online link opens in the system browser
+// through the core, which opens only the meeting's own http(s) link.
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
 import type { CommandError, MeetingDetail as Detail, MeetingPerson, Rsvp } from '../api';
 import { OpenableFile } from '../form/attachments';
+import { ConfirmDialog } from '../form/ConfirmDialog';
 import { fileSizeText } from '../form/format';
-import { AlertIcon, BackIcon, CalendarFileIcon, CheckIcon } from '../icons';
+import { AlertIcon, BackIcon, CalendarFileIcon, CheckIcon, PlusIcon } from '../icons';
 import { formatMoment, useNow } from '../list/format';
 import {
   answerAction,
@@ -18,8 +23,8 @@ import {
   answers,
   clockRangeIn,
   fieldName,
+  isWebLink,
   meetingErrorText,
-  safeLink,
   whenText,
 } from './meetingFormat';
 
@@ -28,9 +33,11 @@ interface MeetingDetailProps {
   /** Bumped when the core says the lists changed: the meeting is read again. */
   changes: number;
   onBack: () => void;
+  /** The organiser's "Edit": the screen around shows the planning form with this plan. */
+  onEdit?: (detail: Detail) => void;
 }
 
-export function MeetingDetail({ meetingId, changes, onBack }: MeetingDetailProps) {
+export function MeetingDetail({ meetingId, changes, onBack, onEdit }: MeetingDetailProps) {
   const { t, i18n } = useTranslation();
   const language = i18n.language;
   const [detail, setDetail] = useState<Detail | null>(null);
@@ -43,6 +50,14 @@ export function MeetingDetail({ meetingId, changes, onBack }: MeetingDetailProps
   const [actionError, setActionError] = useState<string | null>(null);
   const [exporting, setExporting] = useState(false);
   const [exported, setExported] = useState<string | null>(null);
+  const [addingMaterials, setAddingMaterials] = useState(false);
+  const [openingLink, setOpeningLink] = useState(false);
+  /** The cancellation dialog: the reason as typed, and what the last try came to. */
+  const [cancelling, setCancelling] = useState<{
+    reason: string;
+    busy: boolean;
+    error: string | null;
+  } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
@@ -114,7 +129,8 @@ export function MeetingDetail({ meetingId, changes, onBack }: MeetingDetailProps
   const cancelled = detail.status === 'cancelled';
   const organiser = detail.my_role === 'organiser';
   const canAnswer = detail.my_role === 'invitee' && !cancelled;
-  const link = safeLink(detail.online_link);
+  const canChange = organiser && !cancelled;
+  const webLink = isWebLink(detail.online_link);
   const organiserClock =
     detail.organiser_time_zone !== '' && detail.organiser_time_zone !== detail.time_zone
       ? clockRangeIn(detail.starts_at, detail.ends_at, detail.organiser_time_zone, language)
@@ -161,6 +177,49 @@ export function MeetingDetail({ meetingId, changes, onBack }: MeetingDetailProps
     if (result.data !== null) setExported(result.data);
   };
 
+  const addMaterials = async () => {
+    if (addingMaterials) return;
+    setAddingMaterials(true);
+    setActionError(null);
+    const result = await api.meetingAddMaterials(detail.id);
+    setAddingMaterials(false);
+    if (result.status === 'error') {
+      setActionError(t('meetings.addMaterialsFailed', { reason: meetingErrorText(t, result.error) }));
+      return;
+    }
+    // False: the person closed the file dialog; nothing was added.
+    if (result.data) setReloads((count) => count + 1);
+  };
+
+  const openLink = async () => {
+    if (openingLink) return;
+    setOpeningLink(true);
+    setActionError(null);
+    const result = await api.openMeetingLink(detail.id);
+    setOpeningLink(false);
+    if (result.status === 'error') {
+      setActionError(t('meetings.openLinkFailed', { reason: meetingErrorText(t, result.error) }));
+    }
+  };
+
+  const cancelMeeting = async () => {
+    if (cancelling === null || cancelling.busy) return;
+    const typed = cancelling.reason.trim();
+    setCancelling({ ...cancelling, busy: true, error: null });
+    const result = await api.meetingCancel(detail.id, typed === '' ? null : typed);
+    if (result.status === 'error') {
+      // The dialog stays, with the reason as typed, and says why.
+      setCancelling({
+        reason: cancelling.reason,
+        busy: false,
+        error: t('meetings.cancelFailed', { reason: meetingErrorText(t, result.error) }),
+      });
+      return;
+    }
+    setCancelling(null);
+    setReloads((count) => count + 1);
+  };
+
   return (
     <section className="view meeting-detail" data-testid="meeting-detail" aria-labelledby="view-title">
       <BackButton onBack={onBack} />
@@ -181,6 +240,31 @@ export function MeetingDetail({ meetingId, changes, onBack }: MeetingDetailProps
             </span>
           )}
           <div className="view-header-actions">
+            {canChange && onEdit !== undefined && (
+              <button
+                type="button"
+                className="button button-secondary button-small"
+                data-testid="meeting-edit"
+                onClick={() => {
+                  onEdit(detail);
+                }}
+              >
+                {t('meetings.edit')}
+              </button>
+            )}
+            {canChange && (
+              <button
+                type="button"
+                className="button button-danger button-small"
+                data-testid="meeting-cancel"
+                onClick={() => {
+                  setActionError(null);
+                  setCancelling({ reason: '', busy: false, error: null });
+                }}
+              >
+                {t('meetings.cancelMeeting')}
+              </button>
+            )}
             <button
               type="button"
               className="button button-secondary button-small"
@@ -227,12 +311,19 @@ export function MeetingDetail({ meetingId, changes, onBack }: MeetingDetailProps
             <div>
               <dt>{t('meetings.onlineLink')}</dt>
               <dd className="meeting-link" data-testid="meeting-link">
-                {link === null ? (
-                  detail.online_link
+                {webLink ? (
+                  <button
+                    type="button"
+                    className="link-button meeting-link-button"
+                    data-testid="meeting-open-link"
+                    title={t('meetings.openLink')}
+                    aria-disabled={openingLink}
+                    onClick={() => void openLink()}
+                  >
+                    {detail.online_link.trim()}
+                  </button>
                 ) : (
-                  <a href={link} target="_blank" rel="noopener noreferrer">
-                    {detail.online_link}
-                  </a>
+                  detail.online_link
                 )}
               </dd>
             </div>
@@ -357,9 +448,27 @@ export function MeetingDetail({ meetingId, changes, onBack }: MeetingDetailProps
       </section>
 
       <section className="card" aria-labelledby="meeting-materials-title">
-        <h2 className="card-title" id="meeting-materials-title">
-          {t('meetings.materials')}
-        </h2>
+        <div className="view-header-row">
+          <h2 className="card-title" id="meeting-materials-title">
+            {t('meetings.materials')}
+          </h2>
+          {canChange && (
+            <button
+              type="button"
+              className="button button-secondary button-small"
+              data-testid="meeting-add-materials"
+              aria-disabled={addingMaterials}
+              onClick={() => void addMaterials()}
+            >
+              {addingMaterials ? (
+                <span className="spinner spinner-small" aria-hidden="true" />
+              ) : (
+                <PlusIcon />
+              )}
+              {t('meetings.addMaterials')}
+            </button>
+          )}
+        </div>
         {detail.materials.length === 0 ? (
           <p className="hint" data-testid="meeting-materials">
             {t('meetings.noMaterials')}
@@ -397,6 +506,41 @@ export function MeetingDetail({ meetingId, changes, onBack }: MeetingDetailProps
           </ul>
         )}
       </section>
+
+      {cancelling !== null && (
+        <ConfirmDialog
+          testId="meeting-cancel-dialog"
+          confirmTestId="meeting-cancel-confirm"
+          title={t('meetings.cancelTitle', { title: detail.title })}
+          body={
+            <>
+              <p>{t('meetings.cancelBody')}</p>
+              <div className="field">
+                <label htmlFor="meeting-cancel-reason">{t('meetings.cancelReasonLabel')}</label>
+                <textarea
+                  id="meeting-cancel-reason"
+                  className="textarea"
+                  rows={3}
+                  data-testid="meeting-cancel-reason"
+                  value={cancelling.reason}
+                  onChange={(event) => {
+                    setCancelling({ ...cancelling, reason: event.target.value });
+                  }}
+                />
+              </div>
+            </>
+          }
+          confirmLabel={t('meetings.cancelConfirm')}
+          cancelLabel={t('meetings.cancelKeep')}
+          danger
+          busy={cancelling.busy}
+          error={cancelling.error}
+          onConfirm={() => void cancelMeeting()}
+          onCancel={() => {
+            setCancelling(null);
+          }}
+        />
+      )}
     </section>
   );
 }

@@ -253,6 +253,44 @@ describe('Meetings', () => {
     expect(fakeCommands.meetingDetail).toHaveBeenLastCalledWith(meetingId(2));
   });
 
+  it('lets the organiser change a meeting from its detail and comes back to it, read again', async () => {
+    const mine = meetingDetail({
+      my_role: 'organiser',
+      starts_at: '2026-03-04T01:00:00Z',
+      ends_at: '2026-03-04T02:00:00Z',
+      room: null,
+      room_id: null,
+    });
+    fakeCommands.meetings.mockResolvedValue(ok([meetingEntry(1, { my_role: 'organiser' })]));
+    fakeCommands.meetingDetail.mockResolvedValue(ok(mine));
+    fakeCommands.meetingEdit.mockResolvedValue(ok(null));
+    const { user } = renderMeetings();
+    await user.click(await screen.findByTestId('meeting-entry'));
+    await user.click(await screen.findByTestId('meeting-edit'));
+
+    expect(screen.getByTestId('new-meeting')).toHaveAttribute('data-mode', 'edit');
+    expect(screen.getByTestId('new-meeting-start')).toHaveValue('09:00');
+    await user.clear(screen.getByTestId('new-meeting-title'));
+    await user.type(screen.getByTestId('new-meeting-title'), 'Budget review, moved');
+    fakeCommands.meetingDetail.mockResolvedValue(
+      ok({ ...mine, title: 'Budget review, moved', changed: ['title'] }),
+    );
+    await user.click(screen.getByTestId('new-meeting-submit'));
+
+    expect(fakeCommands.meetingEdit).toHaveBeenCalledWith(
+      meetingId(1),
+      expect.objectContaining({ title: 'Budget review, moved', starts_at: '2026-03-04T01:00:00.000Z' }),
+    );
+    expect(await screen.findByTestId('meeting-title')).toHaveTextContent('Budget review, moved');
+    expect(fakeCommands.meetingDetail).toHaveBeenCalledTimes(2);
+
+    // Called off, the form goes back to the meeting too, having sent nothing more.
+    await user.click(screen.getByTestId('meeting-edit'));
+    await user.click(screen.getByTestId('new-meeting-cancel'));
+    expect(await screen.findByTestId('meeting-title')).toHaveTextContent('Budget review, moved');
+    expect(fakeCommands.meetingEdit).toHaveBeenCalledTimes(1);
+  });
+
   describe('importing a calendar file', () => {
     it('shows each event with the matched and the unknown attendees, then plans one with the form filled in', async () => {
       fakeCommands.meetingImport.mockResolvedValue(

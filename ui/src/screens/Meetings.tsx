@@ -2,13 +2,32 @@
 // from the meetings this computer has synced; above it, the invitations still waiting for an
 // answer, each answerable in one click. From here a meeting opens in full, a calendar file
 // (.ics) from another calendar is read and shown before anything is done with it, and a new
-// meeting is planned. The screen keeps the week and the way it is shown while a meeting or the
-// form is open, so coming back finds the list as it was left.
+// meeting is planned. An organiser changes a meeting from its detail in the same form, and the
+// invitation coverage report (who was reached, opened, answered) opens from the header. The
+// screen keeps the week, the way it is shown and the report's period while a meeting, the
+// form or the report is open, so coming back finds them as they were left.
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
-import type { CommandError, ImportedInvitation, MeetingEntry, Result, Rsvp } from '../api';
-import { AlertIcon, BackIcon, CalendarFileIcon, CloseIcon, ForwardIcon, MeetingsIcon, PlusIcon } from '../icons';
+import type {
+  CommandError,
+  ImportedInvitation,
+  MeetingDetail as Detail,
+  MeetingEntry,
+  Result,
+  Rsvp,
+} from '../api';
+import {
+  AlertIcon,
+  BackIcon,
+  CalendarFileIcon,
+  CheckIcon,
+  CloseIcon,
+  ForwardIcon,
+  MeetingsIcon,
+  PlusIcon,
+} from '../icons';
+import { MeetingCoverage } from './MeetingCoverage';
 import { MeetingDetail } from './MeetingDetail';
 import { ImportPreview } from './MeetingImport';
 import { NewMeeting } from './NewMeeting';
@@ -21,6 +40,8 @@ import {
   byDay,
   clockRange,
   dayKey,
+  defaultCoveragePeriod,
+  draftFromDetail,
   formatDay,
   formatWeek,
   formatWeekday,
@@ -40,8 +61,11 @@ export interface MeetingOpening {
 
 type Page =
   | { kind: 'list'; returned: boolean }
-  | { kind: 'detail'; id: string }
-  | { kind: 'new'; draft: MeetingDraft };
+  /** A meeting; `from` is where its Back button leads. */
+  | { kind: 'detail'; id: string; from?: 'coverage' }
+  | { kind: 'new'; draft: MeetingDraft }
+  | { kind: 'edit'; detail: Detail; from?: 'coverage' }
+  | { kind: 'coverage' };
 
 export type MeetingsMode = 'week' | 'agenda';
 
@@ -63,14 +87,56 @@ export function Meetings({ changes, open = null }: MeetingsProps) {
   const [monday, setMonday] = useState(() => mondayOf(new Date()));
   const [mode, setMode] = useState<MeetingsMode>('week');
   const [imported, setImported] = useState<ImportedInvitation[] | null>(null);
+  const [period, setPeriod] = useState(() => defaultCoveragePeriod());
 
   const backToList = () => {
     setPage({ kind: 'list', returned: true });
   };
 
   if (page.kind === 'detail') {
+    const { from } = page;
     return (
-      <MeetingDetail key={page.id} meetingId={page.id} changes={changes} onBack={backToList} />
+      <MeetingDetail
+        key={page.id}
+        meetingId={page.id}
+        changes={changes}
+        onBack={
+          from === 'coverage'
+            ? () => {
+                setPage({ kind: 'coverage' });
+              }
+            : backToList
+        }
+        onEdit={(detail) => {
+          setPage({ kind: 'edit', detail, from });
+        }}
+      />
+    );
+  }
+  if (page.kind === 'edit') {
+    const { detail, from } = page;
+    const back = () => {
+      setPage({ kind: 'detail', id: detail.id, from });
+    };
+    return (
+      <NewMeeting
+        draft={draftFromDetail(detail)}
+        editing={{ meetingId: detail.id, roomId: detail.room_id, roomName: detail.room }}
+        onCancel={back}
+        onCreated={back}
+      />
+    );
+  }
+  if (page.kind === 'coverage') {
+    return (
+      <MeetingCoverage
+        period={period}
+        onPeriod={setPeriod}
+        onBack={backToList}
+        onOpen={(id) => {
+          setPage({ kind: 'detail', id, from: 'coverage' });
+        }}
+      />
     );
   }
   if (page.kind === 'new') {
@@ -100,6 +166,9 @@ export function Meetings({ changes, open = null }: MeetingsProps) {
       onNew={(draft) => {
         setPage({ kind: 'new', draft });
       }}
+      onCoverage={() => {
+        setPage({ kind: 'coverage' });
+      }}
     />
   );
 }
@@ -116,6 +185,7 @@ interface MeetingsListProps {
   focusHeading: boolean;
   onOpen: (id: string) => void;
   onNew: (draft: MeetingDraft) => void;
+  onCoverage: () => void;
 }
 
 interface Loaded {
@@ -135,6 +205,7 @@ function MeetingsList({
   focusHeading,
   onOpen,
   onNew,
+  onCoverage,
 }: MeetingsListProps) {
   const { t, i18n } = useTranslation();
   const language = i18n.language;
@@ -326,6 +397,15 @@ function MeetingsList({
             {t('meetings.title')}
           </h1>
           <div className="view-header-actions">
+            <button
+              type="button"
+              className="button button-secondary"
+              data-testid="meetings-coverage"
+              onClick={onCoverage}
+            >
+              <CheckIcon />
+              {t('meetings.coverage.open')}
+            </button>
             <button
               type="button"
               className="button button-secondary"

@@ -3,21 +3,43 @@
 // departments, chosen from the directory by name) and the agenda. Planning needs the server:
 // it books the room, refusing a clash by naming the other meeting, and sends the invitations.
 // Whatever it refuses is shown beside the form word for word, and nothing typed is lost.
+// The same form changes a meeting its organiser planned (`editing`): it starts from the plan
+// as it is, names the invitees without changing them, and sends the whole plan as it should
+// be now; the server tells everyone what changed.
 import { useEffect, useRef, useState } from 'react';
 import type { SubmitEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
-import type { CommandError, DirectoryKind, FieldDef, MeetingForm, RoomView } from '../api';
+import type {
+  CommandError,
+  DirectoryKind,
+  FieldDef,
+  MeetingChange,
+  MeetingForm,
+  RoomView,
+} from '../api';
 import { DirectoryPicker } from '../form/DirectoryPicker';
 import { useDirectoryNames } from '../form/directory';
 import { AlertIcon, BackIcon, CloseIcon } from '../icons';
-import { instantOf, meetingErrorText } from './meetingFormat';
+import { addDays, dateOfDay, dayKey, formatDay, instantOf, meetingErrorText } from './meetingFormat';
 import type { MeetingDraft } from './meetingFormat';
 
+/** A meeting already planned, changed by its organiser instead of planning a new one. */
+export interface MeetingEditing {
+  meetingId: string;
+  /** The booked room (id and name), kept chosen even when the rooms cannot be listed. */
+  roomId: string | null;
+  roomName: string | null;
+}
+
 interface NewMeetingProps {
-  /** What the form starts with: blank (today, the next hour) or an event from a calendar file. */
+  /** What the form starts with: blank (today, the next hour), an event from a calendar file,
+   * or the plan of the meeting being changed. */
   draft: MeetingDraft;
+  /** Set to change that meeting rather than plan a new one. */
+  editing?: MeetingEditing;
   onCancel: () => void;
+  /** The meeting was planned (its new id) or changed (its own id). */
   onCreated: (meetingId: string) => void;
 }
 
@@ -49,13 +71,13 @@ function plannersZone(): string {
   }
 }
 
-export function NewMeeting({ draft, onCancel, onCreated }: NewMeetingProps) {
-  const { t } = useTranslation();
+export function NewMeeting({ draft, editing, onCancel, onCreated }: NewMeetingProps) {
+  const { t, i18n } = useTranslation();
   const [title, setTitle] = useState(draft.title);
   const [date, setDate] = useState(draft.date);
   const [start, setStart] = useState(draft.start);
   const [end, setEnd] = useState(draft.end);
-  const [room, setRoom] = useState('');
+  const [room, setRoom] = useState(editing?.roomId ?? '');
   const [place, setPlace] = useState(draft.place);
   const [link, setLink] = useState(draft.link);
   const [agenda, setAgenda] = useState(draft.agenda);
@@ -91,13 +113,39 @@ export function NewMeeting({ draft, onCancel, onCreated }: NewMeetingProps) {
   const nameOf = (id: string) =>
     (looked.status === 'ready' ? looked.entries.get(id)?.name : undefined) ?? known.get(id) ?? id;
 
+  // A meeting that runs past midnight keeps ending that many days after the chosen date.
+  const endDays = draft.endDays ?? 0;
+  const day = dateOfDay(date);
+  const endDay = endDays === 0 || day === null ? date : dayKey(addDays(day, endDays));
+
   const submit = async (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
     if (sending) return;
     const startsAt = instantOf(date, start);
-    const endsAt = instantOf(date, end);
+    const endsAt = instantOf(endDay, end);
     if (startsAt === null || endsAt === null) {
       setError(t('meetings.form.timeMissing'));
+      return;
+    }
+    if (editing !== undefined) {
+      const change: MeetingChange = {
+        title: title.trim(),
+        agenda,
+        starts_at: startsAt,
+        ends_at: endsAt,
+        room: room === '' ? null : room,
+        place: place.trim() === '' ? null : place.trim(),
+        online_link: link.trim() === '' ? null : link.trim(),
+      };
+      setSending(true);
+      setError(null);
+      const result = await api.meetingEdit(editing.meetingId, change);
+      setSending(false);
+      if (result.status === 'error') {
+        setError(meetingErrorText(t, result.error));
+        return;
+      }
+      onCreated(editing.meetingId);
       return;
     }
     const form: MeetingForm = {
@@ -129,17 +177,32 @@ export function NewMeeting({ draft, onCancel, onCreated }: NewMeetingProps) {
     if (typeof value === 'string' && value !== '' && !list.includes(value)) set([...list, value]);
   };
 
+  // The booked room stays a choice even when the list of rooms does not name it.
+  const listedRooms = rooms.state === 'ready' ? rooms.rooms : [];
+  const bookedId = editing?.roomId ?? null;
+  const currentRoom =
+    bookedId !== null && !listedRooms.some((option) => option.id === bookedId)
+      ? { id: bookedId, name: editing?.roomName ?? bookedId }
+      : null;
+
   return (
-    <section className="view view-editor new-meeting" data-testid="new-meeting" aria-labelledby="view-title">
+    <section
+      className="view view-editor new-meeting"
+      data-testid="new-meeting"
+      data-mode={editing === undefined ? 'new' : 'edit'}
+      aria-labelledby="view-title"
+    >
       <button type="button" className="back-button" onClick={onCancel}>
         <BackIcon />
-        {t('meetings.back')}
+        {editing === undefined ? t('meetings.back') : t('meetings.form.backToMeeting')}
       </button>
       <header className="view-header">
         <h1 id="view-title" className="view-title" tabIndex={-1}>
-          {t('meetings.form.title')}
+          {editing === undefined ? t('meetings.form.title') : t('meetings.form.editTitle')}
         </h1>
-        <p className="view-subtitle">{t('meetings.form.subtitle')}</p>
+        <p className="view-subtitle">
+          {editing === undefined ? t('meetings.form.subtitle') : t('meetings.form.editSubtitle')}
+        </p>
       </header>
 
       <form className="card editor-card" onSubmit={(event) => void submit(event)} noValidate>
@@ -211,6 +274,13 @@ export function NewMeeting({ draft, onCancel, onCreated }: NewMeetingProps) {
               />
             </div>
           </div>
+          {endDay !== date && (
+            <p className="hint form-field-wide" data-testid="new-meeting-ends-later">
+              {t('meetings.form.endsOn', {
+                day: formatDay(dateOfDay(endDay) ?? new Date(), i18n.language),
+              })}
+            </p>
+          )}
           <p className="hint form-field-wide">
             {t('meetings.form.zoneHint', { zone: plannersZone() || 'Asia/Shanghai' })}
           </p>
@@ -230,6 +300,7 @@ export function NewMeeting({ draft, onCancel, onCreated }: NewMeetingProps) {
               }}
             >
               <option value="">{t('meetings.form.noRoom')}</option>
+              {currentRoom !== null && <option value={currentRoom.id}>{currentRoom.name}</option>}
               {rooms.state === 'ready' &&
                 rooms.rooms.map((option) => (
                   <option key={option.id} value={option.id}>
@@ -280,24 +351,52 @@ export function NewMeeting({ draft, onCancel, onCreated }: NewMeetingProps) {
               }}
             />
           </div>
-          <Invitees
-            kind="people"
-            ids={people}
-            nameOf={nameOf}
-            onAdd={add(people, setPeople)}
-            onRemove={(id) => {
-              setPeople(people.filter((one) => one !== id));
-            }}
-          />
-          <Invitees
-            kind="departments"
-            ids={departments}
-            nameOf={nameOf}
-            onAdd={add(departments, setDepartments)}
-            onRemove={(id) => {
-              setDepartments(departments.filter((one) => one !== id));
-            }}
-          />
+          {editing === undefined ? (
+            <>
+              <Invitees
+                kind="people"
+                ids={people}
+                nameOf={nameOf}
+                onAdd={add(people, setPeople)}
+                onRemove={(id) => {
+                  setPeople(people.filter((one) => one !== id));
+                }}
+              />
+              <Invitees
+                kind="departments"
+                ids={departments}
+                nameOf={nameOf}
+                onAdd={add(departments, setDepartments)}
+                onRemove={(id) => {
+                  setDepartments(departments.filter((one) => one !== id));
+                }}
+              />
+            </>
+          ) : (
+            <div className="form-field form-field-wide">
+              <span className="form-field-label" id="new-meeting-invitees-label">
+                {t('meetings.form.invitees')}
+              </span>
+              {draft.people.length === 0 ? (
+                <p className="hint" data-testid="new-meeting-invitees">
+                  {t('meetings.noPeople')}
+                </p>
+              ) : (
+                <ul
+                  className="name-chips"
+                  data-testid="new-meeting-invitees"
+                  aria-labelledby="new-meeting-invitees-label"
+                >
+                  {draft.people.map((person) => (
+                    <li key={person.id} className="name-chip">
+                      {person.name}
+                    </li>
+                  ))}
+                </ul>
+              )}
+              <p className="hint">{t('meetings.form.inviteesNotChanged')}</p>
+            </div>
+          )}
           <div className="form-field form-field-wide">
             <label className="form-field-label" htmlFor="new-meeting-agenda">
               {t('meetings.agenda')}
@@ -318,7 +417,11 @@ export function NewMeeting({ draft, onCancel, onCreated }: NewMeetingProps) {
         {error !== null && (
           <div className="banner banner-error" role="alert" data-testid="new-meeting-error">
             <AlertIcon />
-            <p>{t('meetings.form.refused', { reason: error })}</p>
+            <p>
+              {editing === undefined
+                ? t('meetings.form.refused', { reason: error })
+                : t('meetings.form.editRefused', { reason: error })}
+            </p>
           </div>
         )}
 
@@ -330,7 +433,7 @@ export function NewMeeting({ draft, onCancel, onCreated }: NewMeetingProps) {
             aria-disabled={sending}
           >
             {sending && <span className="spinner spinner-small" aria-hidden="true" />}
-            {t('meetings.form.submit')}
+            {editing === undefined ? t('meetings.form.submit') : t('meetings.form.save')}
           </button>
           <button
             type="button"
@@ -340,7 +443,9 @@ export function NewMeeting({ draft, onCancel, onCreated }: NewMeetingProps) {
           >
             {t('meetings.form.cancel')}
           </button>
-          <span className="hint">{t('meetings.form.onlineHint')}</span>
+          <span className="hint">
+            {editing === undefined ? t('meetings.form.onlineHint') : t('meetings.form.editHint')}
+          </span>
         </div>
       </form>
     </section>

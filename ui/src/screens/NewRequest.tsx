@@ -83,11 +83,16 @@ export function DraftOutcomeNotice({
 }) {
   const { t } = useTranslation();
   if (outcome.kind === 'left') return null;
+  const resubmitted = outcome.kind !== 'deleted' && outcome.resubmitted === true;
   const text =
     outcome.kind === 'submitted'
-      ? t('newRequest.submitted')
+      ? resubmitted
+        ? t('newRequest.resubmitted')
+        : t('newRequest.submitted')
       : outcome.kind === 'queued'
-        ? t('newRequest.queued')
+        ? resubmitted
+          ? t('newRequest.resubmitQueued')
+          : t('newRequest.queued')
         : t('newRequest.deleted');
   const tone = outcome.kind === 'queued' ? 'banner banner-warning' : 'banner banner-success';
   return (

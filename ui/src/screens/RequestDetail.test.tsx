@@ -1,10 +1,10 @@
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RequestDetail as Detail } from '../api';
+import type { DirectoryEntry, RequestDetail as Detail } from '../api';
 import { fakeCommands, resetFakeCommands } from '../test/fakeCommands';
 import { commandError, failed, ok } from '../test/fixtures';
-import { outboxItem, requestDetail, requestId, sunHui } from '../test/requests';
+import { draftView, outboxItem, requestDetail, requestId, sunHui, wangWu, zhaoLiu } from '../test/requests';
 import { RequestDetail } from './RequestDetail';
 
 vi.mock('../bindings', async () => ({
@@ -15,19 +15,84 @@ interface Options {
   detail?: Detail;
   online?: boolean | null;
   startWith?: 'reject' | null;
+  /** Who is signed in; 赵六, who holds the pending task of the sample request, unless said. */
+  meId?: string | null;
 }
 
-function renderDetail({ detail = requestDetail(), online = true, startWith = null }: Options = {}) {
+function renderDetail({
+  detail = requestDetail(),
+  online = true,
+  startWith = null,
+  meId = zhaoLiu.id,
+}: Options = {}) {
   fakeCommands.requestDetail.mockResolvedValue(ok(detail));
   const onBack = vi.fn();
+  const onOpenDraft = vi.fn();
   const user = userEvent.setup();
-  const props = { requestId: detail.id, startWith, online, onBack };
+  const props = { requestId: detail.id, startWith, online, onBack, meId, onOpenDraft };
   const view = render(<RequestDetail {...props} changes={0} />);
   const changed = (changes: number) => {
     view.rerender(<RequestDetail {...props} changes={changes} />);
   };
-  return { user, onBack, changed };
+  return { user, onBack, onOpenDraft, changed };
 }
+
+const wangWuEntry: DirectoryEntry = {
+  id: wangWu.id,
+  kind: 'people',
+  name: wangWu.name,
+  detail: '财务部',
+  active: true,
+};
+const leftEntry: DirectoryEntry = {
+  id: '0190d4a0-0000-7000-8000-000000000009',
+  kind: 'people',
+  name: '钱七',
+  detail: '财务部',
+  active: false,
+};
+
+/** The directory on this computer: 王五, and 钱七 who has left. */
+function answerDirectory() {
+  const everyone = [wangWuEntry, leftEntry];
+  fakeCommands.directorySearch.mockImplementation((query) =>
+    Promise.resolve(ok(query.kind === 'people' ? everyone : [])),
+  );
+  fakeCommands.directoryNames.mockImplementation((ids) =>
+    Promise.resolve(ok(everyone.filter((entry) => ids.includes(entry.id)))),
+  );
+}
+
+async function pick(user: ReturnType<typeof userEvent.setup>, text: string, name: string) {
+  const picker = screen.getByTestId('transfer-picker');
+  await user.type(within(picker).getByRole('combobox', { name: 'Hand it to' }), text);
+  await user.click(await within(picker).findByRole('option', { name: new RegExp(name) }));
+}
+
+/** The sample request, returned to 孙慧 by 王五 (twice: the latest return says what to fix). */
+const returnedToSunHui = () =>
+  requestDetail({
+    status: 'returned',
+    my_tasks: [],
+    events: [
+      { at: '2026-11-30T01:00:00Z', actor: sunHui, kind: 'submitted', comment: '', other: null },
+      {
+        at: '2026-11-30T03:15:00Z',
+        actor: wangWu,
+        kind: 'returned',
+        comment: 'Add the taxi receipts',
+        other: null,
+      },
+      { at: '2026-11-30T04:00:00Z', actor: sunHui, kind: 'resubmitted', comment: '', other: null },
+      {
+        at: '2026-12-01T02:00:00Z',
+        actor: wangWu,
+        kind: 'returned',
+        comment: 'Attach the hotel invoice, please',
+        other: null,
+      },
+    ],
+  });
 
 describe('RequestDetail', () => {
   beforeEach(() => {
@@ -102,6 +167,7 @@ describe('RequestDetail', () => {
     expect(screen.queryByTestId('act-approve')).not.toBeInTheDocument();
     expect(screen.queryByTestId('act-reject')).not.toBeInTheDocument();
     expect(screen.queryByTestId('act-return')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('act-transfer')).not.toBeInTheDocument();
     expect(screen.getByTestId('act-comment')).toBeInTheDocument();
     expect(screen.queryByTestId('act-withdraw')).not.toBeInTheDocument();
     expect(screen.queryByTestId('act-urge')).not.toBeInTheDocument();
@@ -237,5 +303,139 @@ describe('RequestDetail', () => {
     );
     await user.click(screen.getByRole('button', { name: 'Try again' }));
     expect(await screen.findByRole('heading', { level: 1 })).toHaveTextContent('Trip to Shanghai');
+  });
+
+  describe('transfer', () => {
+    beforeEach(() => {
+      answerDirectory();
+    });
+
+    it('hands the task to the colleague picked, with the note, queued like any decision', async () => {
+      const queued = outboxItem({ action: 'transfer' });
+      fakeCommands.act.mockResolvedValue(ok(queued));
+      const { user } = renderDetail({ online: false });
+      await user.click(await screen.findByTestId('act-transfer'));
+      expect(screen.getByTestId('act-transfer')).toHaveTextContent('Transfer…');
+      await waitFor(() => {
+        expect(within(screen.getByTestId('transfer-picker')).getByRole('combobox')).toHaveFocus();
+      });
+      await pick(user, '王', '王五');
+      await user.type(screen.getByLabelText('Note for your colleague (optional)'), 'You know this customer');
+      fakeCommands.requestDetail.mockResolvedValue(ok(requestDetail({ my_tasks: [], queued: [queued] })));
+      await user.click(screen.getByTestId('act-send'));
+
+      expect(fakeCommands.act).toHaveBeenCalledWith(requestId(1), {
+        kind: 'transfer',
+        to: wangWu.id,
+        comment: 'You know this customer',
+      });
+      expect(await screen.findByTestId('request-queued')).toHaveTextContent('Handed on — waiting to be sent');
+      expect(screen.queryByTestId('act-transfer')).not.toBeInTheDocument();
+    });
+
+    it('sends an empty note when none is written', async () => {
+      fakeCommands.act.mockResolvedValue(ok(outboxItem({ action: 'transfer' })));
+      const { user } = renderDetail();
+      await user.click(await screen.findByTestId('act-transfer'));
+      await pick(user, '王', '王五');
+      await user.click(screen.getByTestId('act-send'));
+      expect(fakeCommands.act).toHaveBeenCalledWith(requestId(1), {
+        kind: 'transfer',
+        to: wangWu.id,
+        comment: '',
+      });
+    });
+
+    it('asks for a colleague first, and will not hand it to someone who left or to oneself', async () => {
+      const { user } = renderDetail({ meId: wangWu.id });
+      await user.click(await screen.findByTestId('act-transfer'));
+      await user.click(screen.getByTestId('act-send'));
+      expect(screen.getByTestId('transfer-problem')).toHaveTextContent('Choose the colleague to hand it to.');
+
+      await pick(user, '钱', '钱七');
+      await user.click(screen.getByTestId('act-send'));
+      expect(await screen.findByTestId('transfer-problem')).toHaveTextContent(
+        '钱七 is no longer active; choose someone else.',
+      );
+
+      await user.clear(within(screen.getByTestId('transfer-picker')).getByRole('combobox'));
+      await pick(user, '王', '王五');
+      await user.click(screen.getByTestId('act-send'));
+      expect(await screen.findByTestId('transfer-problem')).toHaveTextContent(
+        'Choose a colleague other than yourself.',
+      );
+      expect(fakeCommands.act).not.toHaveBeenCalled();
+    });
+
+    it('says why a transfer was refused on the spot', async () => {
+      fakeCommands.act.mockResolvedValue(
+        failed(commandError('refused', { message: '王五 cannot take tasks of this step.' })),
+      );
+      const { user } = renderDetail();
+      await user.click(await screen.findByTestId('act-transfer'));
+      await pick(user, '王', '王五');
+      await user.click(screen.getByTestId('act-send'));
+      expect(await screen.findByTestId('act-error')).toHaveTextContent('王五 cannot take tasks of this step.');
+    });
+
+    it('says 转交 in Chinese', async () => {
+      const { i18n } = await import('../i18n');
+      await i18n.changeLanguage('zh-CN');
+      const { user } = renderDetail();
+      await user.click(await screen.findByTestId('act-transfer'));
+      expect(screen.getByTestId('act-transfer')).toHaveTextContent('转交');
+      expect(screen.getByTestId('act-send')).toHaveTextContent('转交');
+    });
+  });
+
+  describe('a request returned to its initiator', () => {
+    it('shows the latest return’s comment at the top and offers to correct and resubmit it', async () => {
+      const correction = draftView({ resubmits: requestId(1), title: 'Trip to Shanghai' });
+      fakeCommands.draftResubmit.mockResolvedValue(ok(correction));
+      const { user, onOpenDraft } = renderDetail({ detail: returnedToSunHui(), meId: sunHui.id });
+      const returned = await screen.findByTestId('request-returned');
+      expect(returned).toHaveTextContent('Returned to you for changes');
+      expect(returned).toHaveTextContent('Returned by 王五');
+      expect(screen.getByTestId('request-return-comment')).toHaveTextContent(
+        'Attach the hotel invoice, please',
+      );
+      expect(screen.getByTestId('request-return-comment')).not.toHaveTextContent('taxi');
+
+      await user.click(screen.getByTestId('request-resubmit'));
+      expect(fakeCommands.draftResubmit).toHaveBeenCalledWith(requestId(1));
+      await waitFor(() => {
+        expect(onOpenDraft).toHaveBeenCalledWith(correction);
+      });
+    });
+
+    it('offers the correction only to the initiator, and only once it is returned', async () => {
+      const other = renderDetail({ detail: returnedToSunHui(), meId: wangWu.id });
+      // Someone else reads why it was returned, but cannot correct it.
+      expect(await screen.findByTestId('request-return-comment')).toHaveTextContent(
+        'Attach the hotel invoice, please',
+      );
+      expect(screen.getByTestId('request-returned')).toHaveTextContent('Returned for changes');
+      expect(screen.queryByTestId('request-resubmit')).not.toBeInTheDocument();
+      expect(other.onOpenDraft).not.toHaveBeenCalled();
+    });
+
+    it('offers no correction of a request still in progress', async () => {
+      renderDetail({ detail: requestDetail({ my_tasks: [], mine_and_open: true }), meId: sunHui.id });
+      expect(await screen.findByTestId('act-withdraw')).toBeInTheDocument();
+      expect(screen.queryByTestId('request-returned')).not.toBeInTheDocument();
+      expect(screen.queryByTestId('request-resubmit')).not.toBeInTheDocument();
+    });
+
+    it('says why the correction could not be started, in the core’s words', async () => {
+      fakeCommands.draftResubmit.mockResolvedValue(
+        failed(commandError('refused', { message: '“Trip to Shanghai” is no longer returned to you.' })),
+      );
+      const { user, onOpenDraft } = renderDetail({ detail: returnedToSunHui(), meId: sunHui.id });
+      await user.click(await screen.findByTestId('request-resubmit'));
+      expect(await screen.findByTestId('resubmit-error')).toHaveTextContent(
+        '“Trip to Shanghai” is no longer returned to you.',
+      );
+      expect(onOpenDraft).not.toHaveBeenCalled();
+    });
   });
 });

@@ -1,9 +1,11 @@
 // One request as its approver or its initiator reads it: what it is (title, status, who asked,
 // the key figures), the form as submitted, the route it takes (each step, who had it, how long
 // they took, whether they were late) and its history with the comments. From here the person
-// decides (approve, reject, return), comments, or — for their own open request — withdraws or
-// urges it. Every action is queued first and sent when the device is online; the screen says
-// which of the two happened, and if the server later refuses it, says why in plain words.
+// decides (approve, reject, return), hands the task to a colleague (transfer), comments, or —
+// for their own open request — withdraws or urges it. Every action is queued first and sent
+// when the device is online; the screen says which of the two happened, and if the server
+// later refuses it, says why in plain words. A request returned to the person who started it
+// shows why it was returned at the top, with the way to correct and resubmit it (a draft).
 import { useEffect, useRef, useState } from 'react';
 import type { KeyboardEvent } from 'react';
 import type { TFunction } from 'i18next';
@@ -12,13 +14,17 @@ import { api } from '../api';
 import type {
   Act,
   CommandError,
+  DraftView,
   EventView,
+  FieldDef,
   OutboxItem,
   RequestDetail as Detail,
   StepView,
   TaskView,
 } from '../api';
 import { describeError } from '../errors';
+import { DirectoryPicker } from '../form/DirectoryPicker';
+import { useDirectoryNames } from '../form/directory';
 import { labelText } from '../form/schema';
 import { ReadOnlyForm } from '../form/ReadOnlyForm';
 import { AlertIcon, BackIcon, CheckIcon } from '../icons';
@@ -34,17 +40,22 @@ import {
 } from '../list/words';
 
 export type ActKind = Act['kind'];
-/** What this screen lets the person do (handing a task on is for a later version). */
-type Composable = Exclude<ActKind, 'transfer'>;
+/** What this screen lets the person do. */
+type Composable = ActKind;
 
 /** Actions that are refused without a comment: the core insists, so the screen asks first. */
 const commentRequired: ReadonlySet<Composable> = new Set(['reject', 'return', 'comment']);
 
-function actOf(kind: Composable, text: string): Act {
+/** Decisions only whoever holds the pending task can make. */
+const decisions: ReadonlySet<Composable> = new Set(['approve', 'reject', 'return', 'transfer']);
+
+function actOf(kind: Composable, text: string, to: string): Act {
   const comment = text.trim();
   switch (kind) {
     case 'comment':
       return { kind, text: comment };
+    case 'transfer':
+      return { kind, to, comment };
     case 'approve':
     case 'reject':
     case 'return':
@@ -58,6 +69,7 @@ const composerWords = {
   approve: { label: 'request.compose.approveLabel', send: 'request.compose.approveSend' },
   reject: { label: 'request.compose.rejectLabel', send: 'request.compose.rejectSend' },
   return: { label: 'request.compose.returnLabel', send: 'request.compose.returnSend' },
+  transfer: { label: 'request.compose.transferLabel', send: 'request.compose.transferSend' },
   comment: { label: 'request.compose.commentLabel', send: 'request.compose.commentSend' },
   withdraw: { label: 'request.compose.withdrawLabel', send: 'request.compose.withdrawSend' },
   urge: { label: 'request.compose.urgeLabel', send: 'request.compose.urgeSend' },
@@ -78,7 +90,19 @@ interface RequestDetailProps {
   /** Whether the device is online, for "waiting to be sent" versus "sending". */
   online: boolean | null;
   onBack: () => void;
+  /** The signed-in person's id: whoever started a returned request may correct it. */
+  meId?: string | null;
+  /** Opens a draft in the draft editor (the correction of a returned request). */
+  onOpenDraft?: (draft: DraftView) => void;
 }
+
+/** The colleague picker describes what it chooses as a form field does. */
+const transferField: FieldDef = {
+  key: 'transfer_to',
+  label: { en: 'Hand it to', 'zh-CN': '转交给' },
+  required: true,
+  type: { kind: 'person' },
+};
 
 export function RequestDetail({
   requestId,
@@ -86,6 +110,8 @@ export function RequestDetail({
   changes,
   online,
   onBack,
+  meId = null,
+  onOpenDraft,
 }: RequestDetailProps) {
   const { t, i18n } = useTranslation();
   const language = i18n.language;
@@ -105,6 +131,12 @@ export function RequestDetail({
   const [loadedUpTo, setLoadedUpTo] = useState(0);
   const composer = useRef<HTMLTextAreaElement>(null);
   const heading = useRef<HTMLHeadingElement>(null);
+  /** The colleague chosen to hand the task to, and what is wrong with the choice. */
+  const [transferTo, setTransferTo] = useState<string | null>(null);
+  const [pickProblem, setPickProblem] = useState<'missing' | 'left' | 'self' | null>(null);
+  const transferNames = useDirectoryNames(transferTo === null ? [] : [transferTo]);
+  const [resubmitting, setResubmitting] = useState(false);
+  const [resubmitError, setResubmitError] = useState<CommandError | null>(null);
 
   useEffect(() => {
     let gone = false;
@@ -127,7 +159,8 @@ export function RequestDetail({
   const loaded = detail !== null;
   useEffect(() => {
     if (!loaded) return;
-    if (composing !== null) composer.current?.focus();
+    if (composing === 'transfer') document.getElementById('transfer-to')?.focus();
+    else if (composing !== null) composer.current?.focus();
   }, [composing, loaded]);
 
   const startComposing = (kind: Composable) => {
@@ -135,10 +168,33 @@ export function RequestDetail({
     setText('');
     setMissing(false);
     setActError(null);
+    setTransferTo(null);
+    setPickProblem(null);
   };
+
+  const chosen =
+    transferTo !== null && transferNames.status === 'ready'
+      ? transferNames.entries.get(transferTo)
+      : undefined;
 
   const send = async () => {
     if (composing === null || sending) return;
+    if (composing === 'transfer') {
+      // One active colleague, not the person themselves: the core would refuse the others.
+      const problem =
+        transferTo === null
+          ? 'missing'
+          : transferTo === meId
+            ? 'self'
+            : chosen?.active === false
+              ? 'left'
+              : null;
+      if (problem !== null) {
+        setPickProblem(problem);
+        document.getElementById('transfer-to')?.focus();
+        return;
+      }
+    }
     if (commentRequired.has(composing) && text.trim() === '') {
       setMissing(true);
       composer.current?.focus();
@@ -146,7 +202,7 @@ export function RequestDetail({
     }
     setSending(true);
     setActError(null);
-    const result = await api.act(requestId, actOf(composing, text));
+    const result = await api.act(requestId, actOf(composing, text, transferTo ?? ''));
     setSending(false);
     if (result.status === 'error') {
       setActError(result.error);
@@ -155,8 +211,22 @@ export function RequestDetail({
     setLastAct({ item: result.data, afterLoad: loadsStarted.current });
     setComposing(null);
     setText('');
+    setTransferTo(null);
     setReloads((count) => count + 1);
     heading.current?.focus();
+  };
+
+  const resubmit = async () => {
+    if (resubmitting || onOpenDraft === undefined) return;
+    setResubmitting(true);
+    setResubmitError(null);
+    const result = await api.draftResubmit(requestId);
+    setResubmitting(false);
+    if (result.status === 'error') {
+      setResubmitError(result.error);
+      return;
+    }
+    onOpenDraft(result.data);
   };
 
   if (detail === null && loadError !== null) {
@@ -202,6 +272,14 @@ export function RequestDetail({
   }
 
   const canDecide = detail.my_tasks.length > 0;
+  const returned = detail.status === 'returned';
+  const returnedToMe = returned && meId !== null && detail.initiator.id === meId;
+  // The latest return says what to correct; the history keeps the earlier ones.
+  const lastReturn = detail.events.reduce<EventView | null>(
+    (latest, event) =>
+      event.kind === 'returned' && (latest === null || event.at >= latest.at) ? event : latest,
+    null,
+  );
   const template =
     detail.template === null ? detail.template_id : labelText(detail.template.name, language);
   const when = (iso: string) => formatMoment(iso, language, now);
@@ -267,6 +345,55 @@ export function RequestDetail({
           ))}
         </dl>
       </header>
+
+      {returned && (
+        <section
+          className="card request-returned"
+          data-testid="request-returned"
+          aria-labelledby="request-returned-title"
+        >
+          <div className="request-returned-head">
+            <h2 className="card-title" id="request-returned-title">
+              {returnedToMe ? t('request.returnedToYou') : t('request.returnedTitle')}
+            </h2>
+            {returnedToMe && onOpenDraft !== undefined && (
+              <button
+                type="button"
+                className="button button-primary"
+                data-testid="request-resubmit"
+                aria-disabled={resubmitting}
+                onClick={() => void resubmit()}
+              >
+                {resubmitting && <span className="spinner spinner-small" aria-hidden="true" />}
+                {t('request.resubmit')}
+              </button>
+            )}
+          </div>
+          {lastReturn !== null && (
+            <p className="hint">
+              {t('request.returnedBy', {
+                name: lastReturn.actor.name,
+                time: when(lastReturn.at),
+              })}
+            </p>
+          )}
+          {lastReturn !== null && lastReturn.comment.trim() !== '' ? (
+            <blockquote className="history-comment" data-testid="request-return-comment">
+              {lastReturn.comment}
+            </blockquote>
+          ) : (
+            <p className="hint" data-testid="request-return-comment">
+              {t('request.returnedNoComment')}
+            </p>
+          )}
+          {resubmitError !== null && (
+            <div className="banner banner-error" role="alert" data-testid="resubmit-error">
+              <AlertIcon />
+              <p>{t('request.resubmitFailed', { reason: refusalReason(t, resubmitError) })}</p>
+            </div>
+          )}
+        </section>
+      )}
 
       {(detail.queued.length > 0 || detail.refused.length > 0 || lastActState === 'sent') && (
         <div className="request-outbox">
@@ -342,6 +469,17 @@ export function RequestDetail({
               >
                 {t('request.return')}
               </button>
+              <button
+                type="button"
+                className="button button-secondary"
+                data-testid="act-transfer"
+                aria-pressed={composing === 'transfer'}
+                onClick={() => {
+                  startComposing('transfer');
+                }}
+              >
+                {t('request.transfer')}
+              </button>
             </>
           )}
           <button
@@ -382,8 +520,41 @@ export function RequestDetail({
             </>
           )}
         </div>
-        {composing !== null && (canDecide || !['approve', 'reject', 'return'].includes(composing)) && (
+        {composing !== null && (canDecide || !decisions.has(composing)) && (
           <div className="composer" data-testid="composer">
+            {composing === 'transfer' && (
+              <div className="field transfer-picker" data-testid="transfer-picker">
+                <label htmlFor="transfer-to">{t('request.compose.transferTo')}</label>
+                <DirectoryPicker
+                  id="transfer-to"
+                  field={transferField}
+                  kind="people"
+                  value={transferTo}
+                  onChange={(value) => {
+                    setTransferTo(typeof value === 'string' && value !== '' ? value : null);
+                    setPickProblem(null);
+                  }}
+                  onBlur={() => undefined}
+                  describedBy={pickProblem === null ? undefined : 'transfer-to-problem'}
+                  invalid={pickProblem !== null}
+                  placeholder={t('form.personPlaceholder')}
+                />
+                {pickProblem !== null && (
+                  <p
+                    className="field-error"
+                    id="transfer-to-problem"
+                    role="alert"
+                    data-testid="transfer-problem"
+                  >
+                    {pickProblem === 'missing'
+                      ? t('request.compose.transferMissing')
+                      : pickProblem === 'self'
+                        ? t('request.compose.transferSelf')
+                        : t('request.compose.transferLeft', { name: chosen?.name ?? '' })}
+                  </p>
+                )}
+              </div>
+            )}
             <div className="field">
               <label htmlFor="act-text">{t(composerWords[composing].label)}</label>
               <textarea
@@ -415,7 +586,11 @@ export function RequestDetail({
             <div className="card-actions">
               <button
                 type="button"
-                className={composing === 'reject' || composing === 'withdraw' ? 'button button-danger' : 'button button-primary'}
+                className={
+                  composing === 'reject' || composing === 'withdraw'
+                    ? 'button button-danger'
+                    : 'button button-primary'
+                }
                 data-testid="act-send"
                 aria-disabled={sending}
                 onClick={() => void send()}

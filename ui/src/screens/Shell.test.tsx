@@ -2,8 +2,9 @@ import { render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeCommands, resetFakeCommands } from '../test/fakeCommands';
-import { englishPreferences, ok, signedIn } from '../test/fixtures';
+import { englishPreferences, liLei, ok, signedIn } from '../test/fixtures';
 import { meetingDetail, meetingEntry, meetingId } from '../test/meetings';
+import { draftView, outboxItem, requestDetail, requestId, wangWu } from '../test/requests';
 import { initialsOf, Shell } from './Shell';
 
 vi.mock('../bindings', async () => ({
@@ -88,6 +89,43 @@ describe('Shell', () => {
     await user.click(screen.getByTestId('meeting-back'));
     expect(await screen.findByTestId('meetings')).toBeInTheDocument();
     expect(screen.queryByTestId('meeting-detail')).not.toBeInTheDocument();
+  });
+
+  it('corrects a request returned to the signed-in person in the draft editor, and resubmits it', async () => {
+    const mine = { id: liLei.id, name: liLei.display_name };
+    fakeCommands.takeOpenedRequest.mockResolvedValueOnce(
+      ok({ id: requestId(1), reject: false, meeting: null, problem: null }),
+    );
+    const returned = requestDetail({
+      status: 'returned',
+      initiator: mine,
+      my_tasks: [],
+      events: [
+        { at: '2026-11-30T01:00:00Z', actor: mine, kind: 'submitted', comment: '', other: null },
+        { at: '2026-11-30T03:15:00Z', actor: wangWu, kind: 'returned', comment: 'Hotel invoice missing', other: null },
+      ],
+    });
+    fakeCommands.requestDetail.mockResolvedValue(ok(returned));
+    const correction = draftView({ title: 'Trip to Shanghai', resubmits: requestId(1) });
+    fakeCommands.draftResubmit.mockResolvedValue(ok(correction));
+    fakeCommands.draft.mockResolvedValue(ok(correction));
+    fakeCommands.template.mockResolvedValue(ok(returned.template));
+    fakeCommands.submitDraft.mockResolvedValue(ok(outboxItem({ action: 'resubmit' })));
+    const user = renderShell();
+
+    expect(await screen.findByTestId('request-return-comment')).toHaveTextContent('Hotel invoice missing');
+    await user.click(screen.getByTestId('request-resubmit'));
+    expect(fakeCommands.draftResubmit).toHaveBeenCalledWith(requestId(1));
+
+    expect(await screen.findByTestId('draft-resubmits')).toHaveTextContent(
+      'Correcting request “Trip to Shanghai” returned to you',
+    );
+    expect(screen.getByTestId('nav-drafts')).toHaveAttribute('aria-current', 'page');
+    const submit = screen.getByRole('button', { name: 'Resubmit' });
+    expect(submit).toHaveAttribute('id', 'submit-draft');
+    await user.click(submit);
+    expect(fakeCommands.submitDraft).toHaveBeenCalledWith(correction.id);
+    expect(await screen.findByTestId('draft-outcome')).toHaveTextContent('Trip to Shanghai Resubmitted.');
   });
 
   it('shows the account and version in Settings', async () => {

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { KeyboardEvent, ReactElement } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
-import type { CommandError, LanguagePreference, Preferences, SessionView } from '../api';
+import type { CommandError, DraftView, LanguagePreference, Preferences, SessionView } from '../api';
 import { describeError } from '../errors';
 import { onOpenRequest } from '../events';
 import { useLive, useSyncSnapshot } from '../list/live';
@@ -27,6 +27,7 @@ import { CommandPalette, isPaletteShortcut } from './CommandPalette';
 import type { PaletteEntry } from './CommandPalette';
 import { ComingSoon } from './ComingSoon';
 import { Drafts } from './Drafts';
+import type { DraftOpening } from './Drafts';
 import { Inbox } from './Inbox';
 import { Meetings } from './Meetings';
 import type { MeetingOpening } from './Meetings';
@@ -176,12 +177,21 @@ export function Shell({
   const [meetingOpened, setMeetingOpened] = useState<MeetingOpening | null>(null);
   // Bumped when Meetings is chosen in the navigation: it starts afresh on this week's list.
   const [meetingsVisit, setMeetingsVisit] = useState(0);
+  // A draft to open in Drafts (the correction of a returned request).
+  const [draftOpened, setDraftOpened] = useState<DraftOpening | null>(null);
   // What the current screen adds to the palette (the inbox's "Approve selected").
   const [screenEntries, setScreenEntries] = useState<PaletteEntry[]>([]);
 
   const openRequest = useCallback((id: string, reject = false) => {
     setLinkProblem(null);
     setOpened((before) => ({ id, reject, opening: (before?.opening ?? 0) + 1 }));
+  }, []);
+
+  const openDraft = useCallback((draft: DraftView) => {
+    setOpened(null);
+    setAboutOpen(false);
+    setView('drafts');
+    setDraftOpened((before) => ({ id: draft.id, opening: (before?.opening ?? 0) + 1 }));
   }, []);
 
   const openMeeting = useCallback((id: string) => {
@@ -298,6 +308,7 @@ export function Shell({
       label: t('drafts.paletteGo'),
       keywords: 'drafts unsent saved 草稿 未提交',
       run: () => {
+        setDraftOpened(null);
         goFromPalette('drafts');
       },
     },
@@ -400,6 +411,8 @@ export function Shell({
         changes={live.changes}
         online={syncStatus?.online ?? null}
         onBack={closeRequest}
+        meId={me.id}
+        onOpenDraft={openDraft}
       />
     );
   } else if (view === 'inbox') {
@@ -420,6 +433,7 @@ export function Shell({
     content = (
       <Drafts
         changes={live.changes}
+        open={draftOpened}
         onNewRequest={() => {
           setView('newRequest');
         }}
@@ -537,6 +551,7 @@ export function Shell({
                   setView(destination.view);
                   setAboutOpen(false);
                   setOpened(null);
+                  if (destination.view === 'drafts') setDraftOpened(null);
                   if (destination.view === 'meetings') {
                     setMeetingOpened(null);
                     setMeetingsVisit((count) => count + 1);

@@ -3,7 +3,14 @@
 // language, answers and changed fields by name, and errors whose own words matter (a room
 // clash naming the other meeting, the line of a calendar file that cannot be read).
 import type { TFunction } from 'i18next';
-import type { CommandError, ImportedInvitation, MeetingEntry, MeetingField, Rsvp } from '../api';
+import type {
+  CommandError,
+  ImportedInvitation,
+  MeetingDetail,
+  MeetingEntry,
+  MeetingField,
+  Rsvp,
+} from '../api';
 import { describeError } from '../errors';
 
 export const answers: readonly Rsvp[] = ['accept', 'tentative', 'decline'];
@@ -226,6 +233,12 @@ export function safeLink(link: string | null): string | null {
   return /^(https?:\/\/|mailto:)/i.test(trimmed) ? trimmed : null;
 }
 
+/** Whether a meeting's online link is a web address the app may open in the browser (the
+ * core checks it again; anything else is only shown as text). */
+export function isWebLink(link: string | null): boolean {
+  return link !== null && /^https?:\/\/\S/i.test(link.trim());
+}
+
 // ---------- A new meeting, planned from scratch or from a calendar file ----------
 
 /** What the new meeting form starts with. */
@@ -239,6 +252,8 @@ export interface MeetingDraft {
   link: string;
   /** People to invite, with names when already known. */
   people: { id: string; name: string }[];
+  /** Days from `date` to the day the meeting ends (a meeting past midnight); 0 when absent. */
+  endDays?: number;
 }
 
 /** Today, from the next full hour for an hour. */
@@ -276,4 +291,48 @@ export function draftFromImported(event: ImportedInvitation): MeetingDraft {
       .filter((entry) => entry.kind === 'people')
       .map((entry) => ({ id: entry.id, name: entry.name })),
   };
+}
+
+/** Whole calendar days from the local day of `from` to the local day of `to`. */
+function daysBetween(from: Date, to: Date): number {
+  const start = startOfDay(from);
+  const end = startOfDay(to);
+  return Math.round((end.getTime() - start.getTime()) / 86_400_000);
+}
+
+/** A meeting as the form that changes it starts: its plan on this computer's clock. The
+ * invitees are not changed there, so they are only named. */
+export function draftFromDetail(detail: MeetingDetail): MeetingDraft {
+  const start = new Date(detail.starts_at);
+  const end = new Date(detail.ends_at);
+  const readable = !Number.isNaN(start.getTime()) && !Number.isNaN(end.getTime());
+  const fallback = blankDraft();
+  return {
+    title: detail.title,
+    agenda: detail.agenda,
+    date: readable ? dayKey(start) : fallback.date,
+    start: readable ? timeKey(start) : fallback.start,
+    end: readable ? timeKey(end) : fallback.end,
+    endDays: readable ? Math.max(0, daysBetween(start, end)) : 0,
+    place: detail.place ?? '',
+    link: detail.online_link ?? '',
+    people: detail.people.map((person) => ({ id: person.id, name: person.name })),
+  };
+}
+
+// ---------- Invitation coverage ----------
+
+/** The period the coverage report starts with: the last 30 days, today included. */
+export function defaultCoveragePeriod(today: Date = new Date()): { from: string; to: string } {
+  return { from: dayKey(addDays(startOfDay(today), -30)), to: dayKey(today) };
+}
+
+/** The instants the core is asked about for the local days `from` to `to`, both included:
+ * `[from 00:00, the day after to 00:00)`; null while either day is missing or they are the
+ * wrong way round. */
+export function coverageRange(from: string, to: string): { from: string; to: string } | null {
+  const first = /^\d{4}-\d{2}-\d{2}$/.test(from) ? dateOfDay(from) : null;
+  const last = /^\d{4}-\d{2}-\d{2}$/.test(to) ? dateOfDay(to) : null;
+  if (first === null || last === null || last < first) return null;
+  return { from: first.toISOString(), to: addDays(last, 1).toISOString() };
 }

@@ -2,7 +2,10 @@
 // Times are built on this computer's clock from the week the test runs in, the way the core
 // gives them: instants in UTC beside "YYYY-MM-DD HH:MM" in the reader's zone.
 import type {
+  CoverageMonthLine,
   ImportedInvitation,
+  MeetingCoverageLine,
+  MeetingCoverageView,
   MeetingDetail,
   MeetingEntry,
   MeetingPerson,
@@ -166,6 +169,81 @@ export function importedInvitation(overrides: Partial<ImportedInvitation> = {}):
     not_found: ['Hans Müller <hans@supplier.example>'],
     cancelled: false,
     repeats: null,
+    ...overrides,
+  };
+}
+
+/** Meeting #`index` in the coverage report: six invited, five reached (four before it began),
+ * four opened, three answered; 周杰 not reached, 陈丽 and 周杰 not answered. */
+export function coverageLine(
+  index: number,
+  overrides: Partial<MeetingCoverageLine> = {},
+): MeetingCoverageLine {
+  return {
+    meeting_id: meetingId(index),
+    title: `Budget review #${String(index)}`,
+    organiser: { id: liLei.id, name: liLei.display_name },
+    starts_at: '2026-03-04T01:00:00Z',
+    local_start: '2026-03-04 09:00',
+    status: 'scheduled',
+    invited: 6,
+    reached: 5,
+    reached_before_start: 4,
+    opened: 4,
+    answered: 3,
+    accepted: 2,
+    tentative: 1,
+    declined: 0,
+    materials: 2,
+    materials_in_time: true,
+    reached_per_mille: 833,
+    not_reached: [zhouJie],
+    not_answered: [chenLi, zhouJie],
+    ...overrides,
+  };
+}
+
+export function coverageMonth(overrides: Partial<CoverageMonthLine> = {}): CoverageMonthLine {
+  return {
+    month: '2026-03',
+    meetings: 2,
+    invited: 8,
+    reached: 7,
+    opened: 5,
+    answered: 4,
+    reached_per_mille: 875,
+    ...overrides,
+  };
+}
+
+export function coverageView(overrides: Partial<MeetingCoverageView> = {}): MeetingCoverageView {
+  return {
+    from: '2026-02-28T16:00:00Z',
+    to: '2026-03-31T16:00:00Z',
+    time_zone: 'Asia/Shanghai',
+    meetings: [
+      coverageLine(1),
+      coverageLine(2, {
+        title: 'Audit kick-off',
+        starts_at: '2026-03-10T06:00:00Z',
+        local_start: '2026-03-10 14:00',
+        organiser: wangFang,
+        invited: 2,
+        reached: 2,
+        reached_before_start: 2,
+        opened: 1,
+        answered: 1,
+        accepted: 0,
+        tentative: 0,
+        declined: 1,
+        materials: 0,
+        materials_in_time: false,
+        reached_per_mille: 1000,
+        not_reached: [],
+        not_answered: [],
+      }),
+    ],
+    months: [coverageMonth()],
     ...overrides,
   };
 }
