@@ -295,19 +295,7 @@ pub async fn draft_attach_pick(
     id: Uuid,
     path: String,
 ) -> Result<AttachOutcome, ClientError> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog()
-        .file()
-        .set_parent(&window)
-        .pick_files(move |picked| {
-            let _ = tx.send(picked.unwrap_or_default());
-        });
-    let files: Vec<PathBuf> = rx
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|f| f.into_path().ok())
-        .collect();
+    let files = pick_files(&app, &window).await;
     attach(&core, id, &path, &files).await
 }
 
@@ -323,6 +311,23 @@ pub async fn draft_attach_dropped(
 ) -> Result<AttachOutcome, ClientError> {
     let files = dropped.take();
     attach(&core, id, &path, &files).await
+}
+
+/// The files the person picks in the system's dialog (none when cancelled). The dialog runs
+/// here, in Rust: the web view never sees a path nor gets any file-system permission.
+async fn pick_files(app: &AppHandle, window: &tauri::Window) -> Vec<PathBuf> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_parent(window)
+        .pick_files(move |picked| {
+            let _ = tx.send(picked.unwrap_or_default());
+        });
+    rx.await
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|f| f.into_path().ok())
+        .collect()
 }
 
 async fn attach(
@@ -538,19 +543,7 @@ pub async fn meeting_add_materials(
     id: Uuid,
 ) -> Result<bool, ClientError> {
     let client = core.client()?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog()
-        .file()
-        .set_parent(&window)
-        .pick_files(move |picked| {
-            let _ = tx.send(picked.unwrap_or_default());
-        });
-    let files: Vec<PathBuf> = rx
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|f| f.into_path().ok())
-        .collect();
+    let files = pick_files(&app, &window).await;
     if files.is_empty() {
         return Ok(false);
     }

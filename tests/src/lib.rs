@@ -579,3 +579,17 @@ pub fn app_env(profile: &Path) -> Vec<(String, String)> {
         ("LC_ALL".to_owned(), "en_US.UTF-8".to_owned()),
     ]
 }
+
+/// Waits (up to [`UI_TIMEOUT`]) until the tray, as a panel reads it, satisfies `check`; the tray then.
+pub async fn tray_where(
+    watcher: &countersign_testkit::StatusNotifierWatcher,
+    item: &countersign_testkit::RegisteredItem,
+    what: &str,
+    check: impl Fn(&countersign_testkit::Tray) -> bool + Send + 'static,
+) -> countersign_testkit::Tray {
+    watcher
+        .wait_for_tray(item, UI_TIMEOUT, what, move |tray| {
+            check(tray).then(|| tray.clone())
+        })
+        .await
+}

@@ -20,10 +20,10 @@ use chrono::{DateTime, Datelike, Utc};
 use countersign_client::{Client, MeetingForm};
 use countersign_domain::ics::Tz;
 use countersign_domain::meetings::Rsvp;
-use countersign_e2e::{App, Driver, app_env, colleague};
+use countersign_e2e::{App, Driver, app_env, colleague, tray_where};
 use countersign_testkit::{
-    DesktopSession, NotificationServer, Notified, RegisteredItem, StatusNotifierWatcher, TestDb,
-    TestServer, Tray, cargo_bin,
+    DesktopSession, NotificationServer, Notified, StatusNotifierWatcher, TestDb, TestServer,
+    cargo_bin,
 };
 use uuid::Uuid;
 
@@ -86,19 +86,6 @@ async fn wait_for_answer(organiser: &Client, meeting: Uuid, answer: Rsvp, note: 
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-async fn tray_where(
-    watcher: &StatusNotifierWatcher,
-    item: &RegisteredItem,
-    what: &str,
-    check: impl Fn(&Tray) -> bool + Send + 'static,
-) -> Tray {
-    watcher
-        .wait_for_tray(item, WITHIN, what, move |tray| {
-            check(tray).then(|| tray.clone())
-        })
-        .await
 }
 
 fn invitation_for(title: &str) -> impl FnMut(&Notified) -> bool + '_ {

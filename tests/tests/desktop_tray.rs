@@ -24,11 +24,12 @@ use std::time::{Duration, Instant};
 
 use countersign_domain::engine::RequestStatus;
 use countersign_e2e::{
-    App, Driver, app_env, colleague, leave_from, status_on_server, wait_for_status_on_server,
+    App, Driver, app_env, colleague, leave_from, status_on_server, tray_where,
+    wait_for_status_on_server,
 };
 use countersign_testkit::{
-    DesktopSession, Fault, FaultProxy, NotificationServer, Notified, Observed, RegisteredItem,
-    StatusNotifierWatcher, TestDb, TestServer, TopLevel, Tray, cargo_bin,
+    DesktopSession, Fault, FaultProxy, NotificationServer, Notified, Observed,
+    StatusNotifierWatcher, TestDb, TestServer, TopLevel, cargo_bin,
 };
 use uuid::Uuid;
 
@@ -65,20 +66,6 @@ fn syncs(observed: &Observed) -> usize {
         .iter()
         .filter(|r| r.target.starts_with("/v1/sync"))
         .count()
-}
-
-/// Waits until the tray, as a panel reads it, satisfies `check`.
-async fn tray_where(
-    watcher: &StatusNotifierWatcher,
-    item: &RegisteredItem,
-    what: &str,
-    check: impl Fn(&Tray) -> bool + Send + 'static,
-) -> Tray {
-    watcher
-        .wait_for_tray(item, WITHIN, what, move |tray| {
-            check(tray).then(|| tray.clone())
-        })
-        .await
 }
 
 /// Polls a condition only the X server or the file system can answer (neither tells a test

@@ -77,32 +77,13 @@ impl Client {
         let (max_size, accept) = attachments_field(&schema, &steps, path)?;
         let locale = self.locale().await;
 
-        let source = file.to_owned();
-        let (size, head) = tokio::task::spawn_blocking(move || inspect(&source))
-            .await
-            .map_err(|e| ClientError::internal(e.to_string()))?
-            .map_err(|why| unreadable(file, &why, locale))?;
-        let name = files::safe_name(
-            &file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        );
-        if size == 0 {
-            return Err(unreadable(
-                file,
-                &say(locale, "it is empty", "文件为空"),
-                locale,
-            ));
-        }
-        let content_type = files::content_type_of_head(&head, files::declared_by_name(&name))
-            .map_err(|e| {
-                let what = match e {
-                    files::FileTypeRefusal::NotAccepted(t) => t,
-                    files::FileTypeRefusal::Unrecognised => say(locale, "unknown", "无法识别"),
-                };
-                not_accepted(&name, &what, &accept, locale)
-            })?;
+        let Examined {
+            size,
+            name,
+            content_type,
+        } = examine(file, locale).await?;
+        let content_type =
+            content_type.map_err(|what| not_accepted(&name, &what, &accept, locale))?;
         if size > max_size {
             return Err(too_large(&name, size, max_size, locale));
         }
@@ -285,35 +266,15 @@ impl Client {
     /// type: said so before anything is sent.
     pub(crate) async fn upload_file(&self, file: &Path) -> Result<AttachmentInfo> {
         let locale = self.locale().await;
-        let source = file.to_owned();
-        let (size, head) = tokio::task::spawn_blocking(move || inspect(&source))
-            .await
-            .map_err(|e| ClientError::internal(e.to_string()))?
-            .map_err(|why| unreadable(file, &why, locale))?;
-        if size == 0 {
-            return Err(unreadable(
-                file,
-                &say(locale, "it is empty", "文件为空"),
-                locale,
-            ));
-        }
-        let name = files::safe_name(
-            &file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        );
-        let content_type = files::content_type_of_head(&head, files::declared_by_name(&name))
-            .map_err(|e| {
-                let what = match e {
-                    files::FileTypeRefusal::NotAccepted(t) => t,
-                    files::FileTypeRefusal::Unrecognised => say(locale, "unknown", "无法识别"),
-                };
-                ClientError::new(
-                    ClientErrorCode::FileTypeNotAccepted,
-                    format!("“{name}” is not a file type that can be shared ({what})."),
-                )
-            })?;
+        let Examined {
+            name, content_type, ..
+        } = examine(file, locale).await?;
+        let content_type = content_type.map_err(|what| {
+            ClientError::new(
+                ClientErrorCode::FileTypeNotAccepted,
+                format!("“{name}” is not a file type that can be shared ({what})."),
+            )
+        })?;
         let bytes = tokio::fs::read(file)
             .await
             .map_err(|e| unreadable(file, &io_reason(&e), locale))?;
@@ -564,6 +525,46 @@ fn attachments_field(
             "'{path}' is not a field that takes files."
         ))),
     }
+}
+
+/// A file as found on disk before it is taken: its size, a safe name, and its type as its
+/// bytes say (or, as `Err`, what it is that cannot be taken).
+struct Examined {
+    size: u64,
+    name: String,
+    content_type: std::result::Result<String, String>,
+}
+
+/// Looks at the file at `file`: unreadable or empty is an error at once, in `locale`.
+async fn examine(file: &Path, locale: Locale) -> Result<Examined> {
+    let source = file.to_owned();
+    let (size, head) = tokio::task::spawn_blocking(move || inspect(&source))
+        .await
+        .map_err(|e| ClientError::internal(e.to_string()))?
+        .map_err(|why| unreadable(file, &why, locale))?;
+    if size == 0 {
+        return Err(unreadable(
+            file,
+            &say(locale, "it is empty", "文件为空"),
+            locale,
+        ));
+    }
+    let name = files::safe_name(
+        &file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    );
+    let content_type =
+        files::content_type_of_head(&head, files::declared_by_name(&name)).map_err(|e| match e {
+            files::FileTypeRefusal::NotAccepted(t) => t,
+            files::FileTypeRefusal::Unrecognised => say(locale, "unknown", "无法识别"),
+        });
+    Ok(Examined {
+        size,
+        name,
+        content_type,
+    })
 }
 
 /// A file's size and beginning, or why it cannot be read.
