@@ -538,16 +538,13 @@ impl Client {
             .as_deref()
             .map(str::trim)
             .unwrap_or_default();
-        let lower = link.to_ascii_lowercase();
-        let web = (lower.starts_with("https://") || lower.starts_with("http://"))
-            && !link.chars().any(|c| c.is_whitespace() || c.is_control());
         if link.is_empty() {
             return Err(invalid(format!(
                 "“{}” has no online link.",
                 view.plan.title
             )));
         }
-        if !web {
+        if !countersign_domain::meetings::is_web_link(link) {
             return Err(invalid(format!(
                 "“{link}” is not a web link this app opens."
             )));

@@ -2,7 +2,8 @@
 //! programs send us, and writing ours so that Outlook, Google and Apple calendars read them.
 //!
 //! [`read_invitations`] turns a `.ics` text into [`Invitation`]s with exact instants;
-//! [`write_invitation`] turns one back into a VCALENDAR with one VEVENT.
+//! [`write_invitation`] turns one back into a VCALENDAR with one VEVENT, written with the
+//! `icalendar` crate.
 //!
 //! # Time policy
 //!
@@ -1248,129 +1249,123 @@ fn read_attendee(property: &ContentLine) -> Attendee {
 // Writing
 // ---------------------------------------------------------------------------------------------
 
-/// Writes one invitation as a calendar file (CRLF lines, folded at 75 octets).
+/// Writes one invitation as a calendar file (CRLF lines, folded at 75 octets), built with the
+/// `icalendar` crate, which escapes the texts and folds the lines.
 ///
 /// Times are written in UTC, which every calendar program reads without a VTIMEZONE;
 /// `organiser_zone` is named in X-WR-TIMEZONE and gives the dates of an all-day meeting.
 /// A CANCEL is always written with STATUS:CANCELLED, as RFC 5546 requires. `stamp` is the
-/// DTSTAMP: when this revision was made.
+/// DTSTAMP: when this revision was made (the crate would otherwise read the clock).
 pub fn write_invitation(
     invitation: &Invitation,
     method: &Method,
     stamp: DateTime<Utc>,
     organiser_zone: Tz,
 ) -> String {
-    let mut out = String::new();
-    let mut line = |text: String| fold_line(&mut out, &text);
-    line("BEGIN:VCALENDAR".into());
-    line("PRODID:-//Countersign//Meetings//EN".into());
-    line("VERSION:2.0".into());
-    line("CALSCALE:GREGORIAN".into());
-    line(format!("METHOD:{}", method.as_ics()));
-    line(format!("X-WR-TIMEZONE:{}", organiser_zone.name()));
-    line("BEGIN:VEVENT".into());
-    line(format!("UID:{}", escape_text(&invitation.uid)));
-    line(format!("SEQUENCE:{}", invitation.sequence));
-    line(format!("DTSTAMP:{}", utc_text(stamp)));
+    use icalendar::{Component as _, EventLike as _};
+
+    let mut event = icalendar::Event::new();
+    event
+        .uid(&clean_text(&invitation.uid))
+        .sequence(invitation.sequence)
+        .timestamp(stamp);
     if invitation.all_day {
-        let date = |t: DateTime<Utc>| t.with_timezone(&organiser_zone).format("%Y%m%d");
-        line(format!("DTSTART;VALUE=DATE:{}", date(invitation.start)));
-        line(format!("DTEND;VALUE=DATE:{}", date(invitation.end)));
+        let date = |t: DateTime<Utc>| t.with_timezone(&organiser_zone).date_naive();
+        event
+            .starts(date(invitation.start))
+            .ends(date(invitation.end));
     } else {
-        line(format!("DTSTART:{}", utc_text(invitation.start)));
-        line(format!("DTEND:{}", utc_text(invitation.end)));
+        event.starts(invitation.start).ends(invitation.end);
     }
-    for (name, value) in [
-        ("SUMMARY", &invitation.summary),
-        ("DESCRIPTION", &invitation.description),
-        ("LOCATION", &invitation.location),
-    ] {
-        if let Some(value) = value {
-            line(format!("{name}:{}", escape_text(value)));
-        }
+    if let Some(summary) = &invitation.summary {
+        event.summary(&clean_text(summary));
+    }
+    if let Some(description) = &invitation.description {
+        event.description(&clean_text(description));
+    }
+    if let Some(location) = &invitation.location {
+        event.location(&clean_text(location));
     }
     if let Some(url) = &invitation.url {
-        line(format!("URL:{}", without_controls(url)));
+        event.url(&without_controls(url));
     }
     let status = match (method, invitation.status) {
         (Method::Cancel, _) => Some(MeetingStatus::Cancelled),
         (_, status) => status,
     };
     if let Some(status) = status {
-        let text = match status {
-            MeetingStatus::Confirmed => "CONFIRMED",
-            MeetingStatus::Tentative => "TENTATIVE",
-            MeetingStatus::Cancelled => "CANCELLED",
-        };
-        line(format!("STATUS:{text}"));
+        event.status(match status {
+            MeetingStatus::Confirmed => icalendar::EventStatus::Confirmed,
+            MeetingStatus::Tentative => icalendar::EventStatus::Tentative,
+            MeetingStatus::Cancelled => icalendar::EventStatus::Cancelled,
+        });
     }
     if let Some(organiser) = &invitation.organiser {
-        line(format!("ORGANIZER{}", person_text(organiser, "")));
+        let mut property = icalendar::Property::new("ORGANIZER", address_of(organiser));
+        if let Some(name) = &organiser.name {
+            property.add_parameter("CN", &quoted_param_value(name));
+        }
+        event.append_property(property);
     }
     for attendee in &invitation.attendees {
-        let role = match attendee.role {
-            AttendeeRole::Chair => "CHAIR",
-            AttendeeRole::Required => "REQ-PARTICIPANT",
-            AttendeeRole::Optional => "OPT-PARTICIPANT",
-            AttendeeRole::NonParticipant => "NON-PARTICIPANT",
-        };
-        let response = match attendee.response {
-            Response::NeedsAction => "NEEDS-ACTION",
-            Response::Accepted => "ACCEPTED",
-            Response::Declined => "DECLINED",
-            Response::Tentative => "TENTATIVE",
-            Response::Delegated => "DELEGATED",
-        };
-        let rsvp = if attendee.answer_requested {
-            "TRUE"
-        } else {
-            "FALSE"
-        };
-        let params = format!(";ROLE={role};PARTSTAT={response};RSVP={rsvp}");
-        line(format!(
-            "ATTENDEE{}",
-            person_text(&attendee.person, &params)
-        ));
+        let mut written = icalendar::Attendee::new(address_of(&attendee.person))
+            .role(match attendee.role {
+                AttendeeRole::Chair => icalendar::Role::Chair,
+                AttendeeRole::Required => icalendar::Role::ReqParticipant,
+                AttendeeRole::Optional => icalendar::Role::OptParticipant,
+                AttendeeRole::NonParticipant => icalendar::Role::NonParticipant,
+            })
+            .partstat(match attendee.response {
+                Response::NeedsAction => icalendar::PartStat::NeedsAction,
+                Response::Accepted => icalendar::PartStat::Accepted,
+                Response::Declined => icalendar::PartStat::Declined,
+                Response::Tentative => icalendar::PartStat::Tentative,
+                Response::Delegated => icalendar::PartStat::Delegated,
+            })
+            .rsvp(attendee.answer_requested);
+        if let Some(name) = &attendee.person.name {
+            written = written.cn(quoted_param_value(name));
+        }
+        event.append_multi_property(written);
     }
-    line("END:VEVENT".into());
-    line("END:VCALENDAR".into());
-    out
+
+    let mut calendar = icalendar::Calendar::empty();
+    for (name, value) in [
+        ("PRODID", "-//Countersign//Meetings//EN"),
+        ("VERSION", "2.0"),
+        ("CALSCALE", "GREGORIAN"),
+        ("METHOD", &method.as_ics()),
+        ("X-WR-TIMEZONE", organiser_zone.name()),
+    ] {
+        calendar.append_property(icalendar::Property::new(name, value));
+    }
+    calendar.push(event.done());
+    calendar.to_string()
 }
 
-fn utc_text(at: DateTime<Utc>) -> String {
-    at.format("%Y%m%dT%H%M%SZ").to_string()
-}
-
-/// `;CN="name"<params>:mailto:email`.
-fn person_text(person: &Person, params: &str) -> String {
-    let name = person
-        .name
-        .as_ref()
-        .map(|n| format!(";CN=\"{}\"", encode_param_value(n)))
-        .unwrap_or_default();
+/// A calendar address: `mailto:` for an e-mail address, any other address as written.
+fn address_of(person: &Person) -> String {
     let email = without_controls(&person.email);
-    let address = if email.contains(':') {
+    if email.contains(':') {
         email
     } else {
         format!("mailto:{email}")
-    };
-    format!("{name}{params}:{address}")
+    }
 }
 
-fn escape_text(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            ';' => out.push_str("\\;"),
-            ',' => out.push_str("\\,"),
-            '\n' => out.push_str("\\n"),
-            '\r' => {}
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+/// A parameter value already in quotes (so the crate writes it as it is), RFC 6868-encoded:
+/// a display name may hold `"`, which a quoted value cannot carry otherwise.
+fn quoted_param_value(value: &str) -> String {
+    format!("\"{}\"", encode_param_value(value))
+}
+
+/// A TEXT value without the control characters a content line cannot carry; line breaks are
+/// kept (the crate writes them as `\n`), a CR of a CRLF is dropped.
+fn clean_text(value: &str) -> String {
+    value
+        .chars()
+        .filter(|&c| c == '\n' || !c.is_control())
+        .collect()
 }
 
 /// RFC 6868 encoding inside a quoted parameter value.
@@ -1390,22 +1385,6 @@ fn encode_param_value(value: &str) -> String {
 
 fn without_controls(value: &str) -> String {
     value.chars().filter(|c| !c.is_control()).collect()
-}
-
-/// Appends `text` as one content line, folded so no physical line exceeds 75 octets, never
-/// inside a UTF-8 character (RFC 5545 §3.1).
-fn fold_line(out: &mut String, text: &str) {
-    const LIMIT: usize = 75;
-    let mut used = 0;
-    for c in text.chars() {
-        if used + c.len_utf8() > LIMIT {
-            out.push_str("\r\n ");
-            used = 1;
-        }
-        out.push(c);
-        used += c.len_utf8();
-    }
-    out.push_str("\r\n");
 }
 
 #[cfg(test)]

@@ -235,12 +235,18 @@ pub fn check_plan(
     problems
 }
 
-fn is_web_link(link: &str) -> bool {
+/// Whether `link` is an http(s) address with a host and no blank or control character: the
+/// only kind of online link a plan may carry and the desktop app will hand to the browser.
+pub fn is_web_link(link: &str) -> bool {
     let lower = link.to_ascii_lowercase();
     let rest = lower
         .strip_prefix("https://")
         .or_else(|| lower.strip_prefix("http://"));
-    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace))
+    rest.is_some_and(|r| {
+        !r.is_empty()
+            && !r.starts_with('/')
+            && !r.contains(|c: char| c.is_whitespace() || c.is_control())
+    })
 }
 
 /// A part of a plan that an update can change; an invitee is told which.

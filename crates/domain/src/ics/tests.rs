@@ -670,3 +670,47 @@ fn a_dial_in_conference_is_not_the_online_link() {
         Some("https://chat.example.com/audio?id=123456")
     );
 }
+
+#[test]
+fn written_invitations_also_read_in_another_parser() {
+    use icalendar::{CalendarDateTime, Component as _, DatePerhapsTime, EventLike as _};
+
+    let original = sample();
+    let text = write_invitation(
+        &original,
+        &Method::Request,
+        utc(2026, 11, 25, 8, 30),
+        chrono_tz::Asia::Shanghai,
+    );
+    let calendar: icalendar::Calendar = text.parse().expect("the icalendar crate reads it");
+    let events: Vec<_> = calendar.events().collect();
+    assert_eq!(events.len(), 1);
+    let event = events[0];
+    assert_eq!(event.get_summary(), original.summary.as_deref());
+    assert_eq!(event.get_description(), original.description.as_deref());
+    assert_eq!(event.get_location(), original.location.as_deref());
+    assert_eq!(event.get_url(), original.url.as_deref());
+    assert_eq!(event.get_sequence(), Some(3));
+    assert_eq!(event.get_timestamp(), Some(utc(2026, 11, 25, 8, 30)));
+    assert_eq!(
+        event.get_start(),
+        Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(
+            original.start
+        )))
+    );
+    assert_eq!(
+        event.get_end(),
+        Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(
+            original.end
+        )))
+    );
+    let attendees: Vec<icalendar::Attendee> = event.multi_properties()["ATTENDEE"]
+        .iter()
+        .map(|p| icalendar::Attendee::try_from(p).expect("an attendee"))
+        .collect();
+    assert_eq!(attendees.len(), 2);
+    assert_eq!(
+        event.multi_properties()["ATTENDEE"][0].value(),
+        "mailto:li.na@example.com"
+    );
+}
