@@ -8,10 +8,12 @@ use countersign_client::tray::{TrayView, tray_view};
 use countersign_client::{Client, InboxPage, MeetingEntry};
 use countersign_domain::meetings::Rsvp;
 use countersign_domain::messages::Locale;
+use std::sync::Mutex;
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Wry};
+
+use tauri::{AppHandle, Manager, Wry};
 use uuid::Uuid;
 
 use crate::background::{self, Choice};
@@ -25,9 +27,16 @@ const SYNC: &str = "sync";
 const PAUSE: &str = "pause";
 const QUIT: &str = "quit";
 
+/// What the tray shows now. The menu is rebuilt only when this changes: a rebuilt menu gets new
+/// entry ids, so a rebuild after every sync would close a menu the person has open and could
+/// make a press made meanwhile land on another entry.
+struct Shown(Mutex<Option<TrayView>>);
+
 /// Creates the tray with the signed-out menu.
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
-    let menu = build_menu(app, &tray_view(Locale::En, None, &[], false))?;
+    let view = tray_view(Locale::En, None, &[], false);
+    let menu = build_menu(app, &view)?;
+    app.manage(Shown(Mutex::new(Some(view))));
     TrayIconBuilder::with_id(TRAY)
         .icon(Image::from_bytes(ICON)?)
         .tooltip("Countersign")
@@ -59,6 +68,16 @@ fn show(app: &AppHandle, view: &TrayView) {
     let Some(tray) = app.tray_by_id(TRAY) else {
         return;
     };
+    if let Some(shown) = app.try_state::<Shown>() {
+        let mut shown = shown
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if shown.as_ref() == Some(view) {
+            return;
+        }
+        *shown = Some(view.clone());
+    }
     // On Linux the title is the label beside the icon (tooltips are not shown there).
     let _ = tray.set_title(Some(view.title.as_str()));
     let _ = tray.set_tooltip(Some(view.tooltip.as_str()));
@@ -69,7 +88,16 @@ fn show(app: &AppHandle, view: &TrayView) {
         Ok(menu) => {
             let _ = tray.set_menu(Some(menu));
         }
-        Err(err) => tracing::warn!(error = %err, "tray menu"),
+        Err(err) => {
+            tracing::warn!(error = %err, "tray menu");
+            // Try again at the next update even if nothing changes.
+            if let Some(shown) = app.try_state::<Shown>() {
+                *shown
+                    .0
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+            }
+        }
     }
 }
 
