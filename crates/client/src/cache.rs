@@ -196,17 +196,36 @@ pub struct ListFilter {
     pub due_between: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
+/// What a [`ListFilter`] narrows: the inbox's tasks (`t`, with their requests as `r` where
+/// joined) or a person's requests (`r`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    Tasks,
+    Requests,
+}
+
 impl ListFilter {
-    /// Appends ` AND …` for each part; the request is `r`, the task (when joined) `t`.
-    fn push_where(&self, q: &mut sqlx::QueryBuilder<sqlx::Sqlite>) {
-        if let Some(search) = self
-            .search
+    fn search_text(&self) -> Option<&str> {
+        self.search
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-        {
+    }
+
+    /// Appends ` AND …` for each part. Tasks are narrowed by what they carry (their request
+    /// id and template) so that counting them needs no request row; only a status filter
+    /// reads `r`.
+    fn push_where(&self, q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, rows: Rows) {
+        if let Some(search) = self.search_text() {
+            // The matching requests are found first, from the full-text index and the
+            // people's names, and the list is then probed by request id: a search touches
+            // the few matching rows, not every task or request of the person.
             let like = format!("%{}%", escape_like(search));
-            q.push(" AND (r.rowid IN (SELECT rowid FROM request_search WHERE ");
+            q.push(match rows {
+                Rows::Tasks => " AND t.request_id IN (",
+                Rows::Requests => " AND r.id IN (",
+            });
+            q.push("SELECT m.id FROM requests m WHERE m.rowid IN (SELECT rowid FROM request_search WHERE ");
             // The trigram index answers three characters or more; shorter input (a
             // two-character Chinese name, say) is a scan of the same text.
             if search.chars().count() >= 3 {
@@ -217,14 +236,20 @@ impl ListFilter {
                 q.push_bind(like.clone());
                 q.push(" ESCAPE '\\'");
             }
-            q.push(") OR r.initiator IN (SELECT id FROM people WHERE display_name LIKE ");
+            q.push(
+                ") UNION SELECT m.id FROM requests m WHERE m.initiator IN \
+                 (SELECT id FROM people WHERE display_name LIKE ",
+            );
             q.push_bind(like.clone());
             q.push(" ESCAPE '\\' OR username LIKE ");
             q.push_bind(like);
             q.push(" ESCAPE '\\'))");
         }
         if let Some(template) = &self.template_id {
-            q.push(" AND r.template_id = ");
+            q.push(match rows {
+                Rows::Tasks => " AND t.template_id = ",
+                Rows::Requests => " AND r.template_id = ",
+            });
             q.push_bind(template.clone());
         }
         if !self.statuses.is_empty() {
@@ -553,27 +578,43 @@ impl Cache {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<InboxRow>, i64)> {
-        let page = |select: &str| {
+        let searching = filter.search_text().is_some();
+        let page = |select: &str, join_requests: bool| {
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(select);
-            q.push(" FROM tasks t JOIN requests r ON r.id = t.request_id WHERE t.assignee = ");
+            q.push(if join_requests {
+                " FROM tasks t JOIN requests r ON r.id = t.request_id"
+            } else {
+                " FROM tasks t"
+            });
+            // When searching, the few matching requests drive the query (by the tasks'
+            // primary key); the `+` keeps SQLite from walking all the person's tasks by the
+            // assignee index instead.
+            q.push(if searching {
+                " WHERE +t.assignee = "
+            } else {
+                " WHERE t.assignee = "
+            });
             q.push_bind(person.to_string());
             q.push(
                 " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity_id = t.request_id \
                  AND o.task_no = t.task_no AND o.state = 'pending')",
             );
-            filter.push_where(&mut q);
+            filter.push_where(&mut q, Rows::Tasks);
             q
         };
-        let total: i64 = if filter.search.is_none() && filter.statuses.is_empty() {
+        let total: i64 = if !searching && filter.statuses.is_empty() {
             self.open_task_count(person, filter).await?
         } else {
-            page("SELECT count(*)")
+            page("SELECT count(*)", !filter.statuses.is_empty())
                 .build_query_scalar()
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|e| self.err(e))?
         };
-        let mut q = page("SELECT r.body, t.task_no, t.opened_at, t.due_at, t.overdue");
+        let mut q = page(
+            "SELECT r.body, t.task_no, t.opened_at, t.due_at, t.overdue",
+            true,
+        );
         q.push(if newest_first {
             " ORDER BY t.opened_at DESC, t.request_id DESC, t.task_no DESC LIMIT "
         } else {
@@ -624,7 +665,7 @@ impl Cache {
                 due_between: filter.due_between,
                 ..ListFilter::default()
             }
-            .push_where(&mut q);
+            .push_where(&mut q, Rows::Tasks);
             q
         };
         let all: i64 = narrowed("SELECT count(*)", " FROM tasks t")
@@ -670,7 +711,7 @@ impl Cache {
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(select);
             q.push(" FROM requests r WHERE r.initiator = ");
             q.push_bind(person.to_string());
-            filter.push_where(&mut q);
+            filter.push_where(&mut q, Rows::Requests);
             q
         };
         let total: i64 = page("SELECT count(*)")
