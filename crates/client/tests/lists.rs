@@ -419,6 +419,8 @@ async fn a_cache_from_the_first_version_is_migrated_in_place_and_searchable() {
             "ALTER TABLE drafts DROP COLUMN resubmits",
             "DROP INDEX tasks_by_assignee_template",
             "ALTER TABLE tasks DROP COLUMN template_id",
+            "DROP INDEX tasks_by_assignee",
+            "CREATE INDEX tasks_by_assignee ON tasks (assignee, opened_at)",
             "DELETE FROM _sqlx_migrations WHERE version >= 2",
         ] {
             sqlx::query(statement).execute(&mut conn).await.unwrap();
