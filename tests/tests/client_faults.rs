@@ -627,6 +627,53 @@ async fn killed_during_a_sync_page_write_the_cache_stays_whole() {
     }
 }
 
+/// A first download longer than one page (500 changes) cut off after its first page: the
+/// next sync starts it again and ends it with the one catch-up summary of everything waiting,
+/// not with a notification per task of the pages the first try did not reach.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_download_cut_after_its_first_page_ends_in_one_summary() {
+    use countersign_client::notify::{NotificationKind, Planned};
+
+    const WAITING: usize = 520;
+    let w = world().await;
+    w.file("leave", WAITING, 2).await;
+    let dir = tempfile::tempdir().unwrap();
+    let jiang = in_process_client(dir.path(), Arc::new(SessionOnlyCredentials::default()));
+    jiang
+        .sign_in(&w.proxy.url(), "jiang.tao", PW)
+        .await
+        .unwrap();
+
+    // The first page arrives; the answer to the second is lost on the way.
+    w.proxy.once_on("GET /v1/sync", Fault::Pass);
+    w.proxy.once_on("GET /v1/sync", Fault::DropResponse);
+    let cut = jiang.sync(tuesday_morning()).await;
+    assert!(cut.is_err(), "the second page never arrived: {cut:?}");
+
+    let report = jiang.sync(tuesday_morning()).await.unwrap();
+    let shown: Vec<&NotificationKind> = report
+        .notifications
+        .iter()
+        .filter_map(|p| match p {
+            Planned::Show(n) => Some(&n.kind),
+            Planned::Retract(_) => None,
+        })
+        .collect();
+    assert!(
+        matches!(shown.as_slice(), [NotificationKind::CatchUp { pending, .. }] if *pending >= WAITING),
+        "one summary of the {WAITING} waiting tasks: {shown:?}"
+    );
+    assert!(
+        jiang
+            .sync(tuesday_morning())
+            .await
+            .unwrap()
+            .notifications
+            .is_empty(),
+        "and nothing again"
+    );
+}
+
 /// The kill loop: `approve` killed right after sending, alternately with the request held
 /// before the server (it has not acted) and with the answer held after it (it acted, the
 /// client never heard). The restarted client's sync drains the outbox; every request has

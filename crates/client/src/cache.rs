@@ -451,16 +451,17 @@ impl Cache {
     /// Applies one page of changes and moves the cursor past it, atomically: a killed
     /// process resumes at the page it had not finished.
     pub async fn apply_page(&self, changes: &[Change], cursor: &str) -> Result<()> {
-        self.apply_page_noting(changes, cursor, None).await
+        self.apply_page_noting(changes, Some(cursor), None).await
     }
 
     /// [`Cache::apply_page`], storing the notification record that reflects the page in the
     /// same transaction: a page is never applied without its notifications being recorded,
-    /// nor recorded without being applied.
+    /// nor recorded without being applied. Without a cursor the page's records are stored
+    /// and the cursor stays where it was (the page will be pulled again).
     pub async fn apply_page_noting(
         &self,
         changes: &[Change],
-        cursor: &str,
+        cursor: Option<&str>,
         notes: Option<&str>,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
@@ -474,9 +475,11 @@ impl Cache {
                 .await
                 .map_err(|e| self.err(e))?;
         }
-        set_meta_in(&mut tx, "cursor", cursor)
-            .await
-            .map_err(|e| self.err(e))?;
+        if let Some(cursor) = cursor {
+            set_meta_in(&mut tx, "cursor", cursor)
+                .await
+                .map_err(|e| self.err(e))?;
+        }
         tx.commit().await.map_err(|e| self.err(e))
     }
 

@@ -1201,8 +1201,8 @@ impl Client {
         };
         let (me, mut record) = self.notification_record(cache).await?;
         let mut templates = TemplateVersions::default();
+        let mut after = cache.cursor().await?.unwrap_or_default();
         loop {
-            let after = cache.cursor().await?.unwrap_or_default();
             let page = self
                 .authed(|api, access| {
                     let after = after.clone();
@@ -1219,15 +1219,34 @@ impl Client {
             let mut planned = Vec::new();
             templates.learn(&page.changes);
             for change in &page.changes {
-                let previous = previous_of(cache, change).await?;
+                // A first download that starts again meets the records its cut-off try
+                // stored: those are not an earlier copy to compare with, and must be held
+                // for the summary like the rest.
+                let previous = previous_of(cache, change)
+                    .await?
+                    .filter(|p| !catching_up || p.version < change.version);
                 let template = templates.of(cache, change).await;
                 let plan = notify::plan(me, mode, change, previous.as_ref(), template, record);
                 record = plan.record;
                 planned.extend(plan.planned);
             }
-            cache
-                .apply_page_noting(&page.changes, &page.cursor, Some(&encode_record(&record)?))
-                .await?;
+            if catching_up && planned.is_empty() {
+                // A first download stores each page's records as they come, but the cursor
+                // and the notification record (which holds every task it meets, and grew
+                // with the download: rewriting it per page made the download quadratic)
+                // only at the end. Interrupted, it starts again from the beginning, over
+                // records it already has: nothing was shown, so nothing is shown twice.
+                cache.apply_page_noting(&page.changes, None, None).await?;
+            } else {
+                cache
+                    .apply_page_noting(
+                        &page.changes,
+                        Some(&page.cursor),
+                        Some(&encode_record(&record)?),
+                    )
+                    .await?;
+            }
+            after = page.cursor;
             report.notifications.extend(planned);
             report.pulled += page.changes.len();
             report.changes.extend(page.changes);
@@ -1238,7 +1257,7 @@ impl Client {
         if catching_up {
             let plan = notify::finish_catch_up(record, now);
             cache
-                .set_notified(NOTIFICATION_RECORD, &encode_record(&plan.record)?)
+                .apply_page_noting(&[], Some(&after), Some(&encode_record(&plan.record)?))
                 .await?;
             report.notifications.extend(plan.planned);
         }
