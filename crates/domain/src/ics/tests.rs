@@ -479,8 +479,8 @@ fn sample() -> Invitation {
     }
 }
 
-#[test]
-fn written_invitations_read_back_the_same() {
+/// The sample as the organiser in Shanghai exports it.
+fn sample_written() -> (Invitation, String) {
     let original = sample();
     let text = write_invitation(
         &original,
@@ -488,6 +488,12 @@ fn written_invitations_read_back_the_same() {
         utc(2026, 11, 25, 8, 30),
         chrono_tz::Asia::Shanghai,
     );
+    (original, text)
+}
+
+#[test]
+fn written_invitations_read_back_the_same() {
+    let (original, text) = sample_written();
     let read = read_one(&text, chrono_tz::Europe::Berlin);
     assert_eq!(
         read, original,
@@ -675,13 +681,7 @@ fn a_dial_in_conference_is_not_the_online_link() {
 fn written_invitations_also_read_in_another_parser() {
     use icalendar::{CalendarDateTime, Component as _, DatePerhapsTime, EventLike as _};
 
-    let original = sample();
-    let text = write_invitation(
-        &original,
-        &Method::Request,
-        utc(2026, 11, 25, 8, 30),
-        chrono_tz::Asia::Shanghai,
-    );
+    let (original, text) = sample_written();
     let calendar: icalendar::Calendar = text.parse().expect("the icalendar crate reads it");
     let events: Vec<_> = calendar.events().collect();
     assert_eq!(events.len(), 1);
