@@ -547,7 +547,7 @@ impl Cache {
     /// The person's open tasks, oldest first, without those whose decision is queued here.
     pub async fn inbox(&self, person: Uuid, limit: i64) -> Result<Vec<InboxRow>> {
         let (rows, _) = self
-            .inbox_page(person, &ListFilter::default(), false, 0, limit)
+            .inbox_page(person, &ListFilter::default(), false, 0, limit, None)
             .await?;
         Ok(rows)
     }
@@ -572,7 +572,8 @@ impl Cache {
 
     /// One page of the person's open tasks, oldest first, as filtered; with how many match
     /// in all. Answered by SQL over indexes so that it stays instant with 100k tasks: only
-    /// the rows of the page are read and decoded.
+    /// the rows of the page are read and decoded. `open_by_template`, when the caller has
+    /// just read [`Cache::inbox_templates`], spares counting the person's tasks again.
     pub async fn inbox_page(
         &self,
         person: Uuid,
@@ -580,6 +581,7 @@ impl Cache {
         newest_first: bool,
         offset: i64,
         limit: i64,
+        open_by_template: Option<&[(String, i64)]>,
     ) -> Result<(Vec<InboxRow>, i64)> {
         let searching = filter.search_text().is_some();
         let page = |select: &str, join_requests: bool| {
@@ -606,7 +608,8 @@ impl Cache {
             q
         };
         let total: i64 = if !searching && filter.statuses.is_empty() {
-            self.open_task_count(person, filter).await?
+            self.open_task_count(person, filter, open_by_template)
+                .await?
         } else {
             page("SELECT count(*)", !filter.statuses.is_empty())
                 .build_query_scalar()
@@ -653,7 +656,12 @@ impl Cache {
     /// (template, due time), less those the person already decided here (in the outbox):
     /// counted from the tasks' indexes without reading a request, so that the inbox's total
     /// costs the same with 20 or 20,000 tasks waiting.
-    async fn open_task_count(&self, person: Uuid, filter: &ListFilter) -> Result<i64> {
+    async fn open_task_count(
+        &self,
+        person: Uuid,
+        filter: &ListFilter,
+        open_by_template: Option<&[(String, i64)]>,
+    ) -> Result<i64> {
         let narrowed = |select: &str, from: &str| {
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(select);
             q.push(from);
@@ -671,11 +679,23 @@ impl Cache {
             .push_where(&mut q, Rows::Tasks);
             q
         };
-        let all: i64 = narrowed("SELECT count(*)", " FROM tasks t")
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| self.err(e))?;
+        let counted = open_by_template
+            .filter(|_| filter.overdue_at.is_none() && filter.due_between.is_none())
+            .map(|counts| {
+                counts
+                    .iter()
+                    .filter(|(t, _)| filter.template_id.as_ref().is_none_or(|f| f == t))
+                    .map(|(_, n)| n)
+                    .sum::<i64>()
+            });
+        let all: i64 = match counted {
+            Some(all) => all,
+            None => narrowed("SELECT count(*)", " FROM tasks t")
+                .build_query_scalar()
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| self.err(e))?,
+        };
         let decided: i64 = narrowed(
             "SELECT count(*)",
             " FROM outbox o JOIN tasks t ON t.request_id = o.entity_id \

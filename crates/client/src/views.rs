@@ -332,6 +332,9 @@ impl Client {
             due_between: (query.sla == Some(SlaFilter::DueSoon)).then_some((now, now + DUE_SOON)),
             ..ListFilter::default()
         };
+        // Read first: the per-template counts also give the total, sparing a second count
+        // of every open task (tens of ms at 100k).
+        let open_by_template = cache.inbox_templates(me).await?;
         let (rows, total) = cache
             .inbox_page(
                 me,
@@ -339,6 +342,7 @@ impl Client {
                 query.newest_first,
                 i64::from(query.offset),
                 i64::from(query.limit.min(MAX_PAGE)),
+                Some(&open_by_template),
             )
             .await?;
         let names = Names::load(&cache).await?;
@@ -346,9 +350,7 @@ impl Client {
             .iter()
             .map(|row| inbox_entry(row, &names, now))
             .collect();
-        let templates = cache
-            .inbox_templates(me)
-            .await?
+        let templates = open_by_template
             .into_iter()
             .map(|(template_id, count)| TemplateCount {
                 name: names.template_name(&template_id),
