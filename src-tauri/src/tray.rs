@@ -8,11 +8,11 @@ use countersign_client::tray::{TrayView, tray_view};
 use countersign_client::{Client, InboxPage, MeetingEntry};
 use countersign_domain::meetings::Rsvp;
 use countersign_domain::messages::Locale;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
-
 use tauri::{AppHandle, Manager, Wry};
 use uuid::Uuid;
 
@@ -31,6 +31,12 @@ const QUIT: &str = "quit";
 /// entry ids, so a rebuild after every sync would close a menu the person has open and could
 /// make a press made meanwhile land on another entry.
 struct Shown(Mutex<Option<TrayView>>);
+
+impl Shown {
+    fn view(&self) -> MutexGuard<'_, Option<TrayView>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 /// Creates the tray with the signed-out menu.
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
@@ -69,10 +75,7 @@ fn show(app: &AppHandle, view: &TrayView) {
         return;
     };
     if let Some(shown) = app.try_state::<Shown>() {
-        let mut shown = shown
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut shown = shown.view();
         if shown.as_ref() == Some(view) {
             return;
         }
@@ -92,10 +95,7 @@ fn show(app: &AppHandle, view: &TrayView) {
             tracing::warn!(error = %err, "tray menu");
             // Try again at the next update even if nothing changes.
             if let Some(shown) = app.try_state::<Shown>() {
-                *shown
-                    .0
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+                *shown.view() = None;
             }
         }
     }
