@@ -15,7 +15,7 @@ use countersign_api::sync::{
 use countersign_domain::calendar::WorkingCalendar;
 use countersign_domain::engine::{Action, RequestStatus};
 use countersign_domain::form::FieldError;
-use countersign_domain::messages::Locale;
+use countersign_domain::messages::{Locale, MessageKey};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -972,7 +972,16 @@ impl Client {
                     format!("The request was already {status} at {}", time(at))
                 }
             }
-            _ => return item,
+            // The other engine refusals carry no names or times: the catalogue says them.
+            Some(other) => other.message(if zh { Locale::ZhCn } else { Locale::En }),
+            // The server's own refusals come as a stable code with an English sentence, which
+            // may say more (ids, versions) than the catalogue: a Chinese reader gets the
+            // catalogue's text, an English one the server's.
+            None if zh => match MessageKey::from_code(&reason.code) {
+                Some(key) => key.template(Locale::ZhCn).to_owned(),
+                None => return item,
+            },
+            None => return item,
         };
         reason.message = said;
         item

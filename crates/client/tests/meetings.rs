@@ -14,7 +14,9 @@ use chrono::{DateTime, Duration, Utc};
 use common::{PW, client_with, signed_in};
 use countersign_api::meetings::MeetingView;
 use countersign_client::notify::{NotificationKind, Planned};
-use countersign_client::{Client, MeetingForm, SessionOnlyCredentials, parse_zone};
+use countersign_client::{
+    Client, LanguagePreference, MeetingForm, SessionOnlyCredentials, parse_zone,
+};
 use countersign_domain::meetings::{MeetingField, Rsvp};
 use countersign_testkit::{TestDb, TestServer, tuesday_morning};
 use serde_json::{Value, json};
@@ -321,6 +323,54 @@ async fn an_answer_given_offline_reaches_the_organiser_and_times_show_in_my_zone
     );
     assert_eq!(line.note.as_deref(), Some("会准时到"));
     assert!(line.opened_at.is_some(), "and when it was opened");
+}
+
+#[tokio::test]
+async fn an_answer_the_server_refuses_is_explained_in_the_persons_language() {
+    let server = TestServer::start_at(TestDb::sqlite(), tuesday_morning()).await;
+    server.seed_demo().await;
+    let (org_dir, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let organiser = signed_in(&server, org_dir.path(), "jiang.tao").await;
+    let shen = signed_in(&server, dir.path(), "shen.yue").await;
+    shen.set_language(LanguagePreference::ZhCn).await.unwrap();
+    let meeting = plan_weekly(&organiser, &["shen.yue"]).await;
+    let now = tuesday_morning() + Duration::minutes(1);
+    shen.sync(now).await.unwrap();
+
+    // She answers from her copy while the organiser has already called it off: the server
+    // refuses with its own code (not an engine refusal), and her client, in Chinese, says
+    // why in Chinese rather than passing on the server's English sentence.
+    organiser.cancel_meeting(meeting.id, None).await.unwrap();
+    let item = shen
+        .rsvp(meeting.id, Rsvp::Accept, None, now)
+        .await
+        .unwrap();
+    let report = shen.sync(now).await.unwrap();
+    let refused = report
+        .refused
+        .iter()
+        .find(|r| r.id == item.id)
+        .expect("the answer is refused");
+    let reason = refused.reason.as_ref().unwrap();
+    assert_eq!(reason.code, "meeting_cancelled");
+    assert_eq!(reason.message, "该会议已取消");
+    assert_eq!(
+        shen.sync_status().await.unwrap().refused[0]
+            .reason
+            .as_ref()
+            .unwrap()
+            .message,
+        "该会议已取消",
+        "the outbox says the same later"
+    );
+    // In English, the server's own sentence, which says a little more.
+    shen.set_language(LanguagePreference::En).await.unwrap();
+    let status = shen.sync_status().await.unwrap();
+    let english = &status.refused[0].reason.as_ref().unwrap().message;
+    assert!(
+        english.starts_with("This meeting was cancelled"),
+        "{english}"
+    );
 }
 
 #[tokio::test]

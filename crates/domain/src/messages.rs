@@ -49,6 +49,11 @@ macro_rules! catalogue {
                 match self { $( MessageKey::$variant => $code, )* }
             }
 
+            /// The key of a stable code, as a client receives it from the server.
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code { $( $code => Some(MessageKey::$variant), )* _ => None }
+            }
+
             /// The message template in `locale`; `{name}` marks a parameter.
             pub fn template(self, locale: Locale) -> &'static str {
                 match (self, locale) {
@@ -116,6 +121,20 @@ catalogue! {
     CommentEmpty => "comment_empty", "请填写意见", "Enter a comment";
     CommentTooLong => "comment_too_long", "意见不能超过 {max} 个字符", "A comment cannot exceed {max} characters";
     DefinitionInvalid => "definition_invalid", "流程定义有误：{detail}", "The workflow definition is invalid: {detail}";
+    // The server's own refusals of a queued change (not the engine's), so that a client shows
+    // them in its person's language; the server's English sentence may say more (ids, versions).
+    TemplateRetired => "template_retired", "该表单版本已停用，请按当前版本重新发起申请", "This version of the form was retired; start the request again on the current version";
+    UnknownTemplate => "unknown_template", "服务器上没有此表单", "The server has no such form";
+    AttachmentUnknown => "attachment_unknown", "有附件不是您为此申请上传的文件，请重新上传", "An attachment is not a file you uploaded for this request; upload it again";
+    AttachmentMismatch => "attachment_mismatch", "有附件与上传的文件不一致，请重新添加", "An attachment differs from the file uploaded; attach the file again";
+    IdTaken => "id_taken", "该编号已被占用", "That id is already in use";
+    MeetingCancelled => "meeting_cancelled", "该会议已取消", "This meeting was cancelled";
+    MeetingOver => "meeting_over", "该会议已结束，无法再回复", "This meeting is over; it cannot be answered any more";
+    NotInvited => "not_invited", "您不在该会议的邀请名单中", "You are not invited to this meeting";
+    NoteTooLong => "note_too_long", "备注过长", "The note is too long";
+    UnknownMutation => "unknown_mutation", "服务器无法识别此类更改，请升级服务器或放弃此更改", "The server does not know this kind of change; update the server or discard it";
+    MalformedPayload => "malformed_payload", "此更改的内容无法识别，请放弃后重做", "This change could not be read; discard it and make it again";
+    Unavailable => "unavailable", "服务器暂时无法处理，请稍后重试", "The server cannot handle this right now; try again later";
 }
 
 impl MessageKey {
@@ -186,6 +205,14 @@ mod tests {
                 "{key:?}"
             );
         }
+    }
+
+    #[test]
+    fn every_code_finds_its_key_and_an_unknown_code_none() {
+        for key in MessageKey::ALL {
+            assert_eq!(MessageKey::from_code(key.code()), Some(*key));
+        }
+        assert_eq!(MessageKey::from_code("no_such_code"), None);
     }
 
     #[test]
