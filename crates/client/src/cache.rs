@@ -522,6 +522,15 @@ impl Cache {
         tx.commit().await.map_err(|e| self.err(e))
     }
 
+    /// Whether any request is cached (a first download into an empty cache has no earlier
+    /// copy of anything to compare with).
+    pub async fn holds_requests(&self) -> Result<bool> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM requests)")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| self.err(e))
+    }
+
     pub async fn request(&self, id: Uuid) -> Result<Option<RequestView>> {
         let body: Option<String> = sqlx::query_scalar("SELECT body FROM requests WHERE id = $1")
             .bind(id.to_string())
