@@ -200,7 +200,11 @@ pub struct ListFilter {
 /// joined) or a person's requests (`r`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rows {
+    /// Tasks found from the matching requests (by the tasks' primary key).
     Tasks,
+    /// Tasks read in the inbox's order from the assignee index, each tested against the
+    /// matches (`+` keeps SQLite from driving the query by request id instead).
+    TasksInOrder,
     Requests,
 }
 
@@ -223,6 +227,7 @@ impl ListFilter {
             let like = format!("%{}%", escape_like(search));
             q.push(match rows {
                 Rows::Tasks => " AND t.request_id IN (",
+                Rows::TasksInOrder => " AND +t.request_id IN (",
                 Rows::Requests => " AND r.id IN (",
             });
             q.push("SELECT m.id FROM requests m WHERE m.rowid IN (SELECT rowid FROM request_search WHERE ");
@@ -247,7 +252,7 @@ impl ListFilter {
         }
         if let Some(template) = &self.template_id {
             q.push(match rows {
-                Rows::Tasks => " AND t.template_id = ",
+                Rows::Tasks | Rows::TasksInOrder => " AND t.template_id = ",
                 Rows::Requests => " AND r.template_id = ",
             });
             q.push_bind(template.clone());
@@ -272,6 +277,13 @@ impl ListFilter {
             q.push_bind(until.to_rfc3339());
         }
     }
+}
+
+/// The inbox's order over the task columns of `alias`: oldest first, ties in a fixed order
+/// (the assignee index carries it whole, so a page is read, not sorted).
+fn inbox_order(alias: &str, newest_first: bool) -> String {
+    let dir = if newest_first { " DESC" } else { "" };
+    format!(" ORDER BY {alias}.opened_at{dir}, {alias}.request_id{dir}, {alias}.task_no{dir}")
 }
 
 /// `%` and `_` typed by a person are literal characters, not wildcards.
@@ -593,17 +605,16 @@ impl Cache {
         open_by_template: Option<&[(String, i64)]>,
     ) -> Result<(Vec<InboxRow>, i64)> {
         let searching = filter.search_text().is_some();
-        let page = |select: &str, join_requests: bool| {
+        let page = |select: &str, join_requests: bool, rows: Rows| {
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(select);
             q.push(if join_requests {
                 " FROM tasks t JOIN requests r ON r.id = t.request_id"
             } else {
                 " FROM tasks t"
             });
-            // When searching, the few matching requests drive the query (by the tasks'
-            // primary key); the `+` keeps SQLite from walking all the person's tasks by the
-            // assignee index instead.
-            q.push(if searching {
+            // When the matching requests drive the query (by the tasks' primary key), the
+            // `+` keeps SQLite from walking all the person's tasks by the assignee index.
+            q.push(if rows == Rows::Tasks && searching {
                 " WHERE +t.assignee = "
             } else {
                 " WHERE t.assignee = "
@@ -613,31 +624,50 @@ impl Cache {
                 " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity_id = t.request_id \
                  AND o.task_no = t.task_no AND o.state = 'pending')",
             );
-            filter.push_where(&mut q, Rows::Tasks);
+            filter.push_where(&mut q, rows);
             q
         };
-        let total: i64 = if !searching && filter.statuses.is_empty() {
+        let by_status = !filter.statuses.is_empty();
+        let total: i64 = if !searching && !by_status {
             self.open_task_count(person, filter, open_by_template)
                 .await?
         } else {
-            page("SELECT count(*)", !filter.statuses.is_empty())
+            page("SELECT count(*)", by_status, Rows::Tasks)
                 .build_query_scalar()
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|e| self.err(e))?
         };
-        let mut q = page(
-            "SELECT r.body, t.task_no, t.opened_at, t.due_at, t.overdue",
-            true,
-        );
-        q.push(if newest_first {
-            " ORDER BY t.opened_at DESC, t.request_id DESC, t.task_no DESC LIMIT "
+        if total <= offset {
+            return Ok((Vec::new(), total));
+        }
+        // A search with many matches is cut from the inbox's order, testing each task
+        // against the matches, rather than by sorting all the matches: expected rows read
+        // (offset + limit) × open / matches, against sorting every match.
+        let open: Option<i64> = open_by_template.map(|c| c.iter().map(|(_, n)| n).sum());
+        let rows = if searching
+            && open.is_some_and(|open| {
+                (offset + limit).saturating_mul(open) < total.saturating_mul(total)
+            }) {
+            Rows::TasksInOrder
         } else {
-            " ORDER BY t.opened_at, t.request_id, t.task_no LIMIT "
-        });
+            Rows::Tasks
+        };
+        // The page's keys are cut first and only its rows' request bodies are read: sorting
+        // keys, not every match's body.
+        let mut q = page(
+            "SELECT r.body, p.task_no, p.opened_at, p.due_at, p.overdue FROM (\
+             SELECT t.request_id, t.task_no, t.opened_at, t.due_at, t.overdue",
+            by_status,
+            rows,
+        );
+        q.push(inbox_order("t", newest_first));
+        q.push(" LIMIT ");
         q.push_bind(limit);
         q.push(" OFFSET ");
         q.push_bind(offset);
+        q.push(") p JOIN requests r ON r.id = p.request_id");
+        q.push(inbox_order("p", newest_first));
         let rows = q
             .build()
             .fetch_all(&self.pool)
@@ -720,8 +750,8 @@ impl Cache {
     /// How many open tasks of the person each template has (the inbox's template filter).
     pub async fn inbox_templates(&self, person: Uuid) -> Result<Vec<(String, i64)>> {
         let rows = sqlx::query(
-            "SELECT t.template_id, count(*) FROM tasks t WHERE t.assignee = $1 \
-             GROUP BY t.template_id ORDER BY t.template_id",
+            "SELECT template_id, open FROM inbox_counts WHERE assignee = $1 \
+             ORDER BY template_id",
         )
         .bind(person.to_string())
         .fetch_all(&self.pool)

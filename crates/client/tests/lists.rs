@@ -152,6 +152,21 @@ async fn the_inbox_is_answered_page_by_page_with_filters_and_search() {
     // Part of the initiator's name finds all of hers; a typed % is a character, not a
     // wildcard.
     assert_eq!(jiang.inbox_page(&search("沈"), now).await.unwrap().total, 3);
+    // A page that is small beside the matches is cut from the inbox's order (the ordered
+    // walk), both ways, and a page past the end is empty.
+    let one_of_hers = |offset: u32, newest_first: bool| InboxQuery {
+        search: Some("沈".into()),
+        offset,
+        limit: 1,
+        newest_first,
+        ..InboxQuery::default()
+    };
+    let walked = jiang.inbox_page(&one_of_hers(1, false), now).await.unwrap();
+    assert_eq!((walked.total, found(walked)), (3, vec![ids[1]]));
+    let walked = jiang.inbox_page(&one_of_hers(0, true), now).await.unwrap();
+    assert_eq!(found(walked), [ids[2]]);
+    let past = jiang.inbox_page(&one_of_hers(3, false), now).await.unwrap();
+    assert_eq!((past.total, past.items.len()), (3, 0));
     assert_eq!(jiang.inbox_page(&search("%"), now).await.unwrap().total, 0);
     assert_eq!(
         jiang
@@ -227,6 +242,35 @@ async fn the_inbox_is_answered_page_by_page_with_filters_and_search() {
     );
     assert_eq!(leave_left.items.len(), 2);
     assert_eq!(jiang.inbox_page(&overdue, later).await.unwrap().total, 2);
+
+    // Once the server has the decision, the task is gone from the cache and the kept
+    // per-template count follows it; the last decision removes the template from the filter.
+    jiang.sync(now).await.unwrap();
+    let synced = jiang.inbox_page(&page(100), now).await.unwrap();
+    assert_eq!(synced.total, 2);
+    assert_eq!(synced.templates.len(), 1);
+    assert_eq!(synced.templates[0].count, 2);
+    for id in &ids[1..] {
+        jiang
+            .act(
+                *id,
+                Act::Approve {
+                    comment: String::new(),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    jiang.sync(now).await.unwrap();
+    let emptied = jiang.inbox_page(&page(100), now).await.unwrap();
+    assert_eq!(emptied.total, 0);
+    assert!(emptied.items.is_empty());
+    assert!(
+        emptied.templates.is_empty(),
+        "no template without tasks is offered: {:?}",
+        emptied.templates
+    );
 }
 
 #[tokio::test]
@@ -408,7 +452,12 @@ async fn a_cache_from_the_first_version_is_migrated_in_place_and_searchable() {
             .connect()
             .await
             .unwrap();
+        // Newest migration first: a later migration's triggers name earlier columns.
         for statement in [
+            "DROP TRIGGER tasks_count_insert",
+            "DROP TRIGGER tasks_count_delete",
+            "DROP TRIGGER tasks_count_update",
+            "DROP TABLE inbox_counts",
             "DROP TRIGGER requests_search_insert",
             "DROP TRIGGER requests_search_update",
             "DROP TRIGGER requests_search_delete",
@@ -454,5 +503,16 @@ async fn a_cache_from_the_first_version_is_migrated_in_place_and_searchable() {
     assert_eq!(
         found.items.iter().map(|i| i.request_id).collect::<Vec<_>>(),
         [id]
+    );
+    // The kept per-template counts start from the tasks already cached.
+    let inbox = jiang.inbox_page(&page(10), now).await.unwrap();
+    assert_eq!(inbox.total, 1);
+    assert_eq!(
+        inbox
+            .templates
+            .iter()
+            .map(|t| (t.template_id.as_str(), t.count))
+            .collect::<Vec<_>>(),
+        [("leave", 1)]
     );
 }
