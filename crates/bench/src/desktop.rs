@@ -98,7 +98,7 @@ pub async fn memory_and_desktop(cli: &crate::Cli, world: &World, rows: usize) ->
     .collect();
     let idle = Duration::from_secs(cli.idle);
     let url = world.url();
-    crate::guarded(&names, async move {
+    crate::guarded_within(crate::LONG_FIGURE_TIMEOUT, &names, async move {
         tokio::task::spawn_blocking(move || {
             build_release()?;
             let session = DesktopSession::with_display();
