@@ -55,7 +55,8 @@ pub use views::{
     RequestDetail, Sla, SlaFilter, StepView, TaskView, TemplateCount, TemplateInfo,
 };
 pub use work::{
-    Act, DraftError, DraftView, InboxItem, OutboxItem, RequestSummary, SyncReport, SyncStatus,
+    Act, Changed, DraftError, DraftView, InboxItem, OutboxItem, RequestSummary, SyncReport,
+    SyncStatus,
 };
 
 /// Whether someone is signed in, as the UI shows it.

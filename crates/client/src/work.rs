@@ -10,7 +10,8 @@ use countersign_api::ErrorCode;
 use countersign_api::attachments::references;
 use countersign_api::requests::{RefusalView, RequestView, SubmitRequest};
 use countersign_api::sync::{
-    ActPayload, Change, Mutation, MutationBatch, MutationKind, MutationResult, MutationStatus,
+    ActPayload, Change, EntityKind, Mutation, MutationBatch, MutationKind, MutationResult,
+    MutationStatus,
 };
 use countersign_domain::calendar::WorkingCalendar;
 use countersign_domain::engine::{Action, RequestStatus};
@@ -143,12 +144,31 @@ pub struct SyncReport {
     pub pulled: usize,
     /// True when the server asked for a full re-download (and it was done).
     pub resynced: bool,
-    /// The changes pulled.
+    /// What the pulled changes were about, without their data: a first download of 100k
+    /// requests held every change's JSON here until the sync ended (2.2 GB at its peak).
     #[serde(skip)]
-    pub changes: Vec<Change>,
+    pub changed: Vec<Changed>,
     /// What to show or take back, already recorded as notified (D4).
     #[serde(skip)]
     pub notifications: Vec<Planned>,
+}
+
+/// One pulled change, as a [`SyncReport`] lists it: which record, at which version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    pub kind: EntityKind,
+    pub id: String,
+    pub version: u64,
+}
+
+impl From<&Change> for Changed {
+    fn from(change: &Change) -> Self {
+        Changed {
+            kind: change.kind,
+            id: change.id.clone(),
+            version: change.version,
+        }
+    }
 }
 
 /// A decision or other action on a request, as the person asks for it.
@@ -1157,7 +1177,7 @@ impl Client {
                     // The answer is the request as it now is: what the person just did may
                     // take a notification back (their own approval of a task shown).
                     let change = Change {
-                        kind: countersign_api::sync::EntityKind::Request,
+                        kind: EntityKind::Request,
                         id: view.id.to_string(),
                         version: view.version,
                         op: countersign_api::sync::ChangeOp::Upsert,
@@ -1266,7 +1286,9 @@ impl Client {
             after = page.cursor;
             report.notifications.extend(planned);
             report.pulled += page.changes.len();
-            report.changes.extend(page.changes);
+            report
+                .changed
+                .extend(page.changes.iter().map(Changed::from));
             if !page.more {
                 break;
             }
@@ -1343,7 +1365,7 @@ impl Client {
             .await?;
         report.resynced = true;
         report.pulled += all.len();
-        report.changes.extend(all);
+        report.changed.extend(all.iter().map(Changed::from));
         Ok(())
     }
 }
@@ -1358,7 +1380,7 @@ fn is_within(error_path: &str, path: &str) -> bool {
 
 /// The cached copy of the request a change is about, before the change.
 async fn previous_of(cache: &Cache, change: &Change) -> Result<Option<RequestView>> {
-    if change.kind != countersign_api::sync::EntityKind::Request {
+    if change.kind != EntityKind::Request {
         return Ok(None);
     }
     match Uuid::parse_str(&change.id) {
@@ -1381,7 +1403,7 @@ impl TemplateVersions {
     /// Takes in the versions a page publishes: they are not cached yet, and win over the cache.
     fn learn(&mut self, batch: &[Change]) {
         use countersign_api::requests::TemplateView;
-        use countersign_api::sync::{ChangeOp, EntityKind};
+        use countersign_api::sync::ChangeOp;
         let published = batch
             .iter()
             .filter(|c| c.kind == EntityKind::Template && c.op == ChangeOp::Upsert)
@@ -1402,7 +1424,7 @@ impl TemplateVersions {
         let data = change
             .data
             .as_ref()
-            .filter(|_| change.kind == countersign_api::sync::EntityKind::Request)?;
+            .filter(|_| change.kind == EntityKind::Request)?;
         let id = data.get("template_id")?.as_str()?;
         let version = u32::try_from(data.get("template_version")?.as_u64()?).ok()?;
         let key = (id.to_owned(), version);
