@@ -97,6 +97,7 @@ pub async fn memory_and_desktop(cli: &crate::Cli, world: &World, rows: usize) ->
     .filter_map(|(on, n)| on.then_some(n))
     .collect();
     let idle = Duration::from_secs(cli.idle);
+    let app_logs = cli.app_logs.clone();
     let url = world.url();
     crate::guarded_within(crate::LONG_FIGURE_TIMEOUT, &names, async move {
         tokio::task::spawn_blocking(move || {
@@ -109,7 +110,7 @@ pub async fn memory_and_desktop(cli: &crate::Cli, world: &World, rows: usize) ->
                 figures.push(memory.figure(rows));
             }
             if wants_desktop {
-                figures.extend(desktop(&session, &home, rows, idle)?);
+                figures.extend(desktop(&session, &home, rows, idle, app_logs.as_deref())?);
             }
             anyhow::Ok(figures)
         })
@@ -211,14 +212,24 @@ struct App {
 }
 
 impl App {
-    fn start(session: &DesktopSession, bin: &Path, home: &Path) -> anyhow::Result<Self> {
+    fn start(
+        session: &DesktopSession,
+        bin: &Path,
+        home: &Path,
+        log: Option<PathBuf>,
+    ) -> anyhow::Result<Self> {
         use std::os::unix::process::CommandExt as _;
+        let level = match &log {
+            Some(_) => std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            None => "info".into(),
+        };
+        let mut keep = log.map(std::fs::File::create).transpose()?;
         let mut child = session
             .command(bin)
             .env("COUNTERSIGN_HOME", home)
             .env("COUNTERSIGN_LOG_DIR", home.join("logs"))
             .env("NO_COLOR", "1")
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", level)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             // Its own process group: the WebKit processes go with it.
@@ -228,7 +239,15 @@ impl App {
         let stderr = child.stderr.take().context("the app's stderr")?;
         let (tx, painted) = mpsc::channel();
         std::thread::spawn(move || {
+            let started = Instant::now();
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(file) = keep.as_mut() {
+                    let _ = writeln!(
+                        file,
+                        "{:>8.1} ms  {line}",
+                        started.elapsed().as_secs_f64() * 1e3
+                    );
+                }
                 if line.contains("first paint") {
                     let _ = tx.send(Instant::now());
                 }
@@ -243,16 +262,42 @@ impl App {
             .context("no first paint within 60 s")
     }
 
-    /// PSS of the app and every process below it (the WebKit web and network processes).
-    fn pss_kib(&self) -> u64 {
-        descendants(self.child.id())
-            .into_iter()
-            .filter_map(|pid| {
-                std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
-                    .ok()
-                    .and_then(|s| kib_field(&s, "Pss:"))
-            })
-            .sum()
+    /// PSS of the app and every process below it (the WebKit web and network processes),
+    /// per process name (`countersign-desk`, `WebKitWebProces`, …: /proc's 15 characters).
+    fn pss_kib(&self) -> Pss {
+        let mut by_name = std::collections::BTreeMap::<String, u64>::new();
+        for pid in descendants(self.child.id()) {
+            let Some(kib) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+                .ok()
+                .and_then(|s| kib_field(&s, "Pss:"))
+            else {
+                continue;
+            };
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .map(|n| n.trim().to_owned())
+                .unwrap_or_else(|_| pid.to_string());
+            *by_name.entry(name).or_default() += kib;
+        }
+        Pss(by_name)
+    }
+}
+
+/// PSS in KiB per process name of one app's tree.
+#[derive(Default)]
+struct Pss(std::collections::BTreeMap<String, u64>);
+
+impl Pss {
+    fn total(&self) -> u64 {
+        self.0.values().sum()
+    }
+
+    /// "countersign-desk 120 MiB, WebKitNetworkP 30 MiB, WebKitWebProces 200 MiB".
+    fn parts(&self) -> String {
+        self.0
+            .iter()
+            .map(|(name, kib)| format!("{name} {:.0} MiB", *kib as f64 / 1024.0))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -316,13 +361,21 @@ fn desktop(
     home: &Path,
     rows: usize,
     idle: Duration,
+    app_logs: Option<&Path>,
 ) -> anyhow::Result<Vec<Figure>> {
-    let measure = |bin: &Path, home: &Path| -> anyhow::Result<(Samples, u64)> {
+    if let Some(dir) = app_logs {
+        std::fs::create_dir_all(dir)?;
+    }
+    let measure = |bin: &Path, home: &Path| -> anyhow::Result<(Samples, Pss)> {
         let mut starts = Vec::new();
-        let mut pss = 0;
+        let mut pss = Pss::default();
         for i in 0..STARTS {
+            let log = app_logs.map(|dir| {
+                let name = bin.file_name().unwrap_or_default().to_string_lossy();
+                dir.join(format!("{name}-{i}.log"))
+            });
             let started = Instant::now();
-            let app = App::start(session, bin, home)?;
+            let app = App::start(session, bin, home, log)?;
             starts.push(app.wait_painted()? - started);
             if i + 1 == STARTS {
                 std::thread::sleep(idle);
@@ -335,8 +388,9 @@ fn desktop(
     let base_bin = baseline_target().join("release/countersign-bench-baseline");
     let base_home = session.home().join("baseline");
     std::fs::create_dir_all(&base_home)?;
-    let (ours, our_pss) = measure(&app_bin, home)?;
-    let (base, base_pss) = measure(&base_bin, &base_home)?;
+    let (ours, our_parts) = measure(&app_bin, home)?;
+    let (base, base_parts) = measure(&base_bin, &base_home)?;
+    let (our_pss, base_pss) = (our_parts.total(), base_parts.total());
     let start_met = ours.median() <= Duration::from_millis(600)
         && ours.median().as_secs_f64() <= 1.2 * base.median().as_secs_f64();
     let mib = |kib: u64| kib as f64 * 1024.0 / MIB;
@@ -371,9 +425,13 @@ fn desktop(
             ratio: ratio(our_pss as f64, base_pss as f64),
             goal: "≤ 1.0× baseline".into(),
             verdict: Verdict::of(our_pss <= base_pss),
-            note: "Pss of /proc/PID/smaps_rollup summed over the app's process tree, the app \
-                   signed in with the full cache and its background sync live."
-                .into(),
+            note: format!(
+                "Pss of /proc/PID/smaps_rollup summed over the app's process tree, the app \
+                 signed in with the full cache and its background sync live. Ours: {}; \
+                 baseline: {}.",
+                our_parts.parts(),
+                base_parts.parts()
+            ),
         },
     ])
 }

@@ -57,6 +57,10 @@ pub(crate) struct Cli {
     /// Seconds the desktop apps idle before their memory is read.
     #[arg(long, default_value_t = 60, global = true)]
     idle: u64,
+    /// Keep each desktop start's log (stderr, at `RUST_LOG` when set, else info) in this
+    /// directory, to see where a slow start spends its time.
+    #[arg(long, global = true)]
+    app_logs: Option<PathBuf>,
     /// Print the table only; leave BENCHMARKS.md as it is.
     #[arg(long, global = true)]
     no_write: bool,
@@ -208,12 +212,36 @@ where
         .collect()
 }
 
+/// Starts the local PostgreSQL the tests use, and its role, as `make test` does (the script
+/// is idempotent): the runner sets up what it measures.
+fn start_postgres() -> Result<(), String> {
+    let script = repo_root().join("scripts/postgres.sh");
+    match std::process::Command::new("bash").arg(&script).status() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!(
+            "PostgreSQL did not start (`scripts/postgres.sh` exited with {status})"
+        )),
+        Err(e) => Err(format!("could not run {}: {e}", script.display())),
+    }
+}
+
 async fn run(cli: &Cli) -> Vec<Figure> {
     let mut figures = Vec::new();
     let rows = cli.rows;
     let mut desktop_done = false;
     for backend in cli.backend.list() {
         let b = backend.name();
+        if backend == Backend::Postgres
+            && let Err(why) = start_postgres()
+        {
+            eprintln!("bench [{b}]: {why}");
+            figures.push(Figure::not_measured(
+                &format!("server figures ({b})"),
+                "—",
+                why,
+            ));
+            continue;
+        }
         if cli.wants(Which::Sync)
             || cli.wants(Which::Inbox)
             || cli.wants(Which::Pending)
