@@ -109,6 +109,7 @@ async fn start(app: &AppHandle) {
                     .await
             })
         };
+        let mut checked = false;
         while let Some(event) = received.recv().await {
             match event {
                 WatchEvent::Synced(report) => on_synced(&app, report.notifications).await,
@@ -116,7 +117,25 @@ async fn start(app: &AppHandle) {
                     tracing::info!(error = %err, "offline; will retry");
                     let _ = app.emit(CHANGED, ());
                 }
-                WatchEvent::Live => tracing::info!("live updates on"),
+                WatchEvent::Live => {
+                    tracing::info!("live updates on");
+                    // Once the window is up and in step: the whole-cache check reads every
+                    // page, so it waits until nothing is waiting for it.
+                    if !checked {
+                        checked = true;
+                        let client = client.clone();
+                        tauri::async_runtime::spawn(async move {
+                            match client.check_cache(Utc::now()).await {
+                                Ok(None) => {}
+                                Ok(Some(damage)) => tracing::error!(
+                                    %damage,
+                                    "the offline cache is damaged; it is rebuilt at the next start"
+                                ),
+                                Err(err) => tracing::warn!(error = %err, "cache check"),
+                            }
+                        });
+                    }
+                }
                 WatchEvent::Reminders(planned) => on_synced(&app, planned).await,
             }
         }

@@ -378,14 +378,6 @@ impl Cache {
             .connect_with(options)
             .await
             .map_err(|e| classify(path, e))?;
-        let check: String = sqlx::query_scalar("PRAGMA quick_check")
-            .fetch_one(&pool)
-            .await
-            .map_err(|e| classify(path, e))?;
-        if check != "ok" {
-            pool.close().await;
-            return Err(OpenError::Unusable(format!("integrity check: {check}")));
-        }
         match MIGRATOR.run(&pool).await {
             Ok(()) => {}
             Err(sqlx::migrate::MigrateError::VersionMissing(v)) => {
@@ -403,6 +395,24 @@ impl Cache {
                 return Err(OpenError::Unusable(format!("cannot migrate: {e}")));
             }
         }
+        // A whole-file check found damage in an earlier run: rebuild now.
+        if let Ok(reason) = std::fs::read_to_string(damage_marker(path)) {
+            pool.close().await;
+            return Err(OpenError::Unusable(reason));
+        }
+        // Opening checks what only this device holds (drafts, the outbox, their files, the
+        // cursor and what was notified); the whole file, mostly server data that a full sync
+        // brings back, is checked off the start path by `check_whole` (at 100k cached
+        // requests a whole check took 1–4 s, which the window waited for).
+        for check in OWN_WORK_CHECKS {
+            if let Some(damage) = quick_check(&pool, check)
+                .await
+                .map_err(|e| classify(path, e))?
+            {
+                pool.close().await;
+                return Err(OpenError::Unusable(format!("integrity check: {damage}")));
+            }
+        }
         Ok(Self {
             pool,
             path: path.to_owned(),
@@ -411,6 +421,27 @@ impl Cache {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Checks the whole file (SQLite's quick check). Damage is written beside the file, so
+    /// that the next open moves it aside and rebuilds it, keeping the person's own work, and
+    /// is returned to be told; `None` when the file is sound.
+    pub async fn check_whole(&self) -> Result<Option<String>> {
+        let damage = match quick_check(&self.pool, WHOLE_CHECK).await {
+            Ok(damage) => damage,
+            // A page too damaged to read is damage too, not a failure to check.
+            Err(e) => match classify(&self.path, e) {
+                OpenError::Unusable(why) => Some(why),
+                OpenError::Other(err) => return Err(err),
+            },
+        };
+        if let Some(damage) = &damage {
+            let reason = format!("integrity check: {damage}");
+            std::fs::write(damage_marker(&self.path), &reason)
+                .map_err(|e| io_error(&damage_marker(&self.path), &e))?;
+            tracing::error!(path = %self.path.display(), %reason, "offline cache damaged; rebuilt at the next start");
+        }
+        Ok(damage)
     }
 
     pub async fn close(&self) {
@@ -1943,6 +1974,13 @@ fn move_aside(path: &Path) -> Result<PathBuf> {
     target.push(format!(".damaged-{stamp}"));
     let target = PathBuf::from(target);
     std::fs::rename(path, &target).map_err(|e| io_error(path, &e))?;
+    // The damage found by a whole-file check is now the moved copy's.
+    let marker = damage_marker(path);
+    match std::fs::remove_file(&marker) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error(&marker, &e)),
+    }
     for suffix in ["-wal", "-shm"] {
         let mut side = path.as_os_str().to_owned();
         side.push(suffix);
@@ -1959,6 +1997,32 @@ fn move_aside(path: &Path) -> Result<PathBuf> {
 /// SQLite's primary result codes that mean "this file is not a usable database".
 const SQLITE_CORRUPT: &str = "11";
 const SQLITE_NOTADB: &str = "26";
+
+/// SQLite's quick check of the tables holding what only this device has (drafts, the
+/// outbox, their files, the cursor, what was notified) and their indexes: run on every open.
+const OWN_WORK_CHECKS: [&str; 5] = [
+    "PRAGMA quick_check(drafts)",
+    "PRAGMA quick_check(outbox)",
+    "PRAGMA quick_check(attachments)",
+    "PRAGMA quick_check(meta)",
+    "PRAGMA quick_check(notified)",
+];
+
+/// The quick check of the whole file.
+const WHOLE_CHECK: &str = "PRAGMA quick_check";
+
+/// The file beside the cache saying a whole-file check found it damaged (and why).
+fn damage_marker(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".damaged");
+    PathBuf::from(name)
+}
+
+/// Runs one of the quick checks above: what it found wrong, `None` when sound.
+async fn quick_check(pool: &SqlitePool, check: &'static str) -> sqlx::Result<Option<String>> {
+    let found: Vec<String> = sqlx::query_scalar(check).fetch_all(pool).await?;
+    Ok((found.as_slice() != ["ok"]).then(|| found.join("; ")))
+}
 
 fn classify(path: &Path, err: sqlx::Error) -> OpenError {
     if let Some(db) = err.as_database_error() {

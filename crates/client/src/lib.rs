@@ -129,6 +129,9 @@ pub struct Client {
     /// One sync at a time: the watch loop, "Sync now" and a notification's action may all
     /// ask at once, and two pulls planning notifications side by side could both raise one.
     syncing: Mutex<()>,
+    /// One opening of the cache at a time: the window's first calls all arrive together,
+    /// and each opened (and checked) the file for itself before one of them won.
+    opening: Mutex<()>,
 }
 
 impl Client {
@@ -145,6 +148,7 @@ impl Client {
                 cache: None,
             }),
             syncing: Mutex::new(()),
+            opening: Mutex::new(()),
         })
     }
 

@@ -214,6 +214,9 @@ pub(crate) struct ChangedDraft {
     pub own_errors: Vec<DraftError>,
 }
 
+/// The `meta` key of the last whole-cache check that found it sound.
+const CHECKED_AT: &str = "checked_at";
+
 pub(crate) struct OpenCache {
     pub cache: Arc<Cache>,
     pub me: Uuid,
@@ -237,6 +240,10 @@ pub(crate) fn not_found(message: impl Into<String>) -> ClientError {
 impl Client {
     /// The signed-in person's cache, opened on first use (and rebuilt if it was damaged).
     pub(crate) async fn open_cache(&self) -> Result<(Arc<Cache>, Uuid)> {
+        if let Some(open) = &self.inner.lock().await.cache {
+            return Ok((open.cache.clone(), open.me));
+        }
+        let _one_opening = self.opening.lock().await;
         let (server, me) = {
             let inner = self.inner.lock().await;
             if let Some(open) = &inner.cache {
@@ -1005,6 +1012,27 @@ impl Client {
         };
         reason.message = said;
         item
+    }
+
+    /// Checks the whole offline cache when the last check is a day old or more (SQLite's
+    /// quick check reads every page: seconds at 100k cached requests, so it is not done
+    /// when the cache opens). Damage found is returned and makes the next start rebuild the
+    /// cache, keeping drafts and the outbox; `None` when sound or not due.
+    pub async fn check_cache(&self, now: DateTime<Utc>) -> Result<Option<String>> {
+        let (cache, _) = self.open_cache().await?;
+        let last = cache
+            .meta(CHECKED_AT)
+            .await?
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        if last.is_some_and(|last| now - last < chrono::Duration::days(1)) {
+            return Ok(None);
+        }
+        let damage = cache.check_whole().await?;
+        if damage.is_none() {
+            cache.set_meta(CHECKED_AT, &now.to_rfc3339()).await?;
+        }
+        Ok(damage)
     }
 
     pub async fn sync_status(&self) -> Result<SyncStatus> {

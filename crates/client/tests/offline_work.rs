@@ -385,6 +385,102 @@ async fn a_damaged_cache_is_moved_aside_and_rebuilt_keeping_the_drafts() {
 }
 
 #[tokio::test]
+async fn damage_in_server_data_is_found_by_the_daily_check_and_rebuilt_at_the_next_start() {
+    use countersign_client::SessionOnlyCredentials;
+    let server = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = SessionOnlyCredentials::default();
+    let shen = common::client_with(dir.path(), &keyring);
+    shen.sign_in(&server.url(), "shen.yue", common::PW)
+        .await
+        .unwrap();
+    shen.sync(tuesday_morning()).await.unwrap();
+    let draft = leave_draft(&shen).await;
+    let checked = tuesday_morning();
+    assert_eq!(shen.check_cache(checked).await.unwrap(), None, "sound");
+    shen.close().await.unwrap();
+
+    // A bad sector under the cached directory of people: server data, not the person's own.
+    let file = std::fs::read_dir(dir.path().join("caches"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "sqlite"))
+        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let root: i64 = sqlx::query_scalar("SELECT rootpage FROM sqlite_schema WHERE name = 'people'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let mut bytes = std::fs::read(&file).unwrap();
+    let page = usize::try_from((root - 1) * page_size).unwrap();
+    let size = usize::try_from(page_size).unwrap();
+    bytes[page..page + size].fill(0xA5);
+    std::fs::write(&file, bytes).unwrap();
+
+    // Opening checks only what this device alone holds: the app starts, the draft is there.
+    let restarted = common::client_with(dir.path(), &keyring);
+    restarted.restore().await.unwrap();
+    assert_eq!(
+        restarted.draft(draft).await.unwrap().form["reason"],
+        "family visit"
+    );
+    assert_eq!(
+        restarted
+            .check_cache(checked + chrono::Duration::hours(1))
+            .await
+            .unwrap(),
+        None,
+        "checked less than a day ago: not checked again"
+    );
+    let damage = restarted
+        .check_cache(checked + chrono::Duration::hours(25))
+        .await
+        .unwrap()
+        .expect("the daily check reads every page");
+    assert!(!damage.is_empty());
+    restarted.close().await.unwrap();
+
+    // The next start moves the file aside and rebuilds it, keeping the draft.
+    let rebuilt = common::client_with(dir.path(), &keyring);
+    rebuilt.restore().await.unwrap();
+    let recovery = rebuilt
+        .sync_status()
+        .await
+        .unwrap()
+        .recovery
+        .expect("the rebuild is reported");
+    assert!(recovery.contains("1 draft(s)"), "{recovery}");
+    assert_eq!(
+        rebuilt.draft(draft).await.unwrap().form["reason"],
+        "family visit"
+    );
+    rebuilt.sync(tuesday_morning()).await.unwrap();
+    assert!(
+        !rebuilt.templates().await.unwrap().is_empty(),
+        "rebuilt by a full sync"
+    );
+    assert_eq!(
+        rebuilt
+            .check_cache(checked + chrono::Duration::hours(26))
+            .await
+            .unwrap(),
+        None,
+        "the rebuilt file is sound"
+    );
+}
+
+#[tokio::test]
 async fn a_server_update_waits_while_a_local_change_to_the_same_request_is_unanswered() {
     use countersign_api::sync::{Change, ChangeOp, EntityKind, MutationResult, MutationStatus};
     use countersign_client::cache::{Cache, OutboxEntry};
