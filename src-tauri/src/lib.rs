@@ -223,6 +223,26 @@ fn files_dropped(window: &tauri::Window, paths: Vec<PathBuf>, at: tauri::Physica
     let _ = tauri::Emitter::emit(window, background::FILES_DROPPED, dropped);
 }
 
+/// Tells the web engine the window is one document, not a browser: WebKit's default cache
+/// model keeps pages and resources for back/forward and revisits, which an app that never
+/// navigates away pays for in idle memory.
+fn tune_web_view(app: &AppHandle) {
+    #[cfg(target_os = "linux")]
+    if let Some(window) = app.get_webview_window("main") {
+        let tuned = window.with_webview(|webview| {
+            use webkit2gtk::{CacheModel, WebContextExt as _, WebViewExt as _};
+            if let Some(context) = webview.inner().context() {
+                context.set_cache_model(CacheModel::DocumentViewer);
+            }
+        });
+        if let Err(err) = tuned {
+            tracing::warn!(error = %err, "web view not tuned");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = app;
+}
+
 /// Runs the app until it is quit from the tray (closing the window keeps it in the tray).
 pub fn run() {
     logs::mark_start();
@@ -273,6 +293,7 @@ pub fn run() {
                     background::open_link(&links, url.as_str());
                 }
             });
+            tune_web_view(&handle);
             if !hidden {
                 show_window(&handle);
             }
