@@ -11,8 +11,9 @@
 //!
 //! Every write is one transaction with `synchronous = FULL` in WAL mode: when a call returns,
 //! its change survives a killed process and a power cut. A file that is not a database, fails
-//! its integrity check, or was written by a newer app is moved aside and rebuilt; the drafts
-//! and unsent outbox entries readable in it are carried over first.
+//! its integrity check (the person's own tables at every open, the whole file once a day in
+//! the background, see [`Cache::check_whole`]), or was written by a newer app is moved aside
+//! and rebuilt; the drafts and unsent outbox entries readable in it are carried over first.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
