@@ -263,6 +263,26 @@ impl Client {
         })
     }
 
+    /// Restores the stored sign-in from what this device remembers, without waiting for the
+    /// server: the window opens on its cache at once, even behind a server that hangs (an
+    /// ordinary request may take 30 s to give up). The identity is the one the last contact
+    /// returned, and `offline` is false until a sync says otherwise; [`Client::me`] refreshes
+    /// the identity and the sync loop ends a session the server no longer accepts. A profile
+    /// that never learnt who is signed in asks the server, as [`Client::restore`] does.
+    pub async fn restore_remembered(&self) -> Result<SessionView> {
+        let Some((account, server)) = self.load_connection().await? else {
+            return Ok(self.signed_out(None).await);
+        };
+        match account.me {
+            Some(me) => Ok(SessionView::SignedIn {
+                me,
+                server,
+                offline: false,
+            }),
+            None => self.restore().await,
+        }
+    }
+
     /// Restores the sign-in stored by an earlier run without asking for the password. While
     /// the server is unreachable the person stays signed in with their last known identity;
     /// a session that the server ended comes back as signed out with the reason.

@@ -9,7 +9,7 @@ use countersign_client::{
     Client, ClientErrorCode, ClientOptions, Language, LanguagePreference, ProfileDir,
     SessionOnlyCredentials, SessionView,
 };
-use countersign_testkit::{TestDb, TestServer};
+use countersign_testkit::{Fault, FaultProxy, TestDb, TestServer};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -72,6 +72,48 @@ async fn a_sign_in_is_restored_and_survives_the_server_going_away() {
         me.display_name, "Test li.wei",
         "the last known identity is shown"
     );
+}
+
+#[tokio::test]
+async fn a_restart_opens_on_the_remembered_identity_while_the_server_hangs() {
+    let server = TestServer::start(TestDb::sqlite()).await;
+    server.add_person("li.wei", PASSWORD, &["employee"]).await;
+    let proxy = FaultProxy::start(server.addr).await;
+    let dir = tempfile::tempdir().unwrap();
+    let creds = SessionOnlyCredentials::default();
+    let first = client(dir.path(), &creds, "en-US");
+    first
+        .sign_in(&proxy.url(), "li.wei", PASSWORD)
+        .await
+        .unwrap();
+    first.sync(chrono::Utc::now()).await.unwrap();
+
+    // The server now takes every request and never answers: a restart must not wait for it
+    // (a request held here would keep this call until its 30 s timeout, then say offline).
+    proxy.set(Fault::HoldRequest);
+    let second = client(dir.path(), &creds, "en-US");
+    let SessionView::SignedIn { me, offline, .. } = second.restore_remembered().await.unwrap()
+    else {
+        panic!("restored from what the device remembers");
+    };
+    assert_eq!(me.display_name, "Test li.wei", "the last known identity");
+    assert!(!offline, "not known to be offline: nothing was asked yet");
+    assert_eq!(
+        second.sync_status().await.unwrap().outbox_pending,
+        0,
+        "the cache answers at once"
+    );
+
+    // Signed out on this device: nothing to remember, nothing asked either.
+    proxy.release();
+    proxy.set(Fault::Pass);
+    second.sign_out().await.unwrap();
+    proxy.set(Fault::HoldRequest);
+    let third = client(dir.path(), &creds, "en-US");
+    assert!(matches!(
+        third.restore_remembered().await.unwrap(),
+        SessionView::SignedOut { reason: None, .. }
+    ));
 }
 
 #[tokio::test]
