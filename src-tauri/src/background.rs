@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::Utc;
 use countersign_client::notify::{NotificationAction, Planned};
 use countersign_client::{
-    Act, ClientError, InboxQuery, OutboxItem, SessionView, SyncStatus, WatchEvent,
+    Act, Client, ClientError, InboxQuery, OutboxItem, SessionView, SyncStatus, WatchEvent,
 };
 use countersign_domain::meetings::Rsvp;
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,9 @@ use crate::tray;
 pub const CHANGED: &str = "countersign://changed";
 pub const OPEN_REQUEST: &str = "countersign://open-request";
 pub const SESSION_ENDED: &str = "countersign://session-ended";
+/// The signed-in person as the server now describes them (a new name, other roles): the
+/// window started on the identity this device remembered.
+pub const SESSION_CHANGED: &str = "countersign://session-changed";
 /// Files were dropped on the window (their names and where; the paths stay in Rust).
 pub const FILES_DROPPED: &str = "countersign://files-dropped";
 
@@ -148,6 +151,33 @@ async fn start(app: &AppHandle) {
             }
             Ok(Ok(())) => {}
             Err(err) => tracing::error!(error = %err, "the sync loop failed"),
+        }
+    });
+}
+
+/// Asks the server who is signed in, after a restore that answered from memory, and tells the
+/// window when that changed. Failures say nothing here: offline is the sync status's to show,
+/// and an ended session is the sync loop's.
+pub fn refresh_identity(app: &AppHandle, client: Arc<Client>, session: &SessionView) {
+    let SessionView::SignedIn {
+        me: known, server, ..
+    } = session
+    else {
+        return;
+    };
+    let (app, known, server) = (app.clone(), known.clone(), server.clone());
+    tauri::async_runtime::spawn(async move {
+        match client.me().await {
+            Ok(me) if me != known => {
+                let fresh = SessionView::SignedIn {
+                    me,
+                    server,
+                    offline: false,
+                };
+                let _ = app.emit(SESSION_CHANGED, fresh);
+            }
+            Ok(_) => {}
+            Err(err) => tracing::info!(error = %err, "identity not refreshed"),
         }
     });
 }

@@ -61,8 +61,12 @@ pub async fn restore_session(
     app: AppHandle,
     core: State<'_, Core>,
 ) -> Result<SessionView, ClientError> {
-    let session = core.client()?.restore().await?;
+    // The cache answers first: the window does not wait for the server to confirm who is
+    // signed in; a changed identity follows as an event, an ended session as another.
+    let client = core.client()?;
+    let session = client.restore_remembered().await?;
     background::follow(&app, &session);
+    background::refresh_identity(&app, client, &session);
     Ok(session)
 }
 

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from './api';
 import type { CommandError, LanguagePreference, Preferences, SessionView } from './api';
-import { onSessionEnded } from './events';
+import { onSessionChanged, onSessionEnded } from './events';
 import { applyLanguage, guessSystemLanguage } from './i18n';
 import { Shell } from './screens/Shell';
 import { SignIn } from './screens/SignIn';
@@ -59,6 +59,15 @@ export function App() {
             ? { state: 'signed_out', reason, server: current.server, username: current.me.username }
             : current,
         );
+      }),
+    [],
+  );
+
+  // The server's answer about who is signed in, after a start that used the remembered one.
+  useEffect(
+    () =>
+      onSessionChanged((fresh) => {
+        setSession((current) => (current?.state === 'signed_in' ? fresh : current));
       }),
     [],
   );

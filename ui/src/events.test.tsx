@@ -4,7 +4,7 @@ import { act, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from './App';
-import { CHANGED, OPEN_REQUEST, SESSION_ENDED } from './events';
+import { CHANGED, OPEN_REQUEST, SESSION_CHANGED, SESSION_ENDED } from './events';
 import { fakeCommands, resetFakeCommands } from './test/fakeCommands';
 import { emitEvent, listenerCount, resetFakeEvents } from './test/fakeEvents';
 import { commandError, englishPreferences, failed, ok, signedIn } from './test/fixtures';
@@ -163,6 +163,18 @@ describe('events from the core', () => {
     expect(screen.queryByTestId('shell')).not.toBeInTheDocument();
     expect(screen.getByLabelText('User name')).toHaveValue('li.lei');
     expect(screen.getByLabelText('Server address')).toHaveValue('https://oa.example.com');
+  });
+
+  it('shows the identity the server gives after starting on the remembered one', async () => {
+    await startSignedIn();
+    expect(await screen.findByTestId('display-name')).toHaveTextContent('李雷');
+    act(() => {
+      emitEvent(SESSION_CHANGED, signedIn({ me: { ...signedIn().me, display_name: '李雷 (财务)' } }));
+    });
+    await waitFor(() => {
+      expect(screen.getByTestId('display-name')).toHaveTextContent('李雷 (财务)');
+    });
+    expect(screen.getByTestId('shell')).toBeInTheDocument();
   });
 
   it('goes back from a request to the list it was opened from', async () => {

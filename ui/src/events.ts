@@ -7,11 +7,12 @@
 // Outside Tauri (tests, a plain browser) `listen` fails; that simply means no events arrive.
 import { listen } from '@tauri-apps/api/event';
 import { api, toCommandError } from './api';
-import type { CommandError, OpenRequest } from './api';
+import type { CommandError, OpenRequest, SessionView } from './api';
 
 export const CHANGED = 'countersign://changed';
 export const OPEN_REQUEST = 'countersign://open-request';
 export const SESSION_ENDED = 'countersign://session-ended';
+export const SESSION_CHANGED = 'countersign://session-changed';
 export const FILES_DROPPED = 'countersign://files-dropped';
 
 /** Files dropped on the window: their names and where they fell (CSS pixels). The paths stay
@@ -82,6 +83,20 @@ export function onOpenRequest(handler: (request: OpenRequest) => void): Unsubscr
 export function onSessionEnded(handler: (reason: CommandError) => void): Unsubscribe {
   return subscribe(SESSION_ENDED, (reason) => {
     handler(toCommandError(reason));
+  });
+}
+
+/**
+ * The signed-in person as the server now describes them. The window starts on the identity
+ * this device remembered (it does not wait for the server); this brings a changed name or
+ * roles once the server has answered.
+ */
+export function onSessionChanged(handler: (session: SessionView) => void): Unsubscribe {
+  return subscribe(SESSION_CHANGED, (payload) => {
+    const session = payload as Partial<SessionView> | null;
+    if (session?.state === 'signed_in' && typeof session.me?.username === 'string') {
+      handler(session as SessionView);
+    }
   });
 }
 
