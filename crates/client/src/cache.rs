@@ -462,6 +462,16 @@ impl Cache {
         self.entry_get(Entries::Meta, key).await
     }
 
+    /// A moment kept in `meta` (the last sync, the last whole-file check); `None` when never
+    /// kept or unreadable.
+    pub async fn meta_time(&self, key: &str) -> Result<Option<DateTime<Utc>>> {
+        Ok(self
+            .meta(key)
+            .await?
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc)))
+    }
+
     pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.entry_set(Entries::Meta, key, value).await
     }

@@ -1020,11 +1020,7 @@ impl Client {
     /// cache, keeping drafts and the outbox; `None` when sound or not due.
     pub async fn check_cache(&self, now: DateTime<Utc>) -> Result<Option<String>> {
         let (cache, _) = self.open_cache().await?;
-        let last = cache
-            .meta(CHECKED_AT)
-            .await?
-            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| t.with_timezone(&Utc));
+        let last = cache.meta_time(CHECKED_AT).await?;
         if last.is_some_and(|last| now - last < chrono::Duration::days(1)) {
             return Ok(None);
         }
@@ -1038,11 +1034,7 @@ impl Client {
     pub async fn sync_status(&self) -> Result<SyncStatus> {
         let (cache, _) = self.open_cache().await?;
         let outbox = cache.outbox().await?;
-        let last_sync_at = cache
-            .meta("last_sync_at")
-            .await?
-            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| t.with_timezone(&Utc));
+        let last_sync_at = cache.meta_time("last_sync_at").await?;
         let mut refused = Vec::new();
         for entry in outbox.iter().filter(|e| e.state == OutboxState::Refused) {
             refused.push(self.explained(&cache, outbox_item(entry)).await);
