@@ -63,11 +63,18 @@ export function App() {
     [],
   );
 
-  // The server's answer about who is signed in, after a start that used the remembered one.
+  // The server's answer about who is signed in, after a start that used the remembered one;
+  // only for that same person (a late answer must not replace someone who signed in since).
   useEffect(
     () =>
       onSessionChanged((fresh) => {
-        setSession((current) => (current?.state === 'signed_in' ? fresh : current));
+        setSession((current) =>
+          current?.state === 'signed_in' &&
+          fresh.state === 'signed_in' &&
+          current.me.id === fresh.me.id
+            ? fresh
+            : current,
+        );
       }),
     [],
   );

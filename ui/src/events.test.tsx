@@ -168,6 +168,14 @@ describe('events from the core', () => {
   it('shows the identity the server gives after starting on the remembered one', async () => {
     await startSignedIn();
     expect(await screen.findByTestId('display-name')).toHaveTextContent('李雷');
+    // A late answer about someone else (signed in since) changes nothing.
+    act(() => {
+      emitEvent(
+        SESSION_CHANGED,
+        signedIn({ me: { ...signedIn().me, id: '0190d4a0-0000-7000-8000-000000000099', display_name: '韩梅梅' } }),
+      );
+    });
+    expect(screen.getByTestId('display-name')).toHaveTextContent('李雷');
     act(() => {
       emitEvent(SESSION_CHANGED, signedIn({ me: { ...signedIn().me, display_name: '李雷 (财务)' } }));
     });

@@ -1,6 +1,7 @@
 // What the Rust side tells the window without being asked: the lists may have changed (a sync
 // brought something, a decision left the outbox), a request should be shown (a notification,
-// the tray or a countersign:// link), or the sign-in ended while the app ran.
+// the tray or a countersign:// link), the server describes the signed-in person differently
+// from what this device remembered, or the sign-in ended while the app ran.
 //
 // Screens subscribe here, never to `@tauri-apps/api/event` directly, so that the event names
 // and payload types live in one place and tests can fake the one function underneath.
