@@ -505,7 +505,8 @@ impl Cache {
     /// Applies one page of changes and moves the cursor past it, atomically: a killed
     /// process resumes at the page it had not finished.
     pub async fn apply_page(&self, changes: &[Change], cursor: &str) -> Result<()> {
-        self.apply_page_noting(changes, Some(cursor), None).await
+        self.apply_page_noting(changes, Some(cursor), &KeptNotes::default())
+            .await
     }
 
     /// [`Cache::apply_page`], storing the notification record that reflects the page in the
@@ -516,14 +517,12 @@ impl Cache {
         &self,
         changes: &[Change],
         cursor: Option<&str>,
-        notes: Option<&str>,
+        notes: &KeptNotes,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
-        if let Some(notes) = notes {
-            set_notified_in(&mut tx, NOTIFICATION_RECORD, notes)
-                .await
-                .map_err(|e| self.err(e))?;
-        }
+        keep_notes_in(&mut tx, notes)
+            .await
+            .map_err(|e| self.err(e))?;
         for change in changes {
             apply_change(&mut tx, change, true)
                 .await
@@ -543,14 +542,12 @@ impl Cache {
         &self,
         changes: &[Change],
         cursor: &str,
-        notes: Option<&str>,
+        notes: &KeptNotes,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
-        if let Some(notes) = notes {
-            set_notified_in(&mut tx, NOTIFICATION_RECORD, notes)
-                .await
-                .map_err(|e| self.err(e))?;
-        }
+        keep_notes_in(&mut tx, notes)
+            .await
+            .map_err(|e| self.err(e))?;
         for table in [
             "tasks",
             "requests",
@@ -1469,8 +1466,47 @@ impl Cache {
         self.entry_get(Entries::Notified, key).await
     }
 
-    pub async fn set_notified(&self, key: &str, body: &str) -> Result<()> {
-        self.entry_set(Entries::Notified, key, body).await
+    /// Stores what the planner said, on its own (an answer to a mutation, a reminder).
+    pub async fn keep_notes(&self, notes: &KeptNotes) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(|e| self.err(e))?;
+        keep_notes_in(&mut tx, notes)
+            .await
+            .map_err(|e| self.err(e))?;
+        tx.commit().await.map_err(|e| self.err(e))
+    }
+
+    /// The stored notes about `requests`, those there are, each as its JSON body.
+    pub async fn request_notes(&self, requests: &[Uuid]) -> Result<Vec<(Uuid, String)>> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = requests.iter().map(Uuid::to_string).collect();
+        let ids = serde_json::to_string(&ids).map_err(|e| ClientError::internal(e.to_string()))?;
+        // One statement for a page's 500 requests: a key lookup each.
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT request, body FROM request_notes \
+             WHERE request IN (SELECT value FROM json_each($1))",
+        )
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.err(e))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, body)| Some((id.parse().ok()?, body)))
+            .collect())
+    }
+
+    /// Every stored request's notes (a resync plans every request at once).
+    pub async fn all_request_notes(&self) -> Result<Vec<(Uuid, String)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT request, body FROM request_notes")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, body)| Some((id.parse().ok()?, body)))
+            .collect())
     }
 
     fn decode<T: serde::de::DeserializeOwned>(&self, body: &str) -> Result<T> {
@@ -1484,8 +1520,32 @@ type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
 /// The `notified` key of the notification planner's record.
 pub const NOTIFICATION_RECORD: &str = "record";
 
-async fn set_notified_in(tx: &mut Tx<'_>, key: &str, body: &str) -> sqlx::Result<()> {
-    set_entry_in(tx, Entries::Notified, key, body).await
+/// What a sync keeps of the notification planner's record, written in the transaction of the
+/// changes it reflects: a change is never applied without its notifications being recorded,
+/// nor recorded without being applied.
+#[derive(Debug, Default)]
+pub struct KeptNotes {
+    /// The record's body without the per-request notes; `None` leaves the stored one.
+    pub record: Option<String>,
+    /// The notes of the requests planned, each replacing the stored row.
+    pub requests: Vec<(Uuid, String)>,
+}
+
+async fn keep_notes_in(tx: &mut Tx<'_>, notes: &KeptNotes) -> sqlx::Result<()> {
+    if let Some(body) = &notes.record {
+        set_entry_in(tx, Entries::Notified, NOTIFICATION_RECORD, body).await?;
+    }
+    for (request, body) in &notes.requests {
+        sqlx::query(
+            "INSERT INTO request_notes (request, body) VALUES ($1, $2) \
+             ON CONFLICT (request) DO UPDATE SET body = excluded.body",
+        )
+        .bind(request.to_string())
+        .bind(body)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// The two key-value tables: `meta` (the cursor, the last sync) and `notified` (the
@@ -2011,12 +2071,13 @@ const SQLITE_NOTADB: &str = "26";
 
 /// SQLite's quick check of the tables holding what only this device has (drafts, the
 /// outbox, their files, the cursor, what was notified) and their indexes: run on every open.
-const OWN_WORK_CHECKS: [&str; 5] = [
+const OWN_WORK_CHECKS: [&str; 6] = [
     "PRAGMA quick_check(drafts)",
     "PRAGMA quick_check(outbox)",
     "PRAGMA quick_check(attachments)",
     "PRAGMA quick_check(meta)",
     "PRAGMA quick_check(notified)",
+    "PRAGMA quick_check(request_notes)",
 ];
 
 /// The quick check of the whole file.

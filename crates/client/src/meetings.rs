@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::Client;
-use crate::cache::{Cache, CachedMeeting, NOTIFICATION_RECORD};
+use crate::cache::{Cache, CachedMeeting};
 use crate::error::{ClientError, Result};
 use crate::notify::{self, Planned};
 use crate::refusals::Refusal;
@@ -353,12 +353,12 @@ impl Client {
             .into_iter()
             .map(|m| m.view)
             .collect();
-        let (_, record) = self.notification_record(cache).await?;
+        let mut notes = self.notification_notes(cache).await?;
+        let record = std::mem::take(&mut notes.record);
         let plan = notify::plan_meeting_reminders(me, &meetings, minutes, now, record);
+        notes.record = plan.record;
         if !plan.planned.is_empty() {
-            let body = serde_json::to_string(&plan.record)
-                .map_err(|e| ClientError::internal(e.to_string()))?;
-            cache.set_notified(NOTIFICATION_RECORD, &body).await?;
+            cache.keep_notes(&notes.take_kept()?).await?;
         }
         Ok(plan.planned)
     }

@@ -426,13 +426,22 @@ pub struct Plan {
     pub record: NotificationRecord,
 }
 
-/// What was already notified, for dedup across restarts. The caller stores it (as JSON, with
-/// the cache, in the same transaction as the change it reflects) and hands it back to the
-/// next [`plan`]. It grows by one small entry per request; a finished request keeps only its
-/// version and what is still on screen.
+/// What was already notified, for dedup across restarts. The caller stores it with the cache,
+/// in the same transaction as the change it reflects, and hands it back to the next [`plan`].
+///
+/// It has one small [`RequestNotes`] per request ever met (a finished request keeps only its
+/// version and what is still on screen) and a little more (meetings, what a catch-up holds).
+/// The notes are stored apart, one row per request, and a sync loads only those of the
+/// requests it is about ([`NotificationRecord::remember`], [`notes_key`]) and stores them
+/// back ([`NotificationRecord::take_request_notes`]): at 100k cached requests the record
+/// read and written whole was 10 MB decoded and encoded on every sync. A record missing the
+/// notes of a request the change is about plans as if nothing was said about it yet.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NotificationRecord {
-    #[serde(default)]
+    /// Only the requests loaded for this plan. Serialised for the tests' whole records and
+    /// read from bodies written before the notes were stored apart; stored bodies leave it
+    /// out.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     requests: BTreeMap<Uuid, RequestNotes>,
     /// Held back during a catch-up, for [`finish_catch_up`].
     #[serde(default)]
@@ -477,8 +486,9 @@ impl MeetingNotes {
     }
 }
 
+/// What was said about one request: stored as one row with the cache.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-struct RequestNotes {
+pub struct RequestNotes {
     /// The newest version planned; an older one is stale.
     version: u64,
     /// Finished requests raise nothing new; their subjects are dropped to keep this small.
@@ -534,6 +544,36 @@ impl NotificationRecord {
     pub fn held(&self) -> usize {
         self.held.len()
     }
+
+    /// Adds notes stored apart, for the requests about to be planned. Notes the record
+    /// already holds stay: they are newer than the stored ones.
+    pub fn remember(&mut self, notes: impl IntoIterator<Item = (Uuid, RequestNotes)>) {
+        for (request, n) in notes {
+            self.requests.entry(request).or_insert(n);
+        }
+    }
+
+    /// Whether the notes about `request` are in the record (met or loaded).
+    pub fn knows(&self, request: Uuid) -> bool {
+        self.requests.contains_key(&request)
+    }
+
+    /// The requests whose notifications a catch-up holds: [`finish_catch_up`] records the
+    /// ones it shows in their notes, which must be loaded first.
+    pub fn held_requests(&self) -> BTreeSet<Uuid> {
+        self.held.iter().map(|h| h.request).collect()
+    }
+
+    /// Takes the per-request notes out, to be stored one row each; what is left is stored as
+    /// one small body.
+    pub fn take_request_notes(&mut self) -> BTreeMap<Uuid, RequestNotes> {
+        std::mem::take(&mut self.requests)
+    }
+}
+
+/// The request whose [`RequestNotes`] planning `change` reads and writes, if any.
+pub fn notes_key(change: &Change) -> Option<Uuid> {
+    request_id(change)
 }
 
 /// Plans the notifications for one change from the sync feed, as seen by `me`.

@@ -22,7 +22,9 @@ use uuid::Uuid;
 
 use crate::Client;
 use crate::attachments::UploadFailure;
-use crate::cache::{Cache, DraftRecord, NOTIFICATION_RECORD, OutboxEntry, OutboxState, Recovery};
+use crate::cache::{
+    Cache, DraftRecord, KeptNotes, NOTIFICATION_RECORD, OutboxEntry, OutboxState, Recovery,
+};
 use crate::error::{ClientError, ClientErrorCode, Result};
 use crate::notify::{self, NotificationRecord, Planned, SyncMode};
 use crate::refusals::Refusal;
@@ -1187,6 +1189,7 @@ impl Client {
             };
             report.sent += pending.len();
             let mut templates = TemplateVersions::default();
+            let mut notes = self.notification_notes(cache).await?;
             for result in &results.results {
                 let before = match &result.entity {
                     Some(view) => cache.request(view.id).await?,
@@ -1203,20 +1206,11 @@ impl Client {
                         op: countersign_api::sync::ChangeOp::Upsert,
                         data: serde_json::to_value(view).ok(),
                     };
-                    let (me, record) = self.notification_record(cache).await?;
+                    notes.load_for(cache, [view.id]).await?;
                     let template = templates.of(cache, &change).await;
-                    let plan = notify::plan(
-                        me,
-                        SyncMode::Live,
-                        &change,
-                        before.as_ref(),
-                        template,
-                        record,
-                    );
-                    cache
-                        .set_notified(NOTIFICATION_RECORD, &encode_record(&plan.record)?)
-                        .await?;
-                    report.notifications.extend(plan.planned);
+                    let planned = notes.plan(SyncMode::Live, &change, before.as_ref(), template);
+                    cache.keep_notes(&notes.take_kept()?).await?;
+                    report.notifications.extend(planned);
                 }
                 let status = match result.status {
                     MutationStatus::Duplicate => result.original.unwrap_or(MutationStatus::Applied),
@@ -1252,7 +1246,7 @@ impl Client {
         // version this download meets, already catches a request met twice. Reading the
         // cache for each of 100k changes cost 5 % of a first download.
         let compare_with_cache = !catching_up || cache.holds_requests().await?;
-        let (me, mut record) = self.notification_record(cache).await?;
+        let mut notes = self.notification_notes(cache).await?;
         let mut templates = TemplateVersions::default();
         let mut after = cache.cursor().await?.unwrap_or_default();
         loop {
@@ -1271,6 +1265,9 @@ impl Client {
             };
             let mut planned = Vec::new();
             templates.learn(&page.changes);
+            notes
+                .load_for(cache, page.changes.iter().filter_map(notify::notes_key))
+                .await?;
             for change in &page.changes {
                 // A first download that starts again meets the records its cut-off try
                 // stored: those are not an earlier copy to compare with, and must be held
@@ -1283,24 +1280,19 @@ impl Client {
                     None
                 };
                 let template = templates.of(cache, change).await;
-                let plan = notify::plan(me, mode, change, previous.as_ref(), template, record);
-                record = plan.record;
-                planned.extend(plan.planned);
+                planned.extend(notes.plan(mode, change, previous.as_ref(), template));
             }
             if catching_up && planned.is_empty() {
                 // A first download stores each page's records as they come, but the cursor
-                // and the notification record (which holds every task it meets, and grew
-                // with the download: rewriting it per page made the download quadratic)
+                // and the notification record (which holds what the catch-up holds back)
                 // only at the end. Interrupted, it starts again from the beginning, over
                 // records it already has: nothing was shown, so nothing is shown twice.
-                cache.apply_page_noting(&page.changes, None, None).await?;
+                cache
+                    .apply_page_noting(&page.changes, None, &KeptNotes::default())
+                    .await?;
             } else {
                 cache
-                    .apply_page_noting(
-                        &page.changes,
-                        Some(&page.cursor),
-                        Some(&encode_record(&record)?),
-                    )
+                    .apply_page_noting(&page.changes, Some(&page.cursor), &notes.take_kept()?)
                     .await?;
             }
             after = page.cursor;
@@ -1314,28 +1306,33 @@ impl Client {
             }
         }
         if catching_up {
-            let plan = notify::finish_catch_up(record, now);
+            let held = notes.record.held_requests();
+            notes.load_for(cache, held).await?;
+            let planned = notes.finish_catch_up(now);
             cache
-                .apply_page_noting(&[], Some(&after), Some(&encode_record(&plan.record)?))
+                .apply_page_noting(&[], Some(&after), &notes.take_kept()?)
                 .await?;
-            report.notifications.extend(plan.planned);
+            report.notifications.extend(planned);
         }
         Ok(())
     }
 
-    /// The signed-in person and the notification record stored with the cache.
-    pub(crate) async fn notification_record(
-        &self,
-        cache: &Cache,
-    ) -> Result<(Uuid, NotificationRecord)> {
+    /// The signed-in person and the notification record stored with the cache, without the
+    /// notes of any request yet ([`Notes::load_for`] adds those a sync is about).
+    pub(crate) async fn notification_notes(&self, cache: &Cache) -> Result<Notes> {
         let me = self.open_cache().await?.1;
-        let record = match cache.notified(NOTIFICATION_RECORD).await? {
+        let stored = cache.notified(NOTIFICATION_RECORD).await?;
+        let record = stored
+            .as_deref()
             // A record this version cannot read starts afresh: at worst a notification shows
             // again, never one is lost.
-            Some(body) => serde_json::from_str(&body).unwrap_or_default(),
-            None => NotificationRecord::default(),
-        };
-        Ok((me, record))
+            .and_then(|body| serde_json::from_str(body).ok())
+            .unwrap_or_default();
+        Ok(Notes {
+            me,
+            record,
+            stored: stored.unwrap_or_default(),
+        })
     }
 
     /// Downloads everything again and swaps it in at once: until the download is complete
@@ -1361,28 +1358,18 @@ impl Client {
                 break;
             }
         }
-        let (me, mut record) = self.notification_record(cache).await?;
+        let mut notes = self.notification_notes(cache).await?;
+        notes.load_all(cache).await?;
         let mut templates = TemplateVersions::default();
         templates.learn(&all);
         for change in &all {
             let previous = previous_of(cache, change).await?;
             let template = templates.of(cache, change).await;
-            let plan = notify::plan(
-                me,
-                SyncMode::CatchUp,
-                change,
-                previous.as_ref(),
-                template,
-                record,
-            );
-            record = plan.record;
-            report.notifications.extend(plan.planned);
+            let planned = notes.plan(SyncMode::CatchUp, change, previous.as_ref(), template);
+            report.notifications.extend(planned);
         }
-        let plan = notify::finish_catch_up(record, now);
-        report.notifications.extend(plan.planned);
-        cache
-            .replace_all(&all, &after, Some(&encode_record(&plan.record)?))
-            .await?;
+        report.notifications.extend(notes.finish_catch_up(now));
+        cache.replace_all(&all, &after, &notes.take_kept()?).await?;
         report.resynced = true;
         report.pulled += all.len();
         report.changed.extend(all.iter().map(Changed::from));
@@ -1461,8 +1448,83 @@ impl TemplateVersions {
     }
 }
 
-fn encode_record(record: &NotificationRecord) -> Result<String> {
-    serde_json::to_string(record).map_err(|e| ClientError::internal(e.to_string()))
+/// The notification record a sync plans with: the stored body and the notes of the requests
+/// loaded for it. See [`NotificationRecord`] for why the notes are stored apart.
+pub(crate) struct Notes {
+    me: Uuid,
+    pub(crate) record: NotificationRecord,
+    /// The body as last read or written: an unchanged body is not written again.
+    stored: String,
+}
+
+impl Notes {
+    /// Loads the stored notes of `requests` that the record does not hold yet.
+    async fn load_for(
+        &mut self,
+        cache: &Cache,
+        requests: impl IntoIterator<Item = Uuid>,
+    ) -> Result<()> {
+        let missing: Vec<Uuid> = requests
+            .into_iter()
+            .filter(|r| !self.record.knows(*r))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let rows = cache.request_notes(&missing).await?;
+        self.remember(rows);
+        Ok(())
+    }
+
+    async fn load_all(&mut self, cache: &Cache) -> Result<()> {
+        let rows = cache.all_request_notes().await?;
+        self.remember(rows);
+        Ok(())
+    }
+
+    fn remember(&mut self, rows: Vec<(Uuid, String)>) {
+        // Notes this version cannot read start afresh, like the record's body.
+        self.record.remember(
+            rows.into_iter()
+                .filter_map(|(id, body)| Some((id, serde_json::from_str(&body).ok()?))),
+        );
+    }
+
+    fn plan(
+        &mut self,
+        mode: SyncMode,
+        change: &Change,
+        previous: Option<&RequestView>,
+        template: Option<&countersign_domain::templates::Template>,
+    ) -> Vec<Planned> {
+        let record = std::mem::take(&mut self.record);
+        let plan = notify::plan(self.me, mode, change, previous, template, record);
+        self.record = plan.record;
+        plan.planned
+    }
+
+    fn finish_catch_up(&mut self, now: DateTime<Utc>) -> Vec<Planned> {
+        let plan = notify::finish_catch_up(std::mem::take(&mut self.record), now);
+        self.record = plan.record;
+        plan.planned
+    }
+
+    /// What to store: the notes of every request planned since the last time (taken out of
+    /// the record), and the body when it changed.
+    pub(crate) fn take_kept(&mut self) -> Result<KeptNotes> {
+        let encode = |e: serde_json::Error| ClientError::internal(e.to_string());
+        let requests = self
+            .record
+            .take_request_notes()
+            .into_iter()
+            .map(|(id, n)| Ok((id, serde_json::to_string(&n).map_err(encode)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let body = serde_json::to_string(&self.record).map_err(encode)?;
+        let record = (body != self.stored).then(|| {
+            self.stored.clone_from(&body);
+            body
+        });
+        Ok(KeptNotes { record, requests })
+    }
 }
 
 fn require_comment(comment: &str, action: &str, locale: Locale) -> Result<()> {

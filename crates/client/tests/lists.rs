@@ -454,6 +454,7 @@ async fn a_cache_from_the_first_version_is_migrated_in_place_and_searchable() {
             .unwrap();
         // Newest migration first: a later migration's triggers name earlier columns.
         for statement in [
+            "DROP TABLE request_notes",
             "DROP TRIGGER tasks_count_insert",
             "DROP TRIGGER tasks_count_delete",
             "DROP TRIGGER tasks_count_update",

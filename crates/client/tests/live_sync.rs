@@ -277,6 +277,92 @@ async fn a_first_download_offers_approve_where_the_template_allows_it() {
 }
 
 #[tokio::test]
+async fn a_notification_shown_before_an_upgrade_is_still_taken_back_after_it() {
+    let server = demo().await;
+    let (d1, d2, d3) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let now = tuesday_morning();
+    let jiang = signed_in(&server.url(), d1.path(), "jiang.tao").await;
+    let shen = signed_in(&server.url(), d2.path(), "shen.yue").await;
+    let request = submit_leave(&shen).await;
+    let report = jiang.sync(now).await.unwrap();
+    let shown = report
+        .notifications
+        .iter()
+        .find_map(|p| match p {
+            Planned::Show(n) if matches!(&n.kind, NotificationKind::PendingApproval { request: r, .. } if r.id == request) => {
+                Some(n.id.clone())
+            }
+            _ => None,
+        })
+        .expect("the pending approval is shown");
+    jiang.close().await.unwrap();
+
+    // Take the cache back to how the version before kept what was said: one body with every
+    // request's notes inside, no table of them.
+    let cache = std::fs::read_dir(d1.path().join("caches"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "sqlite"))
+        .unwrap();
+    {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&cache)
+            .connect()
+            .await
+            .unwrap();
+        for statement in [
+            "UPDATE notified SET body = json_set(body, '$.requests', \
+             (SELECT json_group_object(request, json(body)) FROM request_notes)) \
+             WHERE key = 'record'",
+            "DROP TABLE request_notes",
+            "DELETE FROM _sqlx_migrations WHERE version >= 9",
+        ] {
+            sqlx::query(statement).execute(&mut conn).await.unwrap();
+        }
+        let body: String = sqlx::query_scalar("SELECT body FROM notified WHERE key = 'record'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            body.contains(&request.to_string()),
+            "the old record holds the request: {body}"
+        );
+    }
+
+    // He approves on his phone. The upgraded desktop still knows it showed the task, so it
+    // takes the notification back, and shows nothing new about it.
+    let phone = signed_in(&server.url(), d3.path(), "jiang.tao").await;
+    phone
+        .act(
+            request,
+            Act::Approve {
+                comment: String::new(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    phone.sync(now).await.unwrap();
+    let status = jiang.sync_status().await.unwrap();
+    assert!(
+        status.recovery.is_none(),
+        "migrated, not rebuilt: {status:?}"
+    );
+    let report = jiang.sync(now).await.unwrap();
+    assert_eq!(
+        report.notifications,
+        [Planned::Retract(shown)],
+        "the shown notice is taken back, nothing else is said"
+    );
+}
+
+#[tokio::test]
 async fn the_watch_rides_out_an_outage_and_sends_what_waited() {
     let server = demo().await;
     let proxy = FaultProxy::start(server.addr).await;
