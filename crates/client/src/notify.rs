@@ -502,11 +502,47 @@ pub struct RequestNotes {
     shown: BTreeSet<Subject>,
 }
 
+/// At most this many held notifications keep their text: beyond it a catch-up ends in the
+/// summary, which needs only how many there are. A first download of 100k open tasks held
+/// 100k notification texts until it ended, a good part of its peak memory.
+const HELD_TEXTS: usize = 64;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Held {
     request: Uuid,
     subject: Subject,
-    notification: Notification,
+    /// What to show, while few are held (see [`HELD_TEXTS`]).
+    #[serde(default)]
+    notification: Option<Box<Notification>>,
+    /// Whether it is about an overdue task: the summary says how many are.
+    #[serde(default)]
+    overdue: bool,
+}
+
+impl Held {
+    fn new(request: Uuid, subject: Subject, notification: Notification, held: usize) -> Self {
+        let overdue = match &notification.kind {
+            NotificationKind::PendingApproval { overdue, .. } => *overdue,
+            NotificationKind::Overdue { .. } => true,
+            _ => false,
+        };
+        Self {
+            request,
+            subject,
+            notification: (held < HELD_TEXTS).then(|| Box::new(notification)),
+            overdue,
+        }
+    }
+
+    fn is_overdue(&self) -> bool {
+        // Held by a version that kept every text and no flag: the text says.
+        self.overdue
+            || self.notification.as_ref().is_some_and(|n| match &n.kind {
+                NotificationKind::PendingApproval { overdue, .. } => *overdue,
+                NotificationKind::Overdue { .. } => true,
+                _ => false,
+            })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -678,18 +714,12 @@ pub fn plan(
             }
             (SyncMode::CatchUp, Subject::Pending { task }) => {
                 showing_pending.insert(task);
-                record.held.push(Held {
-                    request,
-                    subject,
-                    notification: candidate.notification,
-                });
+                let held = Held::new(request, subject, candidate.notification, record.held.len());
+                record.held.push(held);
             }
             (SyncMode::CatchUp, Subject::Overdue { .. }) => {
-                record.held.push(Held {
-                    request,
-                    subject,
-                    notification: candidate.notification,
-                });
+                let held = Held::new(request, subject, candidate.notification, record.held.len());
+                record.held.push(held);
             }
             // History: recorded as seen, not shown.
             (SyncMode::CatchUp, _) => {}
@@ -727,25 +757,27 @@ pub fn finish_catch_up(mut record: NotificationRecord, now: DateTime<Utc>) -> Pl
         notes.shown = Some(h.notification.id.clone());
         planned.push(Planned::Show(h.notification));
     }
-    if held.len() <= CATCH_UP_SHOW_LIMIT {
-        for h in held {
+    // Few enough to show one by one, if their texts were kept: when more were held and most
+    // went (decided later in the same download), the few left are told as a summary.
+    let texts: Option<Vec<(Uuid, Subject, Notification)>> = (held.len() <= CATCH_UP_SHOW_LIMIT)
+        .then(|| {
+            held.iter()
+                .map(|h| Some((h.request, h.subject, (**h.notification.as_ref()?).clone())))
+                .collect()
+        })
+        .flatten();
+    if let Some(texts) = texts {
+        for (request, subject, notification) in texts {
             record
                 .requests
-                .entry(h.request)
+                .entry(request)
                 .or_default()
                 .shown
-                .insert(h.subject);
-            planned.push(Planned::Show(h.notification));
+                .insert(subject);
+            planned.push(Planned::Show(notification));
         }
-    } else {
-        let overdue = held
-            .iter()
-            .filter(|h| match &h.notification.kind {
-                NotificationKind::PendingApproval { overdue, .. } => *overdue,
-                NotificationKind::Overdue { .. } => true,
-                _ => false,
-            })
-            .count();
+    } else if !held.is_empty() {
+        let overdue = held.iter().filter(|h| h.is_overdue()).count();
         planned.push(Planned::Show(catch_up_summary(held.len(), overdue)));
     }
     Plan { planned, record }

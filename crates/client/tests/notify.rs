@@ -1150,6 +1150,44 @@ fn a_small_catch_up_shows_the_waiting_tasks_themselves() {
 }
 
 #[test]
+fn a_large_catch_up_whittled_down_to_a_few_still_ends_in_one_true_summary() {
+    let server = Server::new("reimbursement");
+    // 400 requests, 80 waiting for the manager: more than a catch-up keeps the texts of.
+    let (views, waiting) = history(&server, 400);
+    assert_eq!(waiting, 80);
+    let mut manager = Device::of(SALES_MANAGER);
+    for view in &views {
+        manager.receive_in(SyncMode::CatchUp, view);
+    }
+    // All but the last two are decided on another device before the download ends.
+    let waiting: Vec<&RequestView> = views
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| n % 10 < 2)
+        .map(|(_, v)| v)
+        .collect();
+    for view in &waiting[..waiting.len() - 2] {
+        let decided = server.act(
+            view,
+            SALES_MANAGER,
+            approve(view, SALES_MANAGER),
+            bj(3, 9, 12, 0),
+        );
+        assert!(manager.receive_in(SyncMode::CatchUp, &decided).is_empty());
+    }
+    assert_eq!(manager.record.held(), 2);
+    let planned = manager.finish_catch_up();
+    assert_eq!(
+        only_show(&planned).kind,
+        NotificationKind::CatchUp {
+            pending: 2,
+            overdue: 1
+        },
+        "the two left, one of them overdue, counted right"
+    );
+}
+
+#[test]
 fn notifiers_print_one_line_and_record_everything() {
     let server = Server::new("reimbursement");
     let claim = server.submit(1, ALICE, claim_form("300.00"), bj(3, 9, 9, 0));
