@@ -628,8 +628,9 @@ async fn killed_during_a_sync_page_write_the_cache_stays_whole() {
 }
 
 /// A first download longer than one page (500 changes) cut off after its first page: the
-/// next sync starts it again and ends it with the one catch-up summary of everything waiting,
-/// not with a notification per task of the pages the first try did not reach.
+/// next sync goes on from the second page and ends it with the one catch-up summary of
+/// everything waiting, not with a notification per task of the pages the first try did not
+/// reach.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_first_download_cut_after_its_first_page_ends_in_one_summary() {
     use countersign_client::notify::{NotificationKind, Planned};
@@ -651,6 +652,11 @@ async fn a_first_download_cut_after_its_first_page_ends_in_one_summary() {
     assert!(cut.is_err(), "the second page never arrived: {cut:?}");
 
     let report = jiang.sync(tuesday_morning()).await.unwrap();
+    assert!(
+        report.pulled < WAITING,
+        "resumed after the first page, not started over: {} pulled",
+        report.pulled
+    );
     let shown: Vec<&NotificationKind> = report
         .notifications
         .iter()

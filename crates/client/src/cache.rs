@@ -1497,6 +1497,38 @@ impl Cache {
             .collect())
     }
 
+    /// Whether a first download is under way (its cursor is kept page by page).
+    pub async fn catching_up(&self) -> Result<bool> {
+        Ok(self.meta(CATCHING_UP).await?.is_some())
+    }
+
+    /// What the catch-up under way holds back: how many subjects, how many of them overdue,
+    /// and, when they are at most `few`, the requests they are about.
+    pub async fn held_back(&self, few: usize) -> Result<(usize, usize, Vec<Uuid>)> {
+        let (count, overdue): (i64, i64) = sqlx::query_as(
+            "SELECT coalesce(sum(held_back), 0), coalesce(sum(held_back_overdue), 0) \
+             FROM request_notes WHERE held_back > 0",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.err(e))?;
+        let count = usize::try_from(count).unwrap_or(0);
+        let overdue = usize::try_from(overdue).unwrap_or(0);
+        if count > few {
+            return Ok((count, overdue, Vec::new()));
+        }
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT request FROM request_notes WHERE held_back > 0")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| self.err(e))?;
+        Ok((
+            count,
+            overdue,
+            ids.iter().filter_map(|id| id.parse().ok()).collect(),
+        ))
+    }
+
     /// Every stored request's notes (a resync plans every request at once).
     pub async fn all_request_notes(&self) -> Result<Vec<(Uuid, String)>> {
         let rows: Vec<(String, String)> = sqlx::query_as("SELECT request, body FROM request_notes")
@@ -1528,20 +1560,55 @@ pub struct KeptNotes {
     /// The record's body without the per-request notes; `None` leaves the stored one.
     pub record: Option<String>,
     /// The notes of the requests planned, each replacing the stored row.
-    pub requests: Vec<(Uuid, String)>,
+    pub requests: Vec<NotesRow>,
+    /// A first download starts (`Some(true)`, with its first page) or ends (`Some(false)`):
+    /// its end forgets what every row holds back before the rows above are written.
+    pub catching_up: Option<bool>,
 }
 
+/// One request's notes as stored: the JSON body, and how many subjects it holds back (and
+/// how many of those are overdue) for the catch-up's count.
+#[derive(Debug)]
+pub struct NotesRow {
+    pub request: Uuid,
+    pub body: String,
+    pub held: usize,
+    pub held_overdue: usize,
+}
+
+/// The `meta` key present while a first download is under way.
+const CATCHING_UP: &str = "catching_up";
+
 async fn keep_notes_in(tx: &mut Tx<'_>, notes: &KeptNotes) -> sqlx::Result<()> {
+    match notes.catching_up {
+        Some(true) => set_meta_in(tx, CATCHING_UP, "1").await?,
+        Some(false) => {
+            sqlx::query("DELETE FROM meta WHERE key = $1")
+                .bind(CATCHING_UP)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(
+                "UPDATE request_notes SET body = json_remove(body, '$.held'), held_back = 0, \
+                 held_back_overdue = 0 WHERE held_back > 0",
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        None => {}
+    }
     if let Some(body) = &notes.record {
         set_entry_in(tx, Entries::Notified, NOTIFICATION_RECORD, body).await?;
     }
-    for (request, body) in &notes.requests {
+    for row in &notes.requests {
         sqlx::query(
-            "INSERT INTO request_notes (request, body) VALUES ($1, $2) \
-             ON CONFLICT (request) DO UPDATE SET body = excluded.body",
+            "INSERT INTO request_notes (request, body, held_back, held_back_overdue) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (request) DO UPDATE SET body = excluded.body, held_back = excluded.held_back, \
+             held_back_overdue = excluded.held_back_overdue",
         )
-        .bind(request.to_string())
-        .bind(body)
+        .bind(row.request.to_string())
+        .bind(&row.body)
+        .bind(i64::try_from(row.held).unwrap_or(i64::MAX))
+        .bind(i64::try_from(row.held_overdue).unwrap_or(i64::MAX))
         .execute(&mut **tx)
         .await?;
     }

@@ -41,10 +41,12 @@
 //! A first download (a fresh install, a cache rebuilt after a resync) brings the whole history
 //! at once. In [`SyncMode::CatchUp`] nothing is shown while it runs: outcomes of past requests
 //! and overdue warnings about other people's tasks are recorded as seen without a word, and
-//! only what waits for the person now — their open tasks — is held back. When the download is
-//! done, [`finish_catch_up`] shows the held tasks one by one if there are at most
-//! [`CATCH_UP_SHOW_LIMIT`], otherwise one summary ("12 approvals are waiting for you") that
-//! opens the inbox. The summary is never retracted; the next catch-up summary replaces it.
+//! only what waits for the person now — their open tasks — is held back, in the request's
+//! notes (stored page by page, so an interrupted download goes on holding what it held). When
+//! the download is done, [`finish_catch_up`] shows the held tasks one by one, as they are
+//! then, if there are at most [`CATCH_UP_SHOW_LIMIT`], otherwise one summary ("12 approvals
+//! are waiting for you") that opens the inbox. The summary is never retracted; the next
+//! catch-up summary replaces it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -443,9 +445,6 @@ pub struct NotificationRecord {
     /// out.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     requests: BTreeMap<Uuid, RequestNotes>,
-    /// Held back during a catch-up, for [`finish_catch_up`].
-    #[serde(default)]
-    held: Vec<Held>,
     /// Invitations still to answer, held back during a catch-up like open tasks: what waits
     /// for the person now is told on a new device too (S14), not only the tray.
     #[serde(default)]
@@ -500,49 +499,28 @@ pub struct RequestNotes {
     /// Shown and not yet retracted.
     #[serde(default)]
     shown: BTreeSet<Subject>,
+    /// Held back by the catch-up under way, for [`finish_catch_up`]. Kept with the request's
+    /// notes, so that a first download stores them page by page with everything else and an
+    /// interrupted one goes on where it stopped, holding what it held.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    held: Vec<HeldSubject>,
 }
 
-/// At most this many held notifications keep their text: beyond it a catch-up ends in the
-/// summary, which needs only how many there are. A first download of 100k open tasks held
-/// 100k notification texts until it ended, a good part of its peak memory.
-const HELD_TEXTS: usize = 64;
+impl RequestNotes {
+    /// How many subjects are held back, and how many of those are about an overdue task:
+    /// stored beside the notes, so a catch-up's end counts them without reading every row.
+    pub fn held(&self) -> (usize, usize) {
+        let overdue = self.held.iter().filter(|h| h.overdue).count();
+        (self.held.len(), overdue)
+    }
+}
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Held {
-    request: Uuid,
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct HeldSubject {
     subject: Subject,
-    /// What to show, while few are held (see [`HELD_TEXTS`]).
-    #[serde(default)]
-    notification: Option<Box<Notification>>,
-    /// Whether it is about an overdue task: the summary says how many are.
+    /// The summary says how many of the held are overdue.
     #[serde(default)]
     overdue: bool,
-}
-
-impl Held {
-    fn new(request: Uuid, subject: Subject, notification: Notification, held: usize) -> Self {
-        let overdue = match &notification.kind {
-            NotificationKind::PendingApproval { overdue, .. } => *overdue,
-            NotificationKind::Overdue { .. } => true,
-            _ => false,
-        };
-        Self {
-            request,
-            subject,
-            notification: (held < HELD_TEXTS).then(|| Box::new(notification)),
-            overdue,
-        }
-    }
-
-    fn is_overdue(&self) -> bool {
-        // Held by a version that kept every text and no flag: the text says.
-        self.overdue
-            || self.notification.as_ref().is_some_and(|n| match &n.kind {
-                NotificationKind::PendingApproval { overdue, .. } => *overdue,
-                NotificationKind::Overdue { .. } => true,
-                _ => false,
-            })
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -576,9 +554,17 @@ impl NotificationRecord {
         ids
     }
 
-    /// How many notifications a catch-up is holding back.
+    /// How many notifications a catch-up is holding back, of the requests in the record.
     pub fn held(&self) -> usize {
-        self.held.len()
+        self.requests.values().map(|n| n.held.len()).sum()
+    }
+
+    /// The held back [`NotificationRecord::held`], and how many of them are overdue.
+    pub fn held_counts(&self) -> (usize, usize) {
+        self.requests
+            .values()
+            .map(RequestNotes::held)
+            .fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
     }
 
     /// Adds notes stored apart, for the requests about to be planned. Notes the record
@@ -594,10 +580,13 @@ impl NotificationRecord {
         self.requests.contains_key(&request)
     }
 
-    /// The requests whose notifications a catch-up holds: [`finish_catch_up`] records the
-    /// ones it shows in their notes, which must be loaded first.
+    /// The requests in the record whose notifications a catch-up holds.
     pub fn held_requests(&self) -> BTreeSet<Uuid> {
-        self.held.iter().map(|h| h.request).collect()
+        self.requests
+            .iter()
+            .filter(|(_, n)| !n.held.is_empty())
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// Takes the per-request notes out, to be stored one row each; what is left is stored as
@@ -668,10 +657,8 @@ pub fn plan(
             candidates(me, &view, template)
         }
     };
-    record
-        .held
-        .retain(|h| h.request != request || desired.contains_key(&h.subject));
     let notes = record.requests.entry(request).or_default();
+    notes.held.retain(|h| desired.contains_key(&h.subject));
     notes.version = notes.version.max(change.version);
     let gone: Vec<Subject> = notes
         .shown
@@ -712,14 +699,25 @@ pub fn plan(
                 notes.shown.insert(subject);
                 planned.push(Planned::Show(candidate.notification));
             }
-            (SyncMode::CatchUp, Subject::Pending { task }) => {
-                showing_pending.insert(task);
-                let held = Held::new(request, subject, candidate.notification, record.held.len());
-                record.held.push(held);
-            }
-            (SyncMode::CatchUp, Subject::Overdue { .. }) => {
-                let held = Held::new(request, subject, candidate.notification, record.held.len());
-                record.held.push(held);
+            (SyncMode::CatchUp, Subject::Pending { .. } | Subject::Overdue { .. }) => {
+                if let Subject::Pending { task } = subject {
+                    showing_pending.insert(task);
+                }
+                // A task held as pending and flagged overdue later in the same download is
+                // still one notice, now saying it is overdue.
+                if let Subject::Overdue { task } = subject
+                    && let Some(pending) = notes
+                        .held
+                        .iter_mut()
+                        .find(|h| h.subject == Subject::Pending { task })
+                {
+                    pending.overdue = true;
+                    continue;
+                }
+                notes.held.push(HeldSubject {
+                    subject,
+                    overdue: is_overdue(&candidate.notification),
+                });
             }
             // History: recorded as seen, not shown.
             (SyncMode::CatchUp, _) => {}
@@ -732,11 +730,30 @@ pub fn plan(
     Plan { planned, record }
 }
 
+/// What a catch-up held back, as the caller found it in the stored notes.
+#[derive(Debug, Clone, Copy)]
+pub struct HeldBack<'a> {
+    /// Held subjects in all, and how many of them are about overdue tasks.
+    pub count: usize,
+    pub overdue: usize,
+    /// When `count` is at most [`CATCH_UP_SHOW_LIMIT`]: the requests they are about as now
+    /// cached, each with its template version if known. Their notes must be in the record.
+    pub requests: &'a [(&'a RequestView, Option<&'a Template>)],
+}
+
 /// Ends a catch-up: shows what it held back, one by one or as one summary; and the
 /// invitations still to answer of meetings not over at `now`, the soonest
 /// [`CATCH_UP_SHOW_LIMIT`] of them (the tray and the agenda list them all).
-pub fn finish_catch_up(mut record: NotificationRecord, now: DateTime<Utc>) -> Plan {
-    let held = std::mem::take(&mut record.held);
+///
+/// Held tasks shown one by one are told as they are now, not as first met: a request
+/// changed later in the download says so. The caller forgets what is held in the notes it
+/// did not load (see [`NotificationRecord::held_counts`]).
+pub fn finish_catch_up(
+    me: Uuid,
+    mut record: NotificationRecord,
+    held: HeldBack<'_>,
+    now: DateTime<Utc>,
+) -> Plan {
     let mut planned = Vec::new();
     let mut invitations: Vec<HeldInvitation> = std::mem::take(&mut record.held_invitations)
         .into_iter()
@@ -757,28 +774,24 @@ pub fn finish_catch_up(mut record: NotificationRecord, now: DateTime<Utc>) -> Pl
         notes.shown = Some(h.notification.id.clone());
         planned.push(Planned::Show(h.notification));
     }
-    // Few enough to show one by one, if their texts were kept: when more were held and most
-    // went (decided later in the same download), the few left are told as a summary.
-    let texts: Option<Vec<(Uuid, Subject, Notification)>> = (held.len() <= CATCH_UP_SHOW_LIMIT)
-        .then(|| {
-            held.iter()
-                .map(|h| Some((h.request, h.subject, (**h.notification.as_ref()?).clone())))
-                .collect()
-        })
-        .flatten();
-    if let Some(texts) = texts {
-        for (request, subject, notification) in texts {
-            record
-                .requests
-                .entry(request)
-                .or_default()
-                .shown
-                .insert(subject);
-            planned.push(Planned::Show(notification));
+    if held.count > CATCH_UP_SHOW_LIMIT {
+        planned.push(Planned::Show(catch_up_summary(held.count, held.overdue)));
+    } else {
+        for (view, template) in held.requests {
+            let Some(notes) = record.requests.get_mut(&view.id) else {
+                continue;
+            };
+            let mut desired = candidates(me, view, *template);
+            for h in std::mem::take(&mut notes.held) {
+                if let Some(candidate) = desired.remove(&h.subject) {
+                    notes.shown.insert(h.subject);
+                    planned.push(Planned::Show(candidate.notification));
+                }
+            }
         }
-    } else if !held.is_empty() {
-        let overdue = held.iter().filter(|h| h.is_overdue()).count();
-        planned.push(Planned::Show(catch_up_summary(held.len(), overdue)));
+    }
+    for notes in record.requests.values_mut() {
+        notes.held.clear();
     }
     Plan { planned, record }
 }
@@ -1357,6 +1370,15 @@ pub fn decision_answered(
             action: action.to_owned(),
             title,
         },
+    }
+}
+
+/// Whether a notification about a task says the task is overdue.
+fn is_overdue(notification: &Notification) -> bool {
+    match &notification.kind {
+        NotificationKind::PendingApproval { overdue, .. } => *overdue,
+        NotificationKind::Overdue { .. } => true,
+        _ => false,
     }
 }
 

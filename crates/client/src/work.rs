@@ -23,7 +23,8 @@ use uuid::Uuid;
 use crate::Client;
 use crate::attachments::UploadFailure;
 use crate::cache::{
-    Cache, DraftRecord, KeptNotes, NOTIFICATION_RECORD, OutboxEntry, OutboxState, Recovery,
+    Cache, DraftRecord, KeptNotes, NOTIFICATION_RECORD, NotesRow, OutboxEntry, OutboxState,
+    Recovery,
 };
 use crate::error::{ClientError, ClientErrorCode, Result};
 use crate::notify::{self, NotificationRecord, Planned, SyncMode};
@@ -1235,8 +1236,9 @@ impl Client {
     }
 
     async fn pull(&self, cache: &Cache, now: DateTime<Utc>, report: &mut SyncReport) -> Result<()> {
-        // Without a cursor this is a first download: catch up quietly, then one summary.
-        let catching_up = cache.cursor().await?.is_none();
+        // Without a cursor this is a first download: catch up quietly, then one summary. One
+        // interrupted goes on where it stopped, holding what it held.
+        let catching_up = cache.cursor().await?.is_none() || cache.catching_up().await?;
         let mode = if catching_up {
             SyncMode::CatchUp
         } else {
@@ -1282,19 +1284,16 @@ impl Client {
                 let template = templates.of(cache, change).await;
                 planned.extend(notes.plan(mode, change, previous.as_ref(), template));
             }
-            if catching_up && planned.is_empty() {
-                // A first download stores each page's records as they come, but the cursor
-                // and the notification record (which holds what the catch-up holds back)
-                // only at the end. Interrupted, it starts again from the beginning, over
-                // records it already has: nothing was shown, so nothing is shown twice.
-                cache
-                    .apply_page_noting(&page.changes, None, &KeptNotes::default())
-                    .await?;
-            } else {
-                cache
-                    .apply_page_noting(&page.changes, Some(&page.cursor), &notes.take_kept()?)
-                    .await?;
+            // Each page's records, its notes (what it holds back among them) and the cursor
+            // past it in one transaction: a first download cut off resumes at the page it
+            // had not finished, as any sync does.
+            let mut kept = notes.take_kept()?;
+            if catching_up {
+                kept.catching_up = Some(true);
             }
+            cache
+                .apply_page_noting(&page.changes, Some(&page.cursor), &kept)
+                .await?;
             after = page.cursor;
             report.notifications.extend(planned);
             report.pulled += page.changes.len();
@@ -1306,12 +1305,21 @@ impl Client {
             }
         }
         if catching_up {
-            let held = notes.record.held_requests();
-            notes.load_for(cache, held).await?;
-            let planned = notes.finish_catch_up(now);
-            cache
-                .apply_page_noting(&[], Some(&after), &notes.take_kept()?)
-                .await?;
+            let (count, overdue, few) = cache.held_back(notify::CATCH_UP_SHOW_LIMIT).await?;
+            notes.load_for(cache, few.iter().copied()).await?;
+            let mut views = Vec::new();
+            for id in few {
+                if let Some(view) = cache.request(id).await? {
+                    templates
+                        .load(cache, &view.template_id, view.template_version)
+                        .await;
+                    views.push(view);
+                }
+            }
+            let planned = notes.finish_catch_up(count, overdue, &views, &templates, now);
+            let mut kept = notes.take_kept()?;
+            kept.catching_up = Some(false);
+            cache.apply_page_noting(&[], Some(&after), &kept).await?;
             report.notifications.extend(planned);
         }
         Ok(())
@@ -1368,8 +1376,32 @@ impl Client {
             let planned = notes.plan(SyncMode::CatchUp, change, previous.as_ref(), template);
             report.notifications.extend(planned);
         }
-        report.notifications.extend(notes.finish_catch_up(now));
-        cache.replace_all(&all, &after, &notes.take_kept()?).await?;
+        let (count, overdue) = notes.record.held_counts();
+        let mut views = Vec::new();
+        if count <= notify::CATCH_UP_SHOW_LIMIT {
+            let held = notes.record.held_requests();
+            for change in all.iter().rev() {
+                let view = change
+                    .data
+                    .as_ref()
+                    .filter(|_| change.kind == EntityKind::Request)
+                    .and_then(|data| RequestView::deserialize(data).ok())
+                    .filter(|v| {
+                        held.contains(&v.id) && !views.iter().any(|w: &RequestView| w.id == v.id)
+                    });
+                if let Some(view) = view {
+                    templates
+                        .load(cache, &view.template_id, view.template_version)
+                        .await;
+                    views.push(view);
+                }
+            }
+        }
+        let planned = notes.finish_catch_up(count, overdue, &views, &templates, now);
+        report.notifications.extend(planned);
+        let mut kept = notes.take_kept()?;
+        kept.catching_up = Some(false);
+        cache.replace_all(&all, &after, &kept).await?;
         report.resynced = true;
         report.pulled += all.len();
         report.changed.extend(all.iter().map(Changed::from));
@@ -1434,17 +1466,28 @@ impl TemplateVersions {
             .filter(|_| change.kind == EntityKind::Request)?;
         let id = data.get("template_id")?.as_str()?;
         let version = u32::try_from(data.get("template_version")?.as_u64()?).ok()?;
-        let key = (id.to_owned(), version);
-        if !self.0.contains_key(&key) {
+        self.load(cache, id, version).await;
+        self.get(id, version)
+    }
+
+    /// Reads template `id` at `version` from the cache unless already known.
+    async fn load(&mut self, cache: &Cache, id: &str, version: u32) {
+        if let std::collections::hash_map::Entry::Vacant(entry) =
+            self.0.entry((id.to_owned(), version))
+        {
             let cached = cache
                 .template(id, Some(version))
                 .await
                 .ok()
                 .flatten()
                 .map(|v| v.template);
-            self.0.insert(key.clone(), cached);
+            entry.insert(cached);
         }
-        self.0.get(&key)?.as_ref()
+    }
+
+    /// Template `id` at `version`, if loaded and readable.
+    fn get(&self, id: &str, version: u32) -> Option<&countersign_domain::templates::Template> {
+        self.0.get(&(id.to_owned(), version))?.as_ref()
     }
 }
 
@@ -1502,8 +1545,29 @@ impl Notes {
         plan.planned
     }
 
-    fn finish_catch_up(&mut self, now: DateTime<Utc>) -> Vec<Planned> {
-        let plan = notify::finish_catch_up(std::mem::take(&mut self.record), now);
+    /// Ends a catch-up that held back `count` subjects (`overdue` of them overdue); `views`
+    /// are the requests they are about when few enough to be shown one by one.
+    fn finish_catch_up(
+        &mut self,
+        count: usize,
+        overdue: usize,
+        views: &[RequestView],
+        templates: &TemplateVersions,
+        now: DateTime<Utc>,
+    ) -> Vec<Planned> {
+        let requests: Vec<(
+            &RequestView,
+            Option<&countersign_domain::templates::Template>,
+        )> = views
+            .iter()
+            .map(|v| (v, templates.get(&v.template_id, v.template_version)))
+            .collect();
+        let held = notify::HeldBack {
+            count,
+            overdue,
+            requests: &requests,
+        };
+        let plan = notify::finish_catch_up(self.me, std::mem::take(&mut self.record), held, now);
         self.record = plan.record;
         plan.planned
     }
@@ -1516,14 +1580,26 @@ impl Notes {
             .record
             .take_request_notes()
             .into_iter()
-            .map(|(id, n)| Ok((id, serde_json::to_string(&n).map_err(encode)?)))
+            .map(|(request, n)| {
+                let (held, held_overdue) = n.held();
+                Ok(NotesRow {
+                    request,
+                    body: serde_json::to_string(&n).map_err(encode)?,
+                    held,
+                    held_overdue,
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         let body = serde_json::to_string(&self.record).map_err(encode)?;
         let record = (body != self.stored).then(|| {
             self.stored.clone_from(&body);
             body
         });
-        Ok(KeptNotes { record, requests })
+        Ok(KeptNotes {
+            record,
+            requests,
+            catching_up: None,
+        })
     }
 }
 
