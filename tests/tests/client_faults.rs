@@ -724,8 +724,8 @@ async fn killed_right_after_sending_a_decision(iterations: usize) {
     }
     assert!(jiang.inbox().await.is_empty());
     eprintln!(
-        "{iterations} kills right after sending a decision in {:?}",
-        started.elapsed()
+        "{iterations} kills right after sending a decision in {:.1} s",
+        started.elapsed().as_secs_f64()
     );
 }
 
