@@ -1491,10 +1491,7 @@ impl Cache {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| self.err(e))?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, body)| Some((id.parse().ok()?, body)))
-            .collect())
+        Ok(notes_by_request(rows))
     }
 
     /// Whether a first download is under way (its cursor is kept page by page).
@@ -1535,10 +1532,7 @@ impl Cache {
             .fetch_all(&self.pool)
             .await
             .map_err(|e| self.err(e))?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, body)| Some((id.parse().ok()?, body)))
-            .collect())
+        Ok(notes_by_request(rows))
     }
 
     fn decode<T: serde::de::DeserializeOwned>(&self, body: &str) -> Result<T> {
@@ -1574,6 +1568,13 @@ pub struct NotesRow {
     pub body: String,
     pub held: usize,
     pub held_overdue: usize,
+}
+
+/// Stored notes rows by request id; a row whose key is not an id is no request's.
+fn notes_by_request(rows: Vec<(String, String)>) -> Vec<(Uuid, String)> {
+    rows.into_iter()
+        .filter_map(|(id, body)| Some((id.parse().ok()?, body)))
+        .collect()
 }
 
 /// The `meta` key present while a first download is under way.

@@ -439,19 +439,8 @@ async fn a_cache_from_the_first_version_is_migrated_in_place_and_searchable() {
 
     // Take the file back to the first schema: no search index, no attachments, no later
     // migration recorded.
-    let cache = std::fs::read_dir(dirs[1].path().join("caches"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "sqlite"))
-        .unwrap();
     {
-        use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&cache)
-            .connect()
-            .await
-            .unwrap();
+        let mut conn = common::cache_file_connection(dirs[1].path()).await;
         // Newest migration first: a later migration's triggers name earlier columns.
         for statement in [
             "DROP TABLE request_notes",

@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -303,19 +305,8 @@ async fn a_notification_shown_before_an_upgrade_is_still_taken_back_after_it() {
 
     // Take the cache back to how the version before kept what was said: one body with every
     // request's notes inside, no table of them.
-    let cache = std::fs::read_dir(d1.path().join("caches"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "sqlite"))
-        .unwrap();
     {
-        use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&cache)
-            .connect()
-            .await
-            .unwrap();
+        let mut conn = common::cache_file_connection(d1.path()).await;
         for statement in [
             "UPDATE notified SET body = json_set(body, '$.requests', \
              (SELECT json_group_object(request, json(body)) FROM request_notes)) \

@@ -63,3 +63,20 @@ pub async fn leave_draft(c: &Client) -> uuid::Uuid {
     assert!(view.errors.is_empty(), "{:?}", view.errors);
     draft.id
 }
+
+/// A plain SQLite connection to the offline cache in the profile folder `dir`, to take the
+/// file back to an older schema as an earlier version of the app left it.
+pub async fn cache_file_connection(dir: &Path) -> sqlx::SqliteConnection {
+    use sqlx::ConnectOptions;
+    let cache = std::fs::read_dir(dir.join("caches"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "sqlite"))
+        .unwrap();
+    sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&cache)
+        .connect()
+        .await
+        .unwrap()
+}
