@@ -354,13 +354,12 @@ impl Client {
             .map(|m| m.view)
             .collect();
         let mut notes = self.notification_notes(cache).await?;
-        let record = std::mem::take(&mut notes.record);
-        let plan = notify::plan_meeting_reminders(me, &meetings, minutes, now, record);
-        notes.record = plan.record;
-        if !plan.planned.is_empty() {
+        let planned = notes
+            .apply(|record| notify::plan_meeting_reminders(me, &meetings, minutes, now, record));
+        if !planned.is_empty() {
             cache.keep_notes(&notes.take_kept()?).await?;
         }
-        Ok(plan.planned)
+        Ok(planned)
     }
 
     /// The meeting as the organiser may change it, fetched fresh from the server: refused

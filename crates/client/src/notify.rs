@@ -556,7 +556,7 @@ impl NotificationRecord {
 
     /// How many notifications a catch-up is holding back, of the requests in the record.
     pub fn held(&self) -> usize {
-        self.requests.values().map(|n| n.held.len()).sum()
+        self.held_counts().0
     }
 
     /// The held back [`NotificationRecord::held`], and how many of them are overdue.

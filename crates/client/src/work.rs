@@ -1309,14 +1309,11 @@ impl Client {
             notes.load_for(cache, few.iter().copied()).await?;
             let mut views = Vec::new();
             for id in few {
-                if let Some(view) = cache.request(id).await? {
-                    templates
-                        .load(cache, &view.template_id, view.template_version)
-                        .await;
-                    views.push(view);
-                }
+                views.extend(cache.request(id).await?);
             }
-            let planned = notes.finish_catch_up(count, overdue, &views, &templates, now);
+            let planned = notes
+                .finish_catch_up(cache, &mut templates, count, overdue, &views, now)
+                .await;
             let mut kept = notes.take_kept()?;
             kept.catching_up = Some(false);
             cache.apply_page_noting(&[], Some(&after), &kept).await?;
@@ -1377,27 +1374,25 @@ impl Client {
             report.notifications.extend(planned);
         }
         let (count, overdue) = notes.record.held_counts();
-        let mut views = Vec::new();
-        if count <= notify::CATCH_UP_SHOW_LIMIT {
-            let held = notes.record.held_requests();
-            for change in all.iter().rev() {
-                let view = change
-                    .data
-                    .as_ref()
-                    .filter(|_| change.kind == EntityKind::Request)
-                    .and_then(|data| RequestView::deserialize(data).ok())
-                    .filter(|v| {
-                        held.contains(&v.id) && !views.iter().any(|w: &RequestView| w.id == v.id)
-                    });
-                if let Some(view) = view {
-                    templates
-                        .load(cache, &view.template_id, view.template_version)
-                        .await;
-                    views.push(view);
-                }
-            }
-        }
-        let planned = notes.finish_catch_up(count, overdue, &views, &templates, now);
+        // Few enough to show one by one: each as the download's last copy of it says.
+        let views: Vec<RequestView> = if count <= notify::CATCH_UP_SHOW_LIMIT {
+            notes
+                .record
+                .held_requests()
+                .into_iter()
+                .filter_map(|id| {
+                    all.iter()
+                        .rev()
+                        .filter(|c| notify::notes_key(c) == Some(id))
+                        .find_map(|c| RequestView::deserialize(c.data.as_ref()?).ok())
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let planned = notes
+            .finish_catch_up(cache, &mut templates, count, overdue, &views, now)
+            .await;
         report.notifications.extend(planned);
         let mut kept = notes.take_kept()?;
         kept.catching_up = Some(false);
@@ -1495,7 +1490,7 @@ impl TemplateVersions {
 /// loaded for it. See [`NotificationRecord`] for why the notes are stored apart.
 pub(crate) struct Notes {
     me: Uuid,
-    pub(crate) record: NotificationRecord,
+    record: NotificationRecord,
     /// The body as last read or written: an unchanged body is not written again.
     stored: String,
 }
@@ -1532,6 +1527,16 @@ impl Notes {
         );
     }
 
+    /// Runs one of the planner's pure steps on the record, keeping the record it answers.
+    pub(crate) fn apply(
+        &mut self,
+        step: impl FnOnce(NotificationRecord) -> notify::Plan,
+    ) -> Vec<Planned> {
+        let plan = step(std::mem::take(&mut self.record));
+        self.record = plan.record;
+        plan.planned
+    }
+
     fn plan(
         &mut self,
         mode: SyncMode,
@@ -1539,22 +1544,26 @@ impl Notes {
         previous: Option<&RequestView>,
         template: Option<&countersign_domain::templates::Template>,
     ) -> Vec<Planned> {
-        let record = std::mem::take(&mut self.record);
-        let plan = notify::plan(self.me, mode, change, previous, template, record);
-        self.record = plan.record;
-        plan.planned
+        let me = self.me;
+        self.apply(|record| notify::plan(me, mode, change, previous, template, record))
     }
 
     /// Ends a catch-up that held back `count` subjects (`overdue` of them overdue); `views`
     /// are the requests they are about when few enough to be shown one by one.
-    fn finish_catch_up(
+    async fn finish_catch_up(
         &mut self,
+        cache: &Cache,
+        templates: &mut TemplateVersions,
         count: usize,
         overdue: usize,
         views: &[RequestView],
-        templates: &TemplateVersions,
         now: DateTime<Utc>,
     ) -> Vec<Planned> {
+        for view in views {
+            templates
+                .load(cache, &view.template_id, view.template_version)
+                .await;
+        }
         let requests: Vec<(
             &RequestView,
             Option<&countersign_domain::templates::Template>,
@@ -1567,9 +1576,8 @@ impl Notes {
             overdue,
             requests: &requests,
         };
-        let plan = notify::finish_catch_up(self.me, std::mem::take(&mut self.record), held, now);
-        self.record = plan.record;
-        plan.planned
+        let me = self.me;
+        self.apply(|record| notify::finish_catch_up(me, record, held, now))
     }
 
     /// What to store: the notes of every request planned since the last time (taken out of
