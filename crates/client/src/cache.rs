@@ -217,39 +217,58 @@ impl ListFilter {
             .filter(|s| !s.is_empty())
     }
 
-    /// Appends ` AND …` for each part. Tasks are narrowed by what they carry (their request
-    /// id and template) so that counting them needs no request row; only a status filter
-    /// reads `r`.
-    fn push_where(&self, q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, rows: Rows) {
-        if let Some(search) = self.search_text() {
-            // The matching requests are found first, from the full-text index and the
-            // people's names, and the list is then probed by request id: a search touches
-            // the few matching rows, not every task or request of the person.
-            let like = format!("%{}%", escape_like(search));
-            q.push(match rows {
-                Rows::Tasks => " AND t.request_id IN (",
-                Rows::TasksInOrder => " AND +t.request_id IN (",
-                Rows::Requests => " AND r.id IN (",
-            });
-            q.push("SELECT m.id FROM requests m WHERE m.rowid IN (SELECT rowid FROM request_search WHERE ");
-            // The trigram index answers three characters or more; shorter input (a
-            // two-character Chinese name, say) is a scan of the same text.
-            if search.chars().count() >= 3 {
-                q.push("request_search MATCH ");
-                q.push_bind(format!("\"{}\"", search.replace('"', "\"\"")));
-            } else {
-                q.push("text LIKE ");
-                q.push_bind(like.clone());
-                q.push(" ESCAPE '\\'");
-            }
+    /// Appends the `SELECT` of the row ids of the requests the search matches, some more than
+    /// once (the kept table's key keeps each once, where a `UNION` would sort them all
+    /// first); none without a search.
+    fn push_matches(&self, q: &mut sqlx::QueryBuilder<sqlx::Sqlite>) {
+        let Some(search) = self.search_text() else {
+            q.push("SELECT NULL WHERE 0");
+            return;
+        };
+        q.push("SELECT rowid FROM request_search WHERE request_search MATCH ");
+        if search.chars().count() >= 3 {
+            q.push_bind(fts_phrase(search));
+        } else {
+            // The trigram index has no term shorter than three characters: one or two (a
+            // two-character Chinese word, say) match any of the indexed trigrams that start
+            // with them, listed by the index's vocabulary. None is a phrase that matches
+            // nothing.
+            let folded = search.to_lowercase();
             q.push(
-                ") UNION SELECT m.id FROM requests m WHERE m.initiator IN \
-                 (SELECT id FROM people WHERE display_name LIKE ",
+                "(SELECT coalesce(group_concat('\"' || replace(term, '\"', '\"\"') || '\"', \
+                 ' OR '), '\"\"') FROM request_search_terms WHERE term >= ",
             );
-            q.push_bind(like.clone());
-            q.push(" ESCAPE '\\' OR username LIKE ");
-            q.push_bind(like);
-            q.push(" ESCAPE '\\'))");
+            q.push_bind(folded.clone());
+            q.push(" AND term < ");
+            q.push_bind(format!("{folded}{}", char::MAX));
+            q.push(")");
+        }
+        let like = format!("%{}%", escape_like(search));
+        q.push(
+            " UNION ALL SELECT rowid FROM requests WHERE initiator IN \
+             (SELECT id FROM people WHERE display_name LIKE ",
+        );
+        q.push_bind(like.clone());
+        q.push(" ESCAPE '\\' OR username LIKE ");
+        q.push_bind(like);
+        q.push(" ESCAPE '\\')");
+    }
+
+    /// Appends ` AND …` for each part. Tasks are narrowed by what they carry (their request's
+    /// row id and template) so that counting them needs no request row; only a status filter
+    /// reads `r`. A search reads the matches [`keep_matches`] kept on the statement's
+    /// connection.
+    fn push_where(&self, q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, rows: Rows) {
+        if self.search_text().is_some() {
+            // The matching requests were found first, as row ids from the full-text index
+            // and the initiator index, and the list is probed by them: a search touches the
+            // few matching rows (and tasks carry their request's row id, so not even those
+            // requests' rows), not every task or request of the person.
+            q.push(match rows {
+                Rows::Tasks => " AND t.request_row IN temp.search_matches",
+                Rows::TasksInOrder => " AND +t.request_row IN temp.search_matches",
+                Rows::Requests => " AND r.rowid IN temp.search_matches",
+            });
         }
         if let Some(template) = &self.template_id {
             q.push(match rows {
@@ -285,6 +304,30 @@ impl ListFilter {
 fn inbox_order(alias: &str, newest_first: bool) -> String {
     let dir = if newest_first { " DESC" } else { "" };
     format!(" ORDER BY {alias}.opened_at{dir}, {alias}.request_id{dir}, {alias}.task_no{dir}")
+}
+
+/// Finds the requests `filter`'s search matches and keeps their row ids in the connection's
+/// temporary table `search_matches` (emptied first), for the statements that follow on the
+/// same connection: a list's count and its page then read them instead of searching twice.
+/// Each pooled connection has its own temporary tables, so lists read at the same time do
+/// not share them.
+async fn keep_matches(conn: &mut sqlx::SqliteConnection, filter: &ListFilter) -> sqlx::Result<()> {
+    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS search_matches (row INTEGER PRIMARY KEY)")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM temp.search_matches")
+        .execute(&mut *conn)
+        .await?;
+    let mut q =
+        sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT OR IGNORE INTO temp.search_matches (row) ");
+    filter.push_matches(&mut q);
+    q.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Text typed by a person as one full-text phrase: every character literal.
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 /// `%` and `_` typed by a person are literal characters, not wildcards.
@@ -373,7 +416,14 @@ impl Cache {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(5));
+            .busy_timeout(std::time::Duration::from_secs(5))
+            // A search's kept matches (`keep_matches`) never touch the disk.
+            .pragma("temp_store", "memory")
+            // 8 MiB of pages per connection rather than SQLite's 2: a search matching
+            // thousands of requests probes the task index all over (≈ 5 MB at 100k tasks),
+            // and re-reading it from the file on every keystroke doubled its time. Pages
+            // are only held once read, so a small cache stays small.
+            .pragma("cache_size", "-8192");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -644,20 +694,26 @@ impl Cache {
         open_by_template: Option<&[(String, i64)]>,
     ) -> Result<(Vec<InboxRow>, i64)> {
         let searching = filter.search_text().is_some();
+        // One connection for the count and the page, so that a search's matches are found
+        // once and kept in its temporary table for both.
+        let mut conn = self.pool.acquire().await.map_err(|e| self.err(e))?;
+        if searching {
+            keep_matches(&mut conn, filter)
+                .await
+                .map_err(|e| self.err(e))?;
+        }
         let page = |select: &str, join_requests: bool, rows: Rows| {
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(select);
-            q.push(if join_requests {
-                " FROM tasks t JOIN requests r ON r.id = t.request_id"
-            } else {
-                " FROM tasks t"
-            });
-            // When the matching requests drive the query (by the tasks' primary key), the
-            // `+` keeps SQLite from walking all the person's tasks by the assignee index.
-            q.push(if rows == Rows::Tasks && searching {
-                " WHERE +t.assignee = "
-            } else {
-                " WHERE t.assignee = "
-            });
+            q.push(" FROM tasks t");
+            // When the matching requests drive the query, SQLite is told to probe the
+            // person's tasks by them rather than walk all of them in the inbox's order.
+            if rows == Rows::Tasks && searching {
+                q.push(" INDEXED BY tasks_by_assignee_request_row");
+            }
+            if join_requests {
+                q.push(" JOIN requests r ON r.id = t.request_id");
+            }
+            q.push(" WHERE t.assignee = ");
             q.push_bind(person.to_string());
             q.push(
                 " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity_id = t.request_id \
@@ -667,13 +723,13 @@ impl Cache {
             q
         };
         let by_status = !filter.statuses.is_empty();
-        let total: i64 = if !searching && !by_status {
-            self.open_task_count(person, filter, open_by_template)
+        let total: i64 = if !by_status {
+            self.open_task_count(&mut conn, person, filter, open_by_template)
                 .await?
         } else {
             page("SELECT count(*)", by_status, Rows::Tasks)
                 .build_query_scalar()
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *conn)
                 .await
                 .map_err(|e| self.err(e))?
         };
@@ -709,7 +765,7 @@ impl Cache {
         q.push(inbox_order("p", newest_first));
         let rows = q
             .build()
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(|e| self.err(e))?;
         let rows = rows
@@ -731,11 +787,13 @@ impl Cache {
     }
 
     /// How many open tasks of the person wait, as filtered by what a task carries itself
-    /// (template, due time), less those the person already decided here (in the outbox):
-    /// counted from the tasks' indexes without reading a request, so that the inbox's total
-    /// costs the same with 20 or 20,000 tasks waiting.
+    /// (template, due time, its request's row id for a search), less those the person
+    /// already decided here (in the outbox): counted from the tasks' indexes without reading
+    /// a request, so that the inbox's total costs the same with 20 or 20,000 tasks waiting.
+    /// A search's matches are those kept on `conn` by [`keep_matches`].
     async fn open_task_count(
         &self,
+        conn: &mut sqlx::SqliteConnection,
         person: Uuid,
         filter: &ListFilter,
         open_by_template: Option<&[(String, i64)]>,
@@ -750,6 +808,7 @@ impl Cache {
                 q.push_bind(template.clone());
             }
             ListFilter {
+                search: filter.search.clone(),
                 overdue_at: filter.overdue_at,
                 due_between: filter.due_between,
                 ..ListFilter::default()
@@ -758,7 +817,11 @@ impl Cache {
             q
         };
         let counted = open_by_template
-            .filter(|_| filter.overdue_at.is_none() && filter.due_between.is_none())
+            .filter(|_| {
+                filter.search_text().is_none()
+                    && filter.overdue_at.is_none()
+                    && filter.due_between.is_none()
+            })
             .map(|counts| {
                 counts
                     .iter()
@@ -770,7 +833,7 @@ impl Cache {
             Some(all) => all,
             None => narrowed("SELECT count(*)", " FROM tasks t")
                 .build_query_scalar()
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *conn)
                 .await
                 .map_err(|e| self.err(e))?,
         };
@@ -780,7 +843,7 @@ impl Cache {
              AND t.task_no = o.task_no AND o.state = 'pending'",
         )
         .build_query_scalar()
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(|e| self.err(e))?;
         Ok(all - decided)
@@ -808,6 +871,12 @@ impl Cache {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<RequestView>, i64)> {
+        let mut conn = self.pool.acquire().await.map_err(|e| self.err(e))?;
+        if filter.search_text().is_some() {
+            keep_matches(&mut conn, filter)
+                .await
+                .map_err(|e| self.err(e))?;
+        }
         let page = |select: &str| {
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(select);
             q.push(" FROM requests r WHERE r.initiator = ");
@@ -817,7 +886,7 @@ impl Cache {
         };
         let total: i64 = page("SELECT count(*)")
             .build_query_scalar()
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *conn)
             .await
             .map_err(|e| self.err(e))?;
         let mut q = page("SELECT r.body");
@@ -827,7 +896,7 @@ impl Cache {
         q.push_bind(offset);
         let bodies: Vec<String> = q
             .build_query_scalar()
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(|e| self.err(e))?;
         let views = bodies
@@ -1851,13 +1920,14 @@ async fn apply_request(tx: &mut Tx<'_>, change: &Change) -> sqlx::Result<()> {
         return Ok(());
     };
     let version = i64::try_from(view.version).unwrap_or(i64::MAX);
-    let written = sqlx::query(
+    let written: Option<i64> = sqlx::query_scalar(
         "INSERT INTO requests (id, version, initiator, template_id, status, title, updated_at, \
          body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET \
          version = excluded.version, status = excluded.status, title = excluded.title, \
          updated_at = excluded.updated_at, body = excluded.body \
          WHERE excluded.version > requests.version \
-         OR (excluded.version = requests.version AND excluded.body <> requests.body)",
+         OR (excluded.version = requests.version AND excluded.body <> requests.body) \
+         RETURNING rowid",
     )
     .bind(view.id.to_string())
     .bind(version)
@@ -1872,14 +1942,14 @@ async fn apply_request(tx: &mut Tx<'_>, change: &Change) -> sqlx::Result<()> {
     .bind(&view.title)
     .bind(view.updated_at.to_rfc3339())
     .bind(serde_json::to_string(&view).unwrap_or_default())
-    .execute(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await?;
-    if written.rows_affected() == 0 {
+    let Some(request_row) = written else {
         // Older than what the cache has, or the same (a replayed or reordered page): nothing
         // changes. The same version with a different body is applied: the overdue scan
         // flags a task without a new version.
         return Ok(());
-    }
+    };
     sqlx::query("DELETE FROM tasks WHERE request_id = $1")
         .bind(view.id.to_string())
         .execute(&mut **tx)
@@ -1887,7 +1957,7 @@ async fn apply_request(tx: &mut Tx<'_>, change: &Change) -> sqlx::Result<()> {
     for task in view.state.open_tasks() {
         sqlx::query(
             "INSERT INTO tasks (request_id, task_no, assignee, opened_at, due_at, overdue, \
-             template_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             template_id, request_row) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(view.id.to_string())
         .bind(i64::from(task.id))
@@ -1896,6 +1966,7 @@ async fn apply_request(tx: &mut Tx<'_>, change: &Change) -> sqlx::Result<()> {
         .bind(task.due_at.map(|t| t.to_rfc3339()))
         .bind(view.overdue_tasks.contains(&task.id))
         .bind(&view.template_id)
+        .bind(request_row)
         .execute(&mut **tx)
         .await?;
     }

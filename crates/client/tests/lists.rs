@@ -149,6 +149,29 @@ async fn the_inbox_is_answered_page_by_page_with_filters_and_search() {
         found(jiang.inbox_page(&search("WEDDING"), now).await.unwrap()),
         [ids[1]]
     );
+    // One or two characters are found anywhere too, also where nothing follows them: the
+    // reason is the last text of the form ("搬家" is all of it), a title ends before it.
+    assert_eq!(
+        found(jiang.inbox_page(&search("搬家"), now).await.unwrap()),
+        [ids[2]]
+    );
+    assert_eq!(
+        found(jiang.inbox_page(&search("家"), now).await.unwrap()),
+        [ids[0], ids[2]]
+    );
+    assert_eq!(
+        found(jiang.inbox_page(&search("事假"), now).await.unwrap()),
+        [ids[2]]
+    );
+    assert_eq!(
+        found(jiang.inbox_page(&search("NG"), now).await.unwrap()),
+        [ids[1]],
+        "two letters, any case, ending the text"
+    );
+    assert_eq!(
+        jiang.inbox_page(&search("\"'"), now).await.unwrap().total,
+        0
+    );
     // Part of the initiator's name finds all of hers; a typed % is a character, not a
     // wildcard.
     assert_eq!(jiang.inbox_page(&search("沈"), now).await.unwrap().total, 3);
@@ -362,6 +385,22 @@ async fn my_requests_put_the_queued_first_and_filter_by_status() {
             .total,
         0
     );
+    // Searching her own: the cached one by two letters ending its reason ("visit").
+    let searched = |text: &str| MyRequestsQuery {
+        search: Some(text.into()),
+        limit: 50,
+        ..MyRequestsQuery::default()
+    };
+    let by_reason = shen.my_requests_page(&searched("IT")).await.unwrap();
+    assert!(
+        by_reason.items.iter().any(|i| i.id == sent),
+        "{by_reason:?}"
+    );
+    let none = shen.my_requests_page(&searched("zq")).await.unwrap();
+    assert!(
+        none.items.iter().all(|i| i.id != sent),
+        "no cached request has \"zq\": {none:?}"
+    );
     drop(paused);
 }
 
@@ -441,29 +480,7 @@ async fn a_cache_from_the_first_version_is_migrated_in_place_and_searchable() {
     // migration recorded.
     {
         let mut conn = common::cache_file_connection(dirs[1].path()).await;
-        // Newest migration first: a later migration's triggers name earlier columns.
-        for statement in [
-            "DROP TABLE request_notes",
-            "DROP TRIGGER tasks_count_insert",
-            "DROP TRIGGER tasks_count_delete",
-            "DROP TRIGGER tasks_count_update",
-            "DROP TABLE inbox_counts",
-            "DROP TRIGGER requests_search_insert",
-            "DROP TRIGGER requests_search_update",
-            "DROP TRIGGER requests_search_delete",
-            "DROP TABLE request_search",
-            "DROP INDEX requests_by_initiator_status",
-            "DROP TABLE attachments",
-            "DROP TABLE meetings",
-            "ALTER TABLE drafts DROP COLUMN resubmits",
-            "DROP INDEX tasks_by_assignee_template",
-            "ALTER TABLE tasks DROP COLUMN template_id",
-            "DROP INDEX tasks_by_assignee",
-            "CREATE INDEX tasks_by_assignee ON tasks (assignee, opened_at)",
-            "DELETE FROM _sqlx_migrations WHERE version >= 2",
-        ] {
-            sqlx::query(statement).execute(&mut conn).await.unwrap();
-        }
+        common::take_cache_back_to(&mut conn, 1).await;
         let versions: Vec<i64> =
             sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
                 .fetch_all(&mut conn)

@@ -307,15 +307,15 @@ async fn a_notification_shown_before_an_upgrade_is_still_taken_back_after_it() {
     // request's notes inside, no table of them.
     {
         let mut conn = common::cache_file_connection(d1.path()).await;
-        for statement in [
+        sqlx::query(
             "UPDATE notified SET body = json_set(body, '$.requests', \
              (SELECT json_group_object(request, json(body)) FROM request_notes)) \
              WHERE key = 'record'",
-            "DROP TABLE request_notes",
-            "DELETE FROM _sqlx_migrations WHERE version >= 9",
-        ] {
-            sqlx::query(statement).execute(&mut conn).await.unwrap();
-        }
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        common::take_cache_back_to(&mut conn, 8).await;
         let body: String = sqlx::query_scalar("SELECT body FROM notified WHERE key = 'record'")
             .fetch_one(&mut conn)
             .await

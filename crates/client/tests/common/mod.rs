@@ -80,3 +80,86 @@ pub async fn cache_file_connection(dir: &Path) -> sqlx::SqliteConnection {
         .await
         .unwrap()
 }
+
+/// What each migration of the cache added, taken away again, newest first (a later
+/// migration's triggers name earlier columns). Tests take a cache back to what an older
+/// version of the app left, then check the upgrade keeps what it held.
+const UNDO: &[(i64, &[&str])] = &[
+    (
+        11,
+        &[
+            "DROP TABLE request_search_terms",
+            "DROP INDEX tasks_by_assignee_request_row",
+            "ALTER TABLE tasks DROP COLUMN request_row",
+        ],
+    ),
+    (
+        10,
+        &[
+            "DROP INDEX request_notes_held_back",
+            "ALTER TABLE request_notes DROP COLUMN held_back_overdue",
+            "ALTER TABLE request_notes DROP COLUMN held_back",
+        ],
+    ),
+    (9, &["DROP TABLE request_notes"]),
+    (
+        8,
+        &[
+            "DROP TRIGGER tasks_count_insert",
+            "DROP TRIGGER tasks_count_delete",
+            "DROP TRIGGER tasks_count_update",
+            "DROP TABLE inbox_counts",
+        ],
+    ),
+    (
+        7,
+        &[
+            "DROP INDEX tasks_by_assignee",
+            "CREATE INDEX tasks_by_assignee ON tasks (assignee, opened_at)",
+        ],
+    ),
+    (
+        6,
+        &[
+            "DROP INDEX tasks_by_assignee_template",
+            "ALTER TABLE tasks DROP COLUMN template_id",
+        ],
+    ),
+    (5, &["ALTER TABLE drafts DROP COLUMN resubmits"]),
+    (4, &["DROP TABLE meetings"]),
+    (3, &["DROP TABLE attachments"]),
+    (
+        2,
+        &[
+            "DROP TRIGGER requests_search_insert",
+            "DROP TRIGGER requests_search_update",
+            "DROP TRIGGER requests_search_delete",
+            "DROP TABLE request_search",
+            "DROP INDEX requests_by_initiator_status",
+        ],
+    ),
+];
+
+/// Takes the cache on `conn` back to schema `version`: what every later migration added is
+/// gone, and so is its record, so that opening the cache runs them again.
+pub async fn take_cache_back_to(conn: &mut sqlx::SqliteConnection, version: i64) {
+    let newest: i64 = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        UNDO.first().map(|(v, _)| *v),
+        Some(newest),
+        "a migration newer than the tests know how to undo: add it to UNDO"
+    );
+    for (_, statements) in UNDO.iter().filter(|(v, _)| *v > version) {
+        for &statement in *statements {
+            sqlx::query(statement).execute(&mut *conn).await.unwrap();
+        }
+    }
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version > $1")
+        .bind(version)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+}
