@@ -736,12 +736,13 @@ pub async fn report_problem(
 }
 
 /// The UI painted `screen` for the first time since the app started: logged with the time
-/// since start, so a slow start shows in the log (and in problem reports); the bench runner
-/// reads the line to time cold starts.
+/// since start and the steps of the page's start, so a slow start shows in the log (and in
+/// problem reports) with where the time went; the bench runner reads the line to time cold
+/// starts.
 #[tauri::command]
 #[specta::specta]
-pub fn first_paint(screen: String) -> Result<(), ClientError> {
-    logs::first_paint(&screen);
+pub fn first_paint(screen: String, marks: logs::StartMarks) -> Result<(), ClientError> {
+    logs::first_paint(&screen, &marks);
     Ok(())
 }
 

@@ -18,23 +18,73 @@ const KEEP_DAYS: usize = 7;
 /// How much of the log a report carries: the recent past, not the whole week.
 const REPORT_LOG_BYTES: usize = 512 * 1024;
 
-/// When the process started, as near as the app can tell (the first thing `run` does).
-static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+/// When the process started, as near as the app can tell (the first thing `run` does): on
+/// the monotonic clock for durations, and on the wall clock to place the web page's own
+/// times (which count from when the page began loading) on the same line.
+static STARTED: std::sync::OnceLock<(std::time::Instant, std::time::SystemTime)> =
+    std::sync::OnceLock::new();
 
 pub fn mark_start() {
-    let _ = STARTED.set(std::time::Instant::now());
+    let _ = STARTED.set((std::time::Instant::now(), std::time::SystemTime::now()));
 }
 
-/// Logs the UI's first paint of `screen` with the milliseconds since [`mark_start`]. Once per
-/// screen name is the UI's business; a name is cut to 40 characters, it is only a label.
-pub fn first_paint(screen: &str) {
+/// The steps of the web page's start, in milliseconds since the page began loading
+/// (`performance.now()`), and when that was (`performance.timeOrigin`, milliseconds since
+/// the Unix epoch). Logged with the first paint, so that a slow cold start says which step
+/// took the time: loading the page, the script, the core's first answers, the first list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
+pub struct StartMarks {
+    pub page_origin: Option<f64>,
+    /// The script bundle was loaded and began to run.
+    pub script: Option<f64>,
+    pub preferences: Option<f64>,
+    pub session: Option<f64>,
+    /// The inbox's first page was asked for, and answered.
+    pub list_sent: Option<f64>,
+    pub list_answered: Option<f64>,
+    /// The browser painted the answer (two animation frames after it was rendered).
+    pub painted: Option<f64>,
+}
+
+/// Logs the UI's first paint of `screen` with the milliseconds since [`mark_start`], and the
+/// page's start steps on the same clock. Once per screen name is the UI's business; a name is
+/// cut to 40 characters, it is only a label.
+pub fn first_paint(screen: &str, marks: &StartMarks) {
     let screen: String = screen
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .take(40)
         .collect();
-    let since_start_ms = STARTED.get().map_or(0, |s| s.elapsed().as_millis());
-    tracing::info!(%screen, since_start_ms, "first paint");
+    let (since_start_ms, page_ms) = STARTED.get().map_or((0, None), |(at, wall)| {
+        let wall_ms = wall
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        (
+            at.elapsed().as_millis(),
+            marks.page_origin.map(|origin| origin - wall_ms),
+        )
+    });
+    // Each step in whole milliseconds since the process started (none when the page's
+    // clock could not be placed, or the step did not happen).
+    let at = |step: Option<f64>| -> Option<i64> {
+        // Rounded milliseconds of a start: far inside i64.
+        #[allow(clippy::cast_possible_truncation)]
+        page_ms
+            .zip(step)
+            .map(|(page, step)| (page + step).round() as i64)
+    };
+    tracing::info!(
+        %screen,
+        since_start_ms,
+        page_ms = at(Some(0.0)),
+        script_ms = at(marks.script),
+        preferences_ms = at(marks.preferences),
+        session_ms = at(marks.session),
+        list_sent_ms = at(marks.list_sent),
+        list_answered_ms = at(marks.list_answered),
+        painted_ms = at(marks.painted),
+        "first paint"
+    );
 }
 
 /// The log directory: `COUNTERSIGN_LOG_DIR` when set (tests), else the platform's.

@@ -8,6 +8,7 @@ import { applyLanguage, guessSystemLanguage } from './i18n';
 import { Shell } from './screens/Shell';
 import { SignIn } from './screens/SignIn';
 import { Splash } from './screens/Splash';
+import { markStart } from './startMarks';
 
 function signedOutBecause(reason: CommandError): SessionView {
   return { state: 'signed_out', reason, server: null, username: null };
@@ -26,6 +27,7 @@ export function App() {
     void (async () => {
       // The language first, so that whatever comes next is shown in it.
       const loaded = await api.getPreferences();
+      markStart('preferences');
       if (gone()) return;
       const known: Preferences =
         loaded.status === 'ok'
@@ -41,6 +43,7 @@ export function App() {
       setPreferences(known);
 
       const restored = await api.restoreSession();
+      markStart('session');
       if (gone()) return;
       setSession(restored.status === 'ok' ? restored.data : signedOutBecause(restored.error));
     })();

@@ -6,6 +6,7 @@
 // core rejected with, which for a Tauri-level failure is a bare string. Screens only ever see
 // a well-formed `CommandError`.
 import { commands } from './bindings';
+import { markStart, startMarksPainted } from './startMarks';
 import type {
   AboutInfo,
   AppSettings,
@@ -174,8 +175,12 @@ export const api = {
   ): Promise<Result<SessionView, CommandError>> =>
     settle(() => commands.signIn(server, username, password)),
   signOut: (): Promise<Result<SessionView, CommandError>> => settle(() => commands.signOut()),
-  inbox: (query: InboxQuery): Promise<Result<InboxPage, CommandError>> =>
-    settle(() => commands.inbox(query)),
+  inbox: async (query: InboxQuery): Promise<Result<InboxPage, CommandError>> => {
+    markStart('list_sent');
+    const answer = await settle(() => commands.inbox(query));
+    markStart('list_answered');
+    return answer;
+  },
   myRequests: (query: MyRequestsQuery): Promise<Result<MyRequestsPage, CommandError>> =>
     settle(() => commands.myRequests(query)),
   requestDetail: (id: string): Promise<Result<RequestDetail, CommandError>> =>
@@ -294,8 +299,8 @@ export const api = {
   about: (): Promise<Result<AboutInfo, CommandError>> => settle(() => commands.about()),
   reportProblem: (description: string): Promise<Result<ProblemReport, CommandError>> =>
     settle(() => commands.reportProblem(description)),
-  /** Logs the first paint of a screen with the time since the app started. */
+  /** Logs the first paint of a screen with the time since the app started and its steps. */
   firstPaint: (screen: string): Promise<Result<null, CommandError>> =>
-    settle(() => commands.firstPaint(screen)),
+    settle(() => commands.firstPaint(screen, startMarksPainted())),
 };
 

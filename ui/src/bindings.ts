@@ -126,10 +126,11 @@ export const commands = {
 	reportProblem: (description: string) => typedError<ProblemReport, ClientError>(__TAURI_INVOKE("report_problem", { description })),
 	/**
 	 *  The UI painted `screen` for the first time since the app started: logged with the time
-	 *  since start, so a slow start shows in the log (and in problem reports); the bench runner
-	 *  reads the line to time cold starts.
+	 *  since start and the steps of the page's start, so a slow start shows in the log (and in
+	 *  problem reports) with where the time went; the bench runner reads the line to time cold
+	 *  starts.
 	 */
-	firstPaint: (screen: string) => typedError<null, ClientError>(__TAURI_INVOKE("first_paint", { screen })),
+	firstPaint: (screen: string, marks: StartMarks) => typedError<null, ClientError>(__TAURI_INVOKE("first_paint", { screen, marks })),
 };
 
 /* Types */
@@ -810,6 +811,25 @@ export type Sla =
 export type SlaFilter = 
 /**  Due within a day and not yet overdue. */
 "due_soon" | "overdue";
+
+/**
+ *  The steps of the web page's start, in milliseconds since the page began loading
+ *  (`performance.now()`), and when that was (`performance.timeOrigin`, milliseconds since
+ *  the Unix epoch). Logged with the first paint, so that a slow cold start says which step
+ *  took the time: loading the page, the script, the core's first answers, the first list.
+ */
+export type StartMarks = {
+	page_origin: number | null,
+	/**  The script bundle was loaded and began to run. */
+	script: number | null,
+	preferences: number | null,
+	session: number | null,
+	/**  The inbox's first page was asked for, and answered. */
+	list_sent: number | null,
+	list_answered: number | null,
+	/**  The browser painted the answer (two animation frames after it was rendered). */
+	painted: number | null,
+};
 
 /**  One step of the request's route and the tasks it had, across rounds. */
 export type StepView = {

@@ -1,4 +1,6 @@
 // Entry point: mounts the app into the page Tauri loads from `ui/dist`.
+// First, so that its time is when the bundle began to run.
+import './startMarks';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
