@@ -311,7 +311,15 @@ fn inbox_order(alias: &str, newest_first: bool) -> String {
 /// same connection: a list's count and its page then read them instead of searching twice.
 /// Each pooled connection has its own temporary tables, so lists read at the same time do
 /// not share them.
+///
+/// A connection that searched keeps 8 MiB of pages rather than SQLite's 2: a search matching
+/// thousands of requests probes the task index all over (≈ 5 MB at 100k tasks), and reading
+/// it from the file again on every keystroke doubled a search's time. Only connections that
+/// searched grow (a sync's, for one, stays small), and only by the pages they read.
 async fn keep_matches(conn: &mut sqlx::SqliteConnection, filter: &ListFilter) -> sqlx::Result<()> {
+    sqlx::query("PRAGMA cache_size = -8192")
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("CREATE TEMP TABLE IF NOT EXISTS search_matches (row INTEGER PRIMARY KEY)")
         .execute(&mut *conn)
         .await?;
@@ -418,12 +426,7 @@ impl Cache {
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(5))
             // A search's kept matches (`keep_matches`) never touch the disk.
-            .pragma("temp_store", "memory")
-            // 8 MiB of pages per connection rather than SQLite's 2: a search matching
-            // thousands of requests probes the task index all over (≈ 5 MB at 100k tasks),
-            // and re-reading it from the file on every keystroke doubled its time. Pages
-            // are only held once read, so a small cache stays small.
-            .pragma("cache_size", "-8192");
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
