@@ -19,8 +19,9 @@ it("logs the inbox's first paint once, with the start's steps in the order they 
     expect(fakeCommands.firstPaint).toHaveBeenCalled();
   });
   expect(fakeCommands.firstPaint).toHaveBeenCalledTimes(1);
-  const [screenName, marks] = fakeCommands.firstPaint.mock.calls[0];
+  const [screenName, marks] = fakeCommands.firstPaint.mock.calls[0] ?? [];
   expect(screenName).toBe('inbox');
+  if (!marks) throw new Error('the first paint carries no marks');
   expect(marks.page_origin).toBe(performance.timeOrigin);
   const steps = [
     marks.script,
