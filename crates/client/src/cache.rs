@@ -201,10 +201,10 @@ pub struct ListFilter {
 /// joined) or a person's requests (`r`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rows {
-    /// Tasks found from the matching requests (by the tasks' primary key).
+    /// Tasks found from the matching requests (by the `(assignee, request_row)` index).
     Tasks,
     /// Tasks read in the inbox's order from the assignee index, each tested against the
-    /// matches (`+` keeps SQLite from driving the query by request id instead).
+    /// matches (`+` keeps SQLite from driving the query by the matches instead).
     TasksInOrder,
     Requests,
 }
@@ -215,43 +215,6 @@ impl ListFilter {
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-    }
-
-    /// Appends the `SELECT` of the row ids of the requests the search matches, some more than
-    /// once (the kept table's key keeps each once, where a `UNION` would sort them all
-    /// first); none without a search.
-    fn push_matches(&self, q: &mut sqlx::QueryBuilder<sqlx::Sqlite>) {
-        let Some(search) = self.search_text() else {
-            q.push("SELECT NULL WHERE 0");
-            return;
-        };
-        q.push("SELECT rowid FROM request_search WHERE request_search MATCH ");
-        if search.chars().count() >= 3 {
-            q.push_bind(fts_phrase(search));
-        } else {
-            // The trigram index has no term shorter than three characters: one or two (a
-            // two-character Chinese word, say) match any of the indexed trigrams that start
-            // with them, listed by the index's vocabulary. None is a phrase that matches
-            // nothing.
-            let folded = search.to_lowercase();
-            q.push(
-                "(SELECT coalesce(group_concat('\"' || replace(term, '\"', '\"\"') || '\"', \
-                 ' OR '), '\"\"') FROM request_search_terms WHERE term >= ",
-            );
-            q.push_bind(folded.clone());
-            q.push(" AND term < ");
-            q.push_bind(format!("{folded}{}", char::MAX));
-            q.push(")");
-        }
-        let like = format!("%{}%", escape_like(search));
-        q.push(
-            " UNION ALL SELECT rowid FROM requests WHERE initiator IN \
-             (SELECT id FROM people WHERE display_name LIKE ",
-        );
-        q.push_bind(like.clone());
-        q.push(" ESCAPE '\\' OR username LIKE ");
-        q.push_bind(like);
-        q.push(" ESCAPE '\\')");
     }
 
     /// Appends ` AND …` for each part. Tasks are narrowed by what they carry (their request's
@@ -306,17 +269,17 @@ fn inbox_order(alias: &str, newest_first: bool) -> String {
     format!(" ORDER BY {alias}.opened_at{dir}, {alias}.request_id{dir}, {alias}.task_no{dir}")
 }
 
-/// Finds the requests `filter`'s search matches and keeps their row ids in the connection's
-/// temporary table `search_matches` (emptied first), for the statements that follow on the
-/// same connection: a list's count and its page then read them instead of searching twice.
-/// Each pooled connection has its own temporary tables, so lists read at the same time do
-/// not share them.
+/// Finds the requests `search` matches and keeps their row ids in the connection's temporary
+/// table `search_matches` (emptied first), for the statements that follow on the same
+/// connection: a list's count and its page then read them instead of searching twice. Each
+/// pooled connection has its own temporary tables, so lists read at the same time do not
+/// share them.
 ///
 /// A connection that searched keeps 8 MiB of pages rather than SQLite's 2: a search matching
 /// thousands of requests probes the task index all over (≈ 5 MB at 100k tasks), and reading
 /// it from the file again on every keystroke doubled a search's time. Only connections that
 /// searched grow (a sync's, for one, stays small), and only by the pages they read.
-async fn keep_matches(conn: &mut sqlx::SqliteConnection, filter: &ListFilter) -> sqlx::Result<()> {
+async fn keep_matches(conn: &mut sqlx::SqliteConnection, search: &str) -> sqlx::Result<()> {
     sqlx::query("PRAGMA cache_size = -8192")
         .execute(&mut *conn)
         .await?;
@@ -328,9 +291,41 @@ async fn keep_matches(conn: &mut sqlx::SqliteConnection, filter: &ListFilter) ->
         .await?;
     let mut q =
         sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT OR IGNORE INTO temp.search_matches (row) ");
-    filter.push_matches(&mut q);
+    push_matches(&mut q, search);
     q.build().execute(&mut *conn).await?;
     Ok(())
+}
+
+/// Appends the `SELECT` of the row ids of the requests `search` matches, some more than
+/// once (the kept table's key keeps each once, where a `UNION` would sort them all first).
+fn push_matches(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, search: &str) {
+    q.push("SELECT rowid FROM request_search WHERE request_search MATCH ");
+    if search.chars().count() >= 3 {
+        q.push_bind(fts_phrase(search));
+    } else {
+        // The trigram index has no term shorter than three characters: one or two (a
+        // two-character Chinese word, say) match any of the indexed trigrams that start
+        // with them, listed by the index's vocabulary. None is a phrase that matches
+        // nothing.
+        let folded = search.to_lowercase();
+        q.push(
+            "(SELECT coalesce(group_concat('\"' || replace(term, '\"', '\"\"') || '\"', \
+             ' OR '), '\"\"') FROM request_search_terms WHERE term >= ",
+        );
+        q.push_bind(folded.clone());
+        q.push(" AND term < ");
+        q.push_bind(format!("{folded}{}", char::MAX));
+        q.push(")");
+    }
+    let like = format!("%{}%", escape_like(search));
+    q.push(
+        " UNION ALL SELECT rowid FROM requests WHERE initiator IN \
+         (SELECT id FROM people WHERE display_name LIKE ",
+    );
+    q.push_bind(like.clone());
+    q.push(" ESCAPE '\\' OR username LIKE ");
+    q.push_bind(like);
+    q.push(" ESCAPE '\\')");
 }
 
 /// Text typed by a person as one full-text phrase: every character literal.
@@ -683,6 +678,21 @@ impl Cache {
         Ok(task.and_then(|t| u32::try_from(t).ok()))
     }
 
+    /// One connection for a list's count and its page, with the matches of the filter's
+    /// search kept on it (see [`keep_matches`]): a search is done once per list, not twice.
+    async fn list_connection(
+        &self,
+        filter: &ListFilter,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+        let mut conn = self.pool.acquire().await.map_err(|e| self.err(e))?;
+        if let Some(search) = filter.search_text() {
+            keep_matches(&mut conn, search)
+                .await
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(conn)
+    }
+
     /// One page of the person's open tasks, oldest first, as filtered; with how many match
     /// in all. Answered by SQL over indexes so that it stays instant with 100k tasks: only
     /// the rows of the page are read and decoded. `open_by_template`, when the caller has
@@ -697,14 +707,7 @@ impl Cache {
         open_by_template: Option<&[(String, i64)]>,
     ) -> Result<(Vec<InboxRow>, i64)> {
         let searching = filter.search_text().is_some();
-        // One connection for the count and the page, so that a search's matches are found
-        // once and kept in its temporary table for both.
-        let mut conn = self.pool.acquire().await.map_err(|e| self.err(e))?;
-        if searching {
-            keep_matches(&mut conn, filter)
-                .await
-                .map_err(|e| self.err(e))?;
-        }
+        let mut conn = self.list_connection(filter).await?;
         let page = |select: &str, join_requests: bool, rows: Rows| {
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(select);
             q.push(" FROM tasks t");
@@ -874,12 +877,7 @@ impl Cache {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<RequestView>, i64)> {
-        let mut conn = self.pool.acquire().await.map_err(|e| self.err(e))?;
-        if filter.search_text().is_some() {
-            keep_matches(&mut conn, filter)
-                .await
-                .map_err(|e| self.err(e))?;
-        }
+        let mut conn = self.list_connection(filter).await?;
         let page = |select: &str| {
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(select);
             q.push(" FROM requests r WHERE r.initiator = ");
