@@ -33,17 +33,11 @@ fn baseline_target() -> PathBuf {
     crate::target_dir().join("bench-baseline")
 }
 
-fn cargo() -> Command {
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
-    cmd.current_dir(crate::repo_root());
-    cmd
-}
-
 /// Builds the release binaries the figures run, in one invocation with this runner (so the
 /// shared dependencies are built once, with one set of features), and the baseline app.
 fn build_release() -> anyhow::Result<()> {
     eprintln!("bench: building the release binaries and the baseline app (minutes when cold)");
-    let status = cargo()
+    let status = crate::cargo()
         .args([
             "build",
             "--release",
@@ -63,7 +57,7 @@ fn build_release() -> anyhow::Result<()> {
     anyhow::ensure!(status.success(), "the release build failed");
     // Its own target directory under the shared one: its build neither waits for the
     // workspace's lock nor disturbs the workspace's feature resolution.
-    let status = cargo()
+    let status = crate::cargo()
         .args(["build", "--release", "--manifest-path"])
         .arg(crate::repo_root().join("crates/bench/baseline-app/Cargo.toml"))
         .arg("--target-dir")

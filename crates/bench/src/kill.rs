@@ -14,10 +14,8 @@ use anyhow::Context as _;
 use crate::report::{Figure, Verdict};
 
 pub async fn run(iterations: usize) -> anyhow::Result<Vec<Figure>> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let started = Instant::now();
-    let out = tokio::process::Command::new(cargo)
-        .current_dir(crate::repo_root())
+    let out = tokio::process::Command::from(crate::cargo())
         .args([
             "test",
             "-q",

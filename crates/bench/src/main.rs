@@ -169,6 +169,17 @@ pub(crate) fn target_dir() -> PathBuf {
         .unwrap_or_else(|| repo_root().join("target"))
 }
 
+/// A cargo invocation from the repository's root that builds into the target directory this
+/// runner was built in: without it, a run whose shell lacks `CARGO_TARGET_DIR` would start a
+/// cold build in the clone's own `target/` (and measure nothing for half an hour).
+pub(crate) fn cargo() -> std::process::Command {
+    let mut cmd =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    cmd.current_dir(repo_root())
+        .env("CARGO_TARGET_DIR", target_dir());
+    cmd
+}
+
 /// Runs one figure's measurement, turning a failure or a timeout into a "not measured" row.
 pub(crate) async fn guarded<F>(names: &[(&str, &str)], work: F) -> Vec<Figure>
 where
