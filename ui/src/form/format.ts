@@ -1,6 +1,7 @@
 // Form values in words and figures. Amounts stay the decimal strings the core sent: grouping
 // digits is done on the text, so a displayed total is exactly the core's total, never a
 // floating-point round trip of it.
+import { dateTimeFormat } from '../intlFormats';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -92,7 +93,7 @@ export function savedTimeText(instant: string, language: string, now = new Date(
   if (Number.isNaN(at.getTime())) return instant;
   const time = `${pad(at.getHours())}:${pad(at.getMinutes())}`;
   if (at.toDateString() === now.toDateString()) return time;
-  const day = new Intl.DateTimeFormat(language, { month: 'short', day: 'numeric' }).format(at);
+  const day = dateTimeFormat(language, { month: 'short', day: 'numeric' }).format(at);
   return `${day} ${time}`;
 }
 

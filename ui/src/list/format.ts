@@ -3,6 +3,7 @@
 // wants to know how long, not to the second.
 import { useEffect, useState } from 'react';
 import type { TFunction } from 'i18next';
+import { dateTimeFormat } from '../intlFormats';
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
@@ -51,7 +52,7 @@ export function formatMoment(iso: string, language: string, now: number): string
   const options: Intl.DateTimeFormatOptions = sameDay(at, new Date(now))
     ? { hour: '2-digit', minute: '2-digit' }
     : { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
-  return new Intl.DateTimeFormat(language, options).format(at);
+  return dateTimeFormat(language, options).format(at);
 }
 
 /**

@@ -17,6 +17,7 @@ import type {
 } from '../api';
 import { AlertIcon, BackIcon, MeetingsIcon } from '../icons';
 import { coverageRange, dayText, localClock, meetingErrorText } from './meetingFormat';
+import { dateTimeFormat, numberFormat } from '../intlFormats';
 
 /** The days the report covers, both included, as `YYYY-MM-DD` on this computer's calendar. */
 export interface CoveragePeriod {
@@ -40,7 +41,7 @@ interface Loaded {
 
 /** "87.5%" from 875 per mille, with one decimal in the reader's language. */
 export function perMilleText(perMille: number, language: string): string {
-  return new Intl.NumberFormat(language, {
+  return numberFormat(language, {
     style: 'percent',
     minimumFractionDigits: 1,
     maximumFractionDigits: 1,
@@ -51,7 +52,7 @@ export function perMilleText(perMille: number, language: string): string {
 function monthText(month: string, language: string): string {
   const match = /^(\d{4})-(\d{2})$/.exec(month);
   if (match === null) return month;
-  return new Intl.DateTimeFormat(language, { year: 'numeric', month: 'long' }).format(
+  return dateTimeFormat(language, { year: 'numeric', month: 'long' }).format(
     new Date(Number(match[1]), Number(match[2]) - 1, 1),
   );
 }
@@ -83,7 +84,7 @@ export function MeetingCoverage({ period, onPeriod, onBack, onOpen }: MeetingCov
   }, [rangeKey, reloads]);
 
   const current = loaded !== null && loaded.range === rangeKey ? loaded.result : null;
-  const number = (value: number) => new Intl.NumberFormat(language).format(value);
+  const number = (value: number) => numberFormat(language).format(value);
 
   let body;
   if (range === null) {

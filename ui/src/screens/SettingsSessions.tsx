@@ -8,6 +8,7 @@ import type { CommandError, SessionInfo } from '../api';
 import { describeError } from '../errors';
 import { ConfirmDialog } from '../form/ConfirmDialog';
 import { AlertIcon } from '../icons';
+import { dateTimeFormat } from '../intlFormats';
 
 type Sessions =
   | { state: 'loading' }
@@ -17,7 +18,7 @@ type Sessions =
 export function whenText(instant: string, language: string): string {
   const at = new Date(instant);
   if (Number.isNaN(at.getTime())) return instant;
-  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' }).format(at);
+  return dateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' }).format(at);
 }
 
 /** This device first, then the most recently seen. */

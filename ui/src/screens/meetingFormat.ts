@@ -12,6 +12,7 @@ import type {
   Rsvp,
 } from '../api';
 import { describeError } from '../errors';
+import { dateTimeFormat } from '../intlFormats';
 
 export const answers: readonly Rsvp[] = ['accept', 'tentative', 'decline'];
 
@@ -120,7 +121,7 @@ export function dateOfDay(day: string): Date | null {
 
 /** A day's heading in the week: "Mon, Mar 2", "3月2日周一". */
 export function formatWeekday(date: Date, language: string): string {
-  return new Intl.DateTimeFormat(language, {
+  return dateTimeFormat(language, {
     weekday: 'short',
     month: 'short',
     day: 'numeric',
@@ -129,7 +130,7 @@ export function formatWeekday(date: Date, language: string): string {
 
 /** A day in full: "Mon, Mar 2, 2026", "2026年3月2日周一". */
 export function formatDay(date: Date, language: string): string {
-  return new Intl.DateTimeFormat(language, {
+  return dateTimeFormat(language, {
     weekday: 'short',
     year: 'numeric',
     month: 'short',
@@ -139,7 +140,7 @@ export function formatDay(date: Date, language: string): string {
 
 /** The week shown: "March 2 – 8, 2026". */
 export function formatWeek(monday: Date, language: string): string {
-  return new Intl.DateTimeFormat(language, {
+  return dateTimeFormat(language, {
     year: 'numeric',
     month: 'long',
     day: 'numeric',
@@ -175,7 +176,7 @@ export function clockRangeIn(
   language: string,
 ): string | null {
   try {
-    const format = new Intl.DateTimeFormat(language, {
+    const format = dateTimeFormat(language, {
       timeZone: zone,
       year: 'numeric',
       month: 'short',
