@@ -6,6 +6,9 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import './i18n';
 import './styles.css';
+import { markPlatform } from './platform';
+
+markPlatform(document.documentElement, navigator.userAgent);
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
