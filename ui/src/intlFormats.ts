@@ -5,7 +5,9 @@
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 const numberFormats = new Map<string, Intl.NumberFormat>();
 
-function kept<F>(formats: Map<string, F>, key: string, make: () => F): F {
+/** The formatter kept for `language` and `options`, made by `make` the first time. */
+function kept<F>(formats: Map<string, F>, language: string, options: object, make: () => F): F {
+  const key = `${language}|${JSON.stringify(options)}`;
   let format = formats.get(key);
   if (format === undefined) {
     // A constructor that throws (an unknown time zone) keeps nothing and throws as before.
@@ -20,11 +22,7 @@ export function dateTimeFormat(
   language: string,
   options: Intl.DateTimeFormatOptions = {},
 ): Intl.DateTimeFormat {
-  return kept(
-    dateFormats,
-    `${language}|${JSON.stringify(options)}`,
-    () => new Intl.DateTimeFormat(language, options),
-  );
+  return kept(dateFormats, language, options, () => new Intl.DateTimeFormat(language, options));
 }
 
 /** `new Intl.NumberFormat(language, options)`, made once. */
@@ -32,9 +30,5 @@ export function numberFormat(
   language: string,
   options: Intl.NumberFormatOptions = {},
 ): Intl.NumberFormat {
-  return kept(
-    numberFormats,
-    `${language}|${JSON.stringify(options)}`,
-    () => new Intl.NumberFormat(language, options),
-  );
+  return kept(numberFormats, language, options, () => new Intl.NumberFormat(language, options));
 }

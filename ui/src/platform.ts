@@ -2,7 +2,7 @@
 // before the first render, so the first layout already uses them.
 
 /** `linux` under WebKitGTK; nothing elsewhere (macOS, Windows: the default styles). */
-export function platformOf(userAgent: string): 'linux' | null {
+function platformOf(userAgent: string): 'linux' | null {
   return /\bLinux\b/.test(userAgent) && !/\bAndroid\b/.test(userAgent) ? 'linux' : null;
 }
 
