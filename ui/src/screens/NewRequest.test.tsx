@@ -84,6 +84,25 @@ describe('NewRequest', () => {
     );
   });
 
+  it('shows the forms the first sync brings without leaving the screen', async () => {
+    fakeCommands.templates.mockResolvedValueOnce(ok([]));
+    const { rerender } = render(<NewRequest changes={0} />);
+    expect(await screen.findByTestId('templates-empty')).toBeInTheDocument();
+
+    rerender(<NewRequest changes={1} />);
+    expect(await screen.findByTestId('template-leave')).toBeInTheDocument();
+    expect(screen.queryByTestId('templates-empty')).not.toBeInTheDocument();
+
+    // A re-read that fails after a later sync keeps the forms shown.
+    fakeCommands.templates.mockResolvedValueOnce(failed(commandError('cache')));
+    rerender(<NewRequest changes={2} />);
+    await waitFor(() => {
+      expect(fakeCommands.templates).toHaveBeenCalledTimes(3);
+    });
+    expect(screen.getByTestId('template-leave')).toBeInTheDocument();
+    expect(screen.queryByTestId('templates-error')).not.toBeInTheDocument();
+  });
+
   it('starts a draft from the chosen form and opens it for editing', async () => {
     const draft = draftView(templates.leave);
     draftStore(draft);

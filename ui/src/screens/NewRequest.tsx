@@ -36,11 +36,13 @@ export function templateMatches(template: TemplateInfo, query: string): boolean 
 }
 
 interface NewRequestProps {
+  /** Bumped by each "lists changed" event: a sync may have brought forms (the first one). */
+  changes?: number;
   /** Shown after a submission: the way to follow it. */
   onOpenMyRequests?: () => void;
 }
 
-export function NewRequest({ onOpenMyRequests }: NewRequestProps) {
+export function NewRequest({ changes = 0, onOpenMyRequests }: NewRequestProps) {
   const [editing, setEditing] = useState<{ draft: DraftView; template: TemplateInfo } | null>(null);
   const [outcome, setOutcome] = useState<DraftOutcome | null>(null);
 
@@ -58,6 +60,7 @@ export function NewRequest({ onOpenMyRequests }: NewRequestProps) {
   }
   return (
     <Gallery
+      changes={changes}
       outcome={outcome}
       onDismissOutcome={() => {
         setOutcome(null);
@@ -114,13 +117,14 @@ export function DraftOutcomeNotice({
 }
 
 interface GalleryProps {
+  changes: number;
   outcome: DraftOutcome | null;
   onDismissOutcome: () => void;
   onOpenMyRequests?: () => void;
   onStarted: (draft: DraftView, template: TemplateInfo) => void;
 }
 
-function Gallery({ outcome, onDismissOutcome, onOpenMyRequests, onStarted }: GalleryProps) {
+function Gallery({ changes, outcome, onDismissOutcome, onOpenMyRequests, onStarted }: GalleryProps) {
   const { t, i18n } = useTranslation();
   const language = i18n.language;
   const [templates, setTemplates] = useState<Templates>({ state: 'loading' });
@@ -135,16 +139,19 @@ function Gallery({ outcome, onDismissOutcome, onOpenMyRequests, onStarted }: Gal
     void (async () => {
       const result = await api.templates();
       if (unmounted.signal.aborted) return;
-      setTemplates(
+      // A re-read after a sync that fails keeps the forms already shown.
+      setTemplates((shown) =>
         result.status === 'ok'
           ? { state: 'ready', templates: result.data.filter((template) => !template.retired) }
-          : { state: 'failed', error: result.error },
+          : shown.state === 'ready'
+            ? shown
+            : { state: 'failed', error: result.error },
       );
     })();
     return () => {
       unmounted.abort();
     };
-  }, [attempt]);
+  }, [attempt, changes]);
 
   const start = async (template: TemplateInfo) => {
     if (starting !== null) return;

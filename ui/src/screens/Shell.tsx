@@ -445,6 +445,7 @@ export function Shell({
   } else if (view === 'newRequest') {
     content = (
       <NewRequest
+        changes={live.changes}
         onOpenMyRequests={() => {
           setView('myRequests');
         }}
