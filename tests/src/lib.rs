@@ -544,6 +544,15 @@ impl App {
         self.wait_for("[data-testid='shell']").await;
     }
 
+    /// Waits until the first sync after signing in has ended (the inbox says when it last
+    /// synced): the forms and lists the server holds are then on this device, as they are
+    /// for someone who signed in before the network went.
+    pub async fn wait_for_first_sync(&self) {
+        self.click("[data-testid='nav-inbox']").await;
+        self.wait_for_text_containing("[data-testid='last-synced']", "Last synced")
+            .await;
+    }
+
     /// Opens the request titled `title` from the inbox.
     pub async fn open_from_inbox(&self, title: &str) {
         self.click("[data-testid='nav-inbox']").await;

@@ -106,6 +106,7 @@ async fn approvals_drafts_and_notifications_in_the_real_app() {
     let employee_driver = start(&employee_home);
     let employee = employee_driver.launch(&app_binary).await;
     employee.sign_in(&server.url(), "shen.yue").await;
+    employee.wait_for_first_sync().await;
     let paused = server.pause().await;
     employee.click("[data-testid='nav-new-request']").await;
     employee.click("[data-testid='template-leave']").await;

@@ -85,7 +85,11 @@ export function SyncBar({ sync, onOpen, onOpenMeeting }: SyncBarProps) {
             </span>
           )}
         </button>
-        {status?.online === true && <span className="sync-last">{lastSync}</span>}
+        {status?.online === true && (
+          <span className="sync-last" data-testid="last-synced">
+            {lastSync}
+          </span>
+        )}
         <button
           type="button"
           className="button button-secondary button-small"
