@@ -48,6 +48,7 @@ conformance!(
     a_request_write_is_atomic_and_versioned,
     the_feed_is_per_person_and_in_order,
     template_versions_are_kept_apart,
+    a_request_before_many_people_is_written_whole,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -587,6 +588,129 @@ async fn the_feed_is_per_person_and_in_order(db: &TestDb) {
     let after = store.feed_after(a.id, for_a[0].seq, 1).await.unwrap();
     assert_eq!(after.len(), 1, "limit");
     assert_eq!(after[0].seq, for_a[1].seq, "resumes after the cursor");
+}
+
+/// A step every one of 1,500 people must sign: more tasks, participants and feed rows than
+/// one multi-row statement carries, so the write is split, and still lands whole or not at all.
+async fn a_request_before_many_people_is_written_whole(db: &TestDb) {
+    let store = open(db).await;
+    let initiator = person("shen.yue");
+    store
+        .insert_person(&initiator, &sys("person.create"))
+        .await
+        .unwrap();
+    store
+        .publish_template(&leave_template(1), &[], &sys("template.publish"))
+        .await
+        .unwrap();
+    let signers: Vec<Uuid> = (0..1500).map(|_| Uuid::now_v7()).collect();
+    let id = Uuid::now_v7();
+    let mut state = countersign_domain::engine::RequestState::draft(id, initiator.id, t0());
+    state.revision = 1;
+    for (n, signer) in signers.iter().enumerate() {
+        state.tasks.push(countersign_domain::engine::Task {
+            id: u32::try_from(n + 1).unwrap(),
+            step: 0,
+            step_id: "everyone".into(),
+            round: 1,
+            lane: 0,
+            seat: *signer,
+            assignee: *signer,
+            opened_at: t0(),
+            due_at: None,
+            closed_at: None,
+            closed_by: None,
+            outcome: None,
+            elapsed_secs: None,
+            working_secs: None,
+        });
+    }
+    let record = RequestRecord {
+        id,
+        template_id: "leave".into(),
+        template_version: 1,
+        initiator_id: initiator.id,
+        title: "全员会签".into(),
+        form: serde_json::json!({}),
+        computed: serde_json::json!({}),
+        state,
+        created_at: t0(),
+        updated_at: t0(),
+        overdue_tasks: Vec::new(),
+    };
+    let everyone: Vec<Uuid> = std::iter::once(initiator.id)
+        .chain(signers.iter().copied())
+        .collect();
+    let write = RequestWrite {
+        request: record.clone(),
+        expected_version: None,
+        participants: everyone.clone(),
+        feed: everyone
+            .iter()
+            .map(|p| feed_row(*p, &id.to_string(), 1))
+            .collect(),
+        audit: sys("request.submit"),
+        mutation: None,
+    };
+    let WriteOutcome::Written { last_seq } = store.write_request(&write).await.unwrap() else {
+        panic!("written")
+    };
+    assert_eq!(
+        last_seq,
+        store.feed_head().await.unwrap(),
+        "the last row's number"
+    );
+    for signer in [signers[0], signers[999], signers[1000], signers[1499]] {
+        assert!(store.is_participant(id, signer).await.unwrap());
+        let tasks = store.open_tasks_of(signer, 10).await.unwrap();
+        assert_eq!(tasks.len(), 1, "each signer has their task");
+        assert_eq!(tasks[0].assignee_id, signer);
+        let feed = store.feed_after(signer, 0, 10).await.unwrap();
+        assert_eq!(feed.last().unwrap().entity_id, id.to_string());
+    }
+    assert_eq!(store.find_request(id).await.unwrap(), Some(record.clone()));
+
+    // The last signer signs: an update of every task keeps the others open.
+    let mut signed = record;
+    signed.state.revision = 2;
+    let last = signed.state.tasks.last_mut().unwrap();
+    last.closed_at = Some(t0() + Duration::hours(1));
+    last.outcome = Some(countersign_domain::engine::TaskOutcome::Approved);
+    let update = RequestWrite {
+        request: signed,
+        expected_version: Some(1),
+        participants: everyone.clone(),
+        feed: everyone
+            .iter()
+            .map(|p| feed_row(*p, &id.to_string(), 2))
+            .collect(),
+        audit: sys("request.approve"),
+        mutation: None,
+    };
+    let WriteOutcome::Written { last_seq: after } = store.write_request(&update).await.unwrap()
+    else {
+        panic!("written")
+    };
+    assert!(after > last_seq);
+    assert!(
+        store
+            .open_tasks_of(signers[1499], 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.open_tasks_of(signers[1498], 10).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        store
+            .feed_after(signers[1499], last_seq, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 async fn template_versions_are_kept_apart(db: &TestDb) {

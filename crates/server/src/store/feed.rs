@@ -10,6 +10,10 @@ use super::Result;
 /// The audience of changes everyone may see (templates, the directory).
 pub const EVERYONE: Uuid = Uuid::nil();
 
+/// Rows written by one multi-row insert (feed, tasks, participants): at most ten parameters
+/// each, well under SQLite's 32,766 and PostgreSQL's 65,535 parameters to a statement.
+pub(crate) const ROWS_PER_INSERT: usize = 1000;
+
 /// A feed row to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedRow {
@@ -70,25 +74,29 @@ pub trait FeedStore: Send + Sync + 'static {
 /// announced to the other replicas too (see `store::live`), delivered only if `$tx` commits.
 macro_rules! feed_in_tx {
     ($tx:ident, $rows:expr, $at:expr) => {{
+        let rows: Vec<&$crate::store::FeedRow> = $rows.into_iter().collect();
         let mut last: i64 = 0;
-        let mut audiences: Vec<uuid::Uuid> = Vec::new();
-        for row in $rows {
-            let row: &$crate::store::FeedRow = row;
-            audiences.push(row.audience);
-            last = sqlx::query_scalar(
-                "INSERT INTO feed (audience, kind, entity_id, version, op, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
-            )
-            .bind(row.audience)
-            .bind(row.kind)
-            .bind(&row.entity_id)
-            .bind(row.version)
-            .bind(row.op)
-            .bind($at)
-            .fetch_one(&mut *$tx)
-            .await?;
+        // Many rows to a statement: each statement is a round trip to the database (on
+        // SQLite, to the connection's thread), and a decision writes a row per participant.
+        for chunk in rows.chunks($crate::store::feed::ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO feed (audience, kind, entity_id, version, op, at) ",
+            );
+            insert.push_values(chunk, |mut values, row| {
+                values
+                    .push_bind(row.audience)
+                    .push_bind(row.kind)
+                    .push_bind(row.entity_id.as_str())
+                    .push_bind(row.version)
+                    .push_bind(row.op)
+                    .push_bind($at);
+            });
+            insert.push(" RETURNING seq");
+            let seqs: Vec<i64> = insert.build_query_scalar().fetch_all(&mut *$tx).await?;
+            last = seqs.into_iter().fold(last, i64::max);
         }
         if last > 0 {
+            let mut audiences: Vec<uuid::Uuid> = rows.iter().map(|row| row.audience).collect();
             audiences.sort();
             audiences.dedup();
             let notice = $crate::store::FeedNotice {

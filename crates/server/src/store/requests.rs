@@ -611,38 +611,47 @@ macro_rules! request_in_tx {
                     }
                 }
             }
-            for task in $crate::store::TaskRecord::of(&r.state) {
-                // The overdue mark is the scan's, not the engine's: an update keeps it.
-                sqlx::query(
+            // One statement for the tasks and one for the participants (a round trip each).
+            let tasks: Vec<$crate::store::TaskRecord> = $crate::store::TaskRecord::of(&r.state);
+            for tasks in tasks.chunks($crate::store::feed::ROWS_PER_INSERT) {
+                let mut upsert = sqlx::QueryBuilder::new(
                     "INSERT INTO tasks (request_id, task_no, assignee_id, seat_id, step_id, \
-                     open, opened_at, due_at, closed_at, overdue_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL) \
-                     ON CONFLICT (request_id, task_no) DO UPDATE SET \
+                     open, opened_at, due_at, closed_at, overdue_at) ",
+                );
+                upsert.push_values(tasks, |mut values, task| {
+                    values
+                        .push_bind(task.request_id)
+                        .push_bind(i32::try_from(task.task_no).unwrap_or(i32::MAX))
+                        .push_bind(task.assignee_id)
+                        .push_bind(task.seat_id)
+                        .push_bind(task.step_id.as_str())
+                        .push_bind(task.open)
+                        .push_bind(task.opened_at)
+                        .push_bind(task.due_at)
+                        .push_bind(task.closed_at)
+                        .push("NULL");
+                });
+                // The overdue mark is the scan's, not the engine's: an update keeps it.
+                upsert.push(
+                    " ON CONFLICT (request_id, task_no) DO UPDATE SET \
                      assignee_id = excluded.assignee_id, seat_id = excluded.seat_id, \
                      open = excluded.open, due_at = excluded.due_at, \
                      closed_at = excluded.closed_at",
-                )
-                .bind(task.request_id)
-                .bind(i32::try_from(task.task_no).unwrap_or(i32::MAX))
-                .bind(task.assignee_id)
-                .bind(task.seat_id)
-                .bind(&task.step_id)
-                .bind(task.open)
-                .bind(task.opened_at)
-                .bind(task.due_at)
-                .bind(task.closed_at)
-                .execute(&mut *$tx)
-                .await?;
+                );
+                upsert.build().execute(&mut *$tx).await?;
             }
-            for person in &write.participants {
-                sqlx::query(
-                    "INSERT INTO request_participants (request_id, person_id) \
-                     VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                )
-                .bind(r.id)
-                .bind(person)
-                .execute(&mut *$tx)
-                .await?;
+            for people in write
+                .participants
+                .chunks($crate::store::feed::ROWS_PER_INSERT)
+            {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO request_participants (request_id, person_id) ",
+                );
+                insert.push_values(people, |mut values, person| {
+                    values.push_bind(r.id).push_bind(*person);
+                });
+                insert.push(" ON CONFLICT DO NOTHING");
+                insert.build().execute(&mut *$tx).await?;
             }
             // The files the form references become the request's, so its participants may
             // read them. Only the initiator's own files that no other request claimed: the
