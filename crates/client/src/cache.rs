@@ -424,6 +424,9 @@ impl Cache {
             .busy_timeout(std::time::Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // A local file's connection does not go stale; the default ping before each use
+            // is one more round trip to the connection's thread for every list and search.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| classify(path, e))?;

@@ -35,6 +35,10 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
+            // A connection to a local file does not go stale, and the default ping before
+            // each use is one more round trip to the connection's thread: a decision paid
+            // it for each of its reads and its transaction.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open {url}: {e}")))?;
