@@ -4,6 +4,7 @@
 //! feed rows and, for client mutations, the mutation's answer.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use countersign_api::accounts::ActResponse;
 use countersign_api::requests::{
@@ -143,10 +144,48 @@ fn derive_title(template: &Template, form: &serde_json::Value) -> String {
         )
 }
 
+/// The organisation as routing last read it, with the head of the everyone-feed at that read.
+/// Every change to the people or the departments writes a row everyone sees (the directory's
+/// sync), so while that head stands the organisation is unchanged, and a decision reads one
+/// index entry instead of three whole tables. Replicas each keep their own; the head is the
+/// database's, so a change made through another replica is seen at its commit.
+#[derive(Debug, Default)]
+pub struct KeptOrg(Mutex<Option<(i64, Arc<OrgSnapshot>)>>);
+
+impl KeptOrg {
+    fn at(&self, head: i64) -> Option<Arc<OrgSnapshot>> {
+        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.as_ref()
+            .filter(|(read_at, _)| *read_at == head)
+            .map(|(_, org)| org.clone())
+    }
+
+    fn keep(&self, head: i64, org: Arc<OrgSnapshot>) {
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        // A slower reader of an older head does not replace a newer read.
+        if kept.as_ref().is_none_or(|(read_at, _)| *read_at <= head) {
+            *kept = Some((head, org));
+        }
+    }
+}
+
 impl AppState {
     /// The organisation as routing reads it: people with manager, department, roles and
-    /// positions, departments with heads, and delegations.
-    pub async fn org_snapshot(&self) -> Result<OrgSnapshot> {
+    /// positions, departments with heads, and delegations. Read again only when a change
+    /// everyone sees was written since (see [`KeptOrg`]).
+    pub async fn org_snapshot(&self) -> Result<Arc<OrgSnapshot>> {
+        // The head first: a change committed while the tables are read then makes the next
+        // call read them again, never the other way round.
+        let head = self.store.everyone_head().await?;
+        if let Some(org) = self.kept_org.at(head) {
+            return Ok(org);
+        }
+        let org = Arc::new(self.read_org().await?);
+        self.kept_org.keep(head, org.clone());
+        Ok(org)
+    }
+
+    async fn read_org(&self) -> Result<OrgSnapshot> {
         let people = self.store.list_people().await?;
         let departments = self.store.list_departments().await?;
         let delegations = self.store.list_delegations().await?;
@@ -396,8 +435,7 @@ impl AppState {
         for _ in 0..MAX_ATTEMPTS {
             let record = self.visible_request(caller, id).await?;
             let template = self
-                .store
-                .find_template(&record.template_id, record.template_version)
+                .template_at(&record.template_id, record.template_version)
                 .await?
                 .ok_or_else(|| {
                     Error::Internal(format!(
@@ -407,8 +445,8 @@ impl AppState {
                 })?;
             let org = self.org_snapshot().await?;
             let engine = Engine {
-                schema: &template.template.form,
-                definition: &template.template.workflow,
+                schema: &template.form,
+                definition: &template.workflow,
                 org: &org,
                 calendar: &self.calendar,
             };
@@ -440,7 +478,7 @@ impl AppState {
             let before = record.state.status;
             let mut next = record;
             if let Action::Resubmit { form, .. } = &act.action {
-                next.computed = self.computed_fields(&template.template, form);
+                next.computed = self.computed_fields(&template, form);
                 next.form = form.clone();
             }
             next.state = transition.state;

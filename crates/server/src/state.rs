@@ -7,9 +7,11 @@ use countersign_domain::calendar::WorkingCalendar;
 
 use crate::clock::Clock;
 use crate::events::EventHub;
+use crate::requests::KeptOrg;
 use crate::settings::Settings;
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
+use crate::templates::TemplateVersions;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +25,10 @@ pub struct AppState {
     pub events: Arc<EventHub>,
     /// Triggered when the server starts to stop: event streams end, background work stops.
     pub shutdown: Shutdown,
+    /// Published template versions read so far (they never change).
+    pub template_versions: Arc<TemplateVersions>,
+    /// The organisation as routing last read it.
+    pub kept_org: Arc<KeptOrg>,
 }
 
 /// Why the server could not get ready.
@@ -57,6 +63,8 @@ impl AppState {
             calendar: Arc::new(calendar),
             events: Arc::new(EventHub::default()),
             shutdown: Shutdown::default(),
+            template_versions: Arc::default(),
+            kept_org: Arc::default(),
         })
     }
 

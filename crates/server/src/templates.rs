@@ -2,7 +2,11 @@
 //! stays readable for the requests that run on it, and new versions arrive only through an
 //! approved process-change request.
 
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
 use countersign_api::requests::TemplateView;
+use countersign_domain::templates::Template;
 
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -111,5 +115,41 @@ impl AppState {
             .await?
             .map(view)
             .ok_or_else(|| Error::not_found("That template version"))
+    }
+}
+
+/// Template versions already read, by id and version. A published version never changes (a
+/// change to a form or its workflow is published as a new version), and every decision needs
+/// its request's, so each is read from the store once per process. Retirement is not kept
+/// here: it is a column beside the version, read where it matters (starting a request).
+#[derive(Debug, Default)]
+pub struct TemplateVersions(RwLock<HashMap<(String, u32), Arc<Template>>>);
+
+impl TemplateVersions {
+    fn get(&self, id: &str, version: u32) -> Option<Arc<Template>> {
+        let kept = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        kept.get(&(id.to_owned(), version)).cloned()
+    }
+
+    fn keep(&self, template: Template) -> Arc<Template> {
+        let mut kept = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        kept.entry((template.id.clone(), template.version))
+            .or_insert_with(|| Arc::new(template))
+            .clone()
+    }
+}
+
+impl AppState {
+    /// The form and workflow of version `version` of template `id`; `None` when no such
+    /// version was ever published.
+    pub async fn template_at(&self, id: &str, version: u32) -> Result<Option<Arc<Template>>> {
+        if let Some(template) = self.template_versions.get(id, version) {
+            return Ok(Some(template));
+        }
+        Ok(self
+            .store
+            .find_template(id, version)
+            .await?
+            .map(|record| self.template_versions.keep(record.template)))
     }
 }

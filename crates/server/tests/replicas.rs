@@ -200,3 +200,45 @@ async fn shutdown_with_streams_open_on_two_replicas_is_prompt() {
     assert_eq!(on_a.next_frame().await, None);
     assert_eq!(on_b.next_frame().await, None);
 }
+
+/// Each replica keeps the organisation that routing reads; a transfer made through another
+/// replica still sends the next request to the new manager.
+#[tokio::test]
+async fn a_transfer_through_one_replica_routes_the_next_request_on_the_other() {
+    let (a, b) = two_replicas().await;
+    let jiang_id = person_id(&a, "jiang.tao").await;
+    let wang_id = person_id(&a, "wang.fang").await;
+    let shen_id = person_id(&a, "shen.yue").await;
+    let first = Client::sign_in(&b, "shen.yue").await.submit_leave().await;
+    assert!(
+        first.open_tasks_for(jiang_id).next().is_some(),
+        "her manager decides first: {first:?}"
+    );
+
+    let sales = a
+        .state
+        .store
+        .find_department_by_code("SALES")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let hr_on_a = Client::sign_in(&a, "li.wei").await;
+    let (status, body) = hr_on_a
+        .post(
+            &format!("/v1/people/{shen_id}/transfer"),
+            serde_json::json!({"department_id": sales, "manager_id": wang_id,
+                               "roles": ["employee"], "positions": [],
+                               "reason": "moves to sales"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // The transfer ended her sessions; she signs in again on B.
+    let second = Client::sign_in(&b, "shen.yue").await.submit_leave().await;
+    assert!(
+        second.open_tasks_for(wang_id).next().is_some(),
+        "routed to her new manager: {second:?}"
+    );
+    assert!(second.open_tasks_for(jiang_id).next().is_none());
+}

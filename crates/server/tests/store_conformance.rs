@@ -49,6 +49,7 @@ conformance!(
     the_feed_is_per_person_and_in_order,
     template_versions_are_kept_apart,
     a_request_before_many_people_is_written_whole,
+    only_a_change_everyone_sees_moves_everyones_head,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -710,6 +711,67 @@ async fn a_request_before_many_people_is_written_whole(db: &TestDb) {
             .unwrap()
             .len(),
         1
+    );
+}
+
+/// The server keeps the organisation while this head stands: it moves with every directory
+/// change and with nothing that only some people see.
+async fn only_a_change_everyone_sees_moves_everyones_head(db: &TestDb) {
+    let store = open(db).await;
+    assert_eq!(store.everyone_head().await.unwrap(), 0, "an empty feed");
+    store
+        .publish_template(&leave_template(1), &[], &sys("template.publish"))
+        .await
+        .unwrap();
+    let a = person("a.person");
+    store
+        .insert_person(&a, &sys("person.create"))
+        .await
+        .unwrap();
+    let added = store.everyone_head().await.unwrap();
+    assert!(added > 0);
+    assert_eq!(added, store.feed_head().await.unwrap());
+
+    let own = Uuid::now_v7();
+    let mut state = countersign_domain::engine::RequestState::draft(own, a.id, t0());
+    state.revision = 1;
+    let write = RequestWrite {
+        request: RequestRecord {
+            id: own,
+            template_id: "leave".into(),
+            template_version: 1,
+            initiator_id: a.id,
+            title: "own".into(),
+            form: serde_json::json!({}),
+            computed: serde_json::json!({}),
+            state,
+            created_at: t0(),
+            updated_at: t0(),
+            overdue_tasks: Vec::new(),
+        },
+        expected_version: None,
+        participants: vec![a.id],
+        feed: vec![feed_row(a.id, &own.to_string(), 1)],
+        audit: sys("request.submit"),
+        mutation: None,
+    };
+    store.write_request(&write).await.unwrap();
+    assert!(store.feed_head().await.unwrap() > added);
+    assert_eq!(
+        store.everyone_head().await.unwrap(),
+        added,
+        "one person's request leaves it"
+    );
+
+    let b = person("b.person");
+    store
+        .insert_person(&b, &sys("person.create"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.everyone_head().await.unwrap(),
+        store.feed_head().await.unwrap(),
+        "a new colleague moves it"
     );
 }
 

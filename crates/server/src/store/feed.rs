@@ -67,6 +67,10 @@ pub trait FeedStore: Send + Sync + 'static {
     async fn feed_after(&self, person: Uuid, after: i64, limit: i64) -> Result<Vec<FeedEntry>>;
     /// The highest sequence number written; 0 for an empty feed.
     async fn feed_head(&self) -> Result<i64>;
+    /// The highest sequence number of the rows everyone may see (the directory, templates);
+    /// 0 when there are none. Every change to the people or departments writes one, so an
+    /// unchanged value means an unchanged organisation.
+    async fn everyone_head(&self) -> Result<i64>;
 }
 
 /// Inserts `$rows` (an iterator of `&FeedRow`) into the feed inside `$tx`, at `$at`, and
@@ -139,6 +143,17 @@ macro_rules! feed_sql {
                 let head: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM feed")
                     .fetch_one(&self.pool)
                     .await?;
+                Ok(head.unwrap_or(0))
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn everyone_head(&self) -> $crate::store::Result<i64> {
+                // The last entry of the (audience, seq) index.
+                let head: Option<i64> =
+                    sqlx::query_scalar("SELECT MAX(seq) FROM feed WHERE audience = $1")
+                        .bind($crate::store::EVERYONE)
+                        .fetch_one(&self.pool)
+                        .await?;
                 Ok(head.unwrap_or(0))
             }
         }

@@ -116,6 +116,8 @@ pub trait OrgStore: Send + Sync + 'static {
     /// Everyone, departed people included (history names them).
     async fn list_people(&self) -> Result<Vec<Person>>;
     async fn count_people(&self) -> Result<i64>;
+    /// No write path yet. One must also write a directory row to the feed, as every change
+    /// to people and departments does: the server keeps the organisation until one comes.
     async fn list_delegations(&self) -> Result<Vec<Delegation>>;
 }
 
