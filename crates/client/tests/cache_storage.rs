@@ -47,7 +47,32 @@ impl Tmpfs {
             .arg(self.dir.path())
             .status()
             .unwrap();
-        assert!(status.success());
+        assert!(
+            status.success(),
+            "remount {opts} refused; this process still holds on that disk: {:?}",
+            self.held_here()
+        );
+    }
+
+    /// What this process holds open or mapped under the mount: a remount to read-only is
+    /// refused while a file is open for writing, and the names say which part kept it.
+    fn held_here(&self) -> Vec<String> {
+        let root = self.dir.path();
+        let mut held: Vec<String> = std::fs::read_dir("/proc/self/fd")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+            .filter(|target| target.starts_with(root))
+            .map(|target| format!("open: {}", target.display()))
+            .collect();
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+        held.extend(
+            maps.lines()
+                .filter(|line| line.contains(&*root.to_string_lossy()))
+                .map(|line| format!("mapped: {line}")),
+        );
+        held
     }
 }
 
