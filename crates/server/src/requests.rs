@@ -598,16 +598,10 @@ impl AppState {
     /// A request the caller may see, or "not found" (never "forbidden": whether a request
     /// exists is itself not for everyone to learn).
     pub async fn visible_request(&self, caller: &Caller, id: Uuid) -> Result<RequestRecord> {
-        let record = self.store.find_request(id).await?;
-        let visible = match &record {
-            Some(_) => policy::can_see_request(
-                &caller.person,
-                self.store.is_participant(id, caller.person.id).await?,
-            ),
-            None => false,
-        };
-        match record {
-            Some(record) if visible => Ok(record),
+        match self.store.find_request_for(id, caller.person.id).await? {
+            Some((record, takes_part)) if policy::can_see_request(&caller.person, takes_part) => {
+                Ok(record)
+            }
             _ => Err(Error::not_found("That request")),
         }
     }

@@ -474,6 +474,23 @@ async fn a_request_write_is_atomic_and_versioned(db: &TestDb) {
     );
     assert!(store.is_participant(id, approver.id).await.unwrap());
     assert!(!store.is_participant(id, Uuid::now_v7()).await.unwrap());
+    assert_eq!(
+        store.find_request_for(id, approver.id).await.unwrap(),
+        Some((record.clone(), true)),
+        "the approver takes part"
+    );
+    assert_eq!(
+        store.find_request_for(id, Uuid::now_v7()).await.unwrap(),
+        Some((record.clone(), false)),
+        "a stranger gets the request and no part in it"
+    );
+    assert_eq!(
+        store
+            .find_request_for(Uuid::now_v7(), approver.id)
+            .await
+            .unwrap(),
+        None
+    );
     let tasks = store.open_tasks_of(approver.id, 10).await.unwrap();
     assert_eq!((tasks.len(), tasks[0].task_no), (1, 1));
 

@@ -144,6 +144,14 @@ pub trait RequestStore: Send + Sync + 'static {
     async fn find_request(&self, id: Uuid) -> Result<Option<RequestRecord>>;
     async fn find_requests(&self, ids: &[Uuid]) -> Result<Vec<RequestRecord>>;
     async fn is_participant(&self, request: Uuid, person: Uuid) -> Result<bool>;
+    /// The request and whether `person` takes part in it, in one read: every decision and
+    /// every read of a request asks both, and on SQLite each statement is a round trip to the
+    /// connection's thread.
+    async fn find_request_for(
+        &self,
+        id: Uuid,
+        person: Uuid,
+    ) -> Result<Option<(RequestRecord, bool)>>;
     /// Requests `person` started, most recently changed first, changed before `before`.
     async fn requests_started_by(
         &self,
@@ -192,6 +200,20 @@ pub(super) struct RequestRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     overdue_tasks: Option<String>,
+}
+
+/// A request with whether the asking person takes part in it (`find_request_for`).
+#[derive(sqlx::FromRow)]
+pub(super) struct RequestForRow {
+    #[sqlx(flatten)]
+    request: RequestRow,
+    takes_part: bool,
+}
+
+impl From<RequestForRow> for (RequestRecord, bool) {
+    fn from(r: RequestForRow) -> Self {
+        (r.request.into(), r.takes_part)
+    }
 }
 
 impl From<RequestRow> for RequestRecord {
@@ -409,6 +431,26 @@ macro_rules! requests_sql {
                         $crate::store::requests::REQUEST_COLUMNS
                     )))
                     .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(Into::into))
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn find_request_for(
+                &self,
+                id: uuid::Uuid,
+                person: uuid::Uuid,
+            ) -> $crate::store::Result<Option<($crate::store::RequestRecord, bool)>> {
+                let row: Option<$crate::store::requests::RequestForRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {}, EXISTS (SELECT 1 FROM request_participants p \
+                         WHERE p.request_id = requests.id AND p.person_id = $2) AS takes_part \
+                         FROM requests WHERE id = $1",
+                        $crate::store::requests::REQUEST_COLUMNS
+                    )))
+                    .bind(id)
+                    .bind(person)
                     .fetch_optional(&self.pool)
                     .await?;
                 Ok(row.map(Into::into))
