@@ -121,17 +121,22 @@ struct CliSync {
 
 impl CliSync {
     fn figure(&self, rows: usize) -> Figure {
-        let mb = self.peak_kib as f64 / 1024.0;
+        let bytes = self.peak_kib as f64 * 1024.0;
         Figure {
             name: format!(
                 "client peak memory during the {} initial sync",
                 thousands(rows)
             ),
-            ours: format!("{mb:.0} MiB peak RSS"),
+            // Both units: the goal is in MB (10^6 bytes), and 62 MiB is already over it.
+            ours: format!(
+                "{:.0} MiB ({:.1} MB) peak RSS",
+                bytes / (1024.0 * 1024.0),
+                bytes / 1e6
+            ),
             baseline: "—".into(),
             ratio: "—".into(),
             goal: "≤ 64 MB".into(),
-            verdict: Verdict::of(mb * 1024.0 * 1024.0 <= 64e6),
+            verdict: Verdict::of(bytes <= 64e6),
             note: format!(
                 "the release `countersign sync` process (VmHWM read every 5 ms until it \
                  exits), {:.1} s for the whole download in that process.",
