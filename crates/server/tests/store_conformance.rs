@@ -381,6 +381,43 @@ fn leave_template(version: u32) -> TemplateRecord {
     }
 }
 
+/// An open task on `assignee`'s own seat, opened at `t0`, with no due time.
+fn open_task(no: u32, step_id: &str, assignee: Uuid) -> countersign_domain::engine::Task {
+    countersign_domain::engine::Task {
+        id: no,
+        step: 0,
+        step_id: step_id.into(),
+        round: 1,
+        lane: 0,
+        seat: assignee,
+        assignee,
+        opened_at: t0(),
+        due_at: None,
+        closed_at: None,
+        closed_by: None,
+        outcome: None,
+        elapsed_secs: None,
+        working_secs: None,
+    }
+}
+
+/// A leave request (template version 1) in `state`, with an empty form, made at `t0`.
+fn leave_request(state: countersign_domain::engine::RequestState, title: &str) -> RequestRecord {
+    RequestRecord {
+        id: state.request,
+        template_id: "leave".into(),
+        template_version: 1,
+        initiator_id: state.initiator,
+        title: title.into(),
+        form: serde_json::json!({}),
+        computed: serde_json::json!({}),
+        state,
+        created_at: t0(),
+        updated_at: t0(),
+        overdue_tasks: Vec::new(),
+    }
+}
+
 fn feed_row(audience: Uuid, id: &str, version: i64) -> FeedRow {
     FeedRow {
         audience,
@@ -412,20 +449,8 @@ async fn a_request_write_is_atomic_and_versioned(db: &TestDb) {
     let mut state = countersign_domain::engine::RequestState::draft(id, initiator.id, t0());
     state.revision = 1;
     state.tasks.push(countersign_domain::engine::Task {
-        id: 1,
-        step: 0,
-        step_id: "manager".into(),
-        round: 1,
-        lane: 0,
-        seat: approver.id,
-        assignee: approver.id,
-        opened_at: t0(),
         due_at: Some(t0() + Duration::hours(8)),
-        closed_at: None,
-        closed_by: None,
-        outcome: None,
-        elapsed_secs: None,
-        working_secs: None,
+        ..open_task(1, "manager", approver.id)
     });
     let record = RequestRecord {
         id,
@@ -626,36 +651,13 @@ async fn a_request_before_many_people_is_written_whole(db: &TestDb) {
     let mut state = countersign_domain::engine::RequestState::draft(id, initiator.id, t0());
     state.revision = 1;
     for (n, signer) in signers.iter().enumerate() {
-        state.tasks.push(countersign_domain::engine::Task {
-            id: u32::try_from(n + 1).unwrap(),
-            step: 0,
-            step_id: "everyone".into(),
-            round: 1,
-            lane: 0,
-            seat: *signer,
-            assignee: *signer,
-            opened_at: t0(),
-            due_at: None,
-            closed_at: None,
-            closed_by: None,
-            outcome: None,
-            elapsed_secs: None,
-            working_secs: None,
-        });
+        state.tasks.push(open_task(
+            u32::try_from(n + 1).unwrap(),
+            "everyone",
+            *signer,
+        ));
     }
-    let record = RequestRecord {
-        id,
-        template_id: "leave".into(),
-        template_version: 1,
-        initiator_id: initiator.id,
-        title: "全员会签".into(),
-        form: serde_json::json!({}),
-        computed: serde_json::json!({}),
-        state,
-        created_at: t0(),
-        updated_at: t0(),
-        overdue_tasks: Vec::new(),
-    };
+    let record = leave_request(state, "全员会签");
     let everyone: Vec<Uuid> = std::iter::once(initiator.id)
         .chain(signers.iter().copied())
         .collect();
@@ -753,19 +755,7 @@ async fn only_a_change_everyone_sees_moves_everyones_head(db: &TestDb) {
     let mut state = countersign_domain::engine::RequestState::draft(own, a.id, t0());
     state.revision = 1;
     let write = RequestWrite {
-        request: RequestRecord {
-            id: own,
-            template_id: "leave".into(),
-            template_version: 1,
-            initiator_id: a.id,
-            title: "own".into(),
-            form: serde_json::json!({}),
-            computed: serde_json::json!({}),
-            state,
-            created_at: t0(),
-            updated_at: t0(),
-            overdue_tasks: Vec::new(),
-        },
+        request: leave_request(state, "own"),
         expected_version: None,
         participants: vec![a.id],
         feed: vec![feed_row(a.id, &own.to_string(), 1)],
@@ -966,35 +956,8 @@ async fn request_waiting_for(
     let id = Uuid::now_v7();
     let mut state = countersign_domain::engine::RequestState::draft(id, initiator.id, t0());
     state.revision = 1;
-    state.tasks.push(countersign_domain::engine::Task {
-        id: 1,
-        step: 0,
-        step_id: "manager".into(),
-        round: 1,
-        lane: 0,
-        seat: approver.id,
-        assignee: approver.id,
-        opened_at: t0(),
-        due_at: None,
-        closed_at: None,
-        closed_by: None,
-        outcome: None,
-        elapsed_secs: None,
-        working_secs: None,
-    });
-    let record = RequestRecord {
-        id,
-        template_id: "leave".into(),
-        template_version: 1,
-        initiator_id: initiator.id,
-        title: "请假".into(),
-        form: serde_json::json!({}),
-        computed: serde_json::json!({}),
-        state,
-        created_at: t0(),
-        updated_at: t0(),
-        overdue_tasks: Vec::new(),
-    };
+    state.tasks.push(open_task(1, "manager", approver.id));
+    let record = leave_request(state, "请假");
     let write = RequestWrite {
         request: record.clone(),
         expected_version: None,
