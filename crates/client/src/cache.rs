@@ -574,11 +574,9 @@ impl Cache {
         keep_notes_in(&mut tx, notes)
             .await
             .map_err(|e| self.err(e))?;
-        for change in changes {
-            apply_change(&mut tx, change, true)
-                .await
-                .map_err(|e| self.err(e))?;
-        }
+        apply_changes(&mut tx, changes)
+            .await
+            .map_err(|e| self.err(e))?;
         if let Some(cursor) = cursor {
             set_meta_in(&mut tx, "cursor", cursor)
                 .await
@@ -613,11 +611,9 @@ impl Cache {
                 .await
                 .map_err(|e| self.err(e))?;
         }
-        for change in changes {
-            apply_change(&mut tx, change, true)
-                .await
-                .map_err(|e| self.err(e))?;
-        }
+        apply_changes(&mut tx, changes)
+            .await
+            .map_err(|e| self.err(e))?;
         set_meta_in(&mut tx, "cursor", cursor)
             .await
             .map_err(|e| self.err(e))?;
@@ -1673,18 +1669,22 @@ async fn keep_notes_in(tx: &mut Tx<'_>, notes: &KeptNotes) -> sqlx::Result<()> {
     if let Some(body) = &notes.record {
         set_entry_in(tx, Entries::Notified, NOTIFICATION_RECORD, body).await?;
     }
-    for row in &notes.requests {
-        sqlx::query(
-            "INSERT INTO request_notes (request, body, held_back, held_back_overdue) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (request) DO UPDATE SET body = excluded.body, held_back = excluded.held_back, \
-             held_back_overdue = excluded.held_back_overdue",
-        )
-        .bind(row.request.to_string())
-        .bind(&row.body)
-        .bind(i64::try_from(row.held).unwrap_or(i64::MAX))
-        .bind(i64::try_from(row.held_overdue).unwrap_or(i64::MAX))
-        .execute(&mut **tx)
-        .await?;
+    // A page's rows in one statement (a row met twice: the later one stands, as one by one).
+    for chunk in notes.requests.chunks(ROWS_PER_STATEMENT) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO request_notes (request, body, held_back, held_back_overdue) ",
+        );
+        q.push_values(chunk, |mut row, notes| {
+            row.push_bind(notes.request.to_string())
+                .push_bind(notes.body.as_str())
+                .push_bind(i64::try_from(notes.held).unwrap_or(i64::MAX))
+                .push_bind(i64::try_from(notes.held_overdue).unwrap_or(i64::MAX));
+        });
+        q.push(
+            " ON CONFLICT (request) DO UPDATE SET body = excluded.body, \
+             held_back = excluded.held_back, held_back_overdue = excluded.held_back_overdue",
+        );
+        q.build().execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -1728,6 +1728,59 @@ async fn set_entry_in(tx: &mut Tx<'_>, table: Entries, key: &str, value: &str) -
 
 async fn set_meta_in(tx: &mut Tx<'_>, key: &str, value: &str) -> sqlx::Result<()> {
     set_entry_in(tx, Entries::Meta, key, value).await
+}
+
+/// Rows per multi-row statement: at most eight parameters a row, well under the 32,766 one
+/// SQLite statement takes.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Applies a page of server changes in order, as [`apply_change`] with `hold` would one by
+/// one, but each run of request updates (no local change in flight, each request once in
+/// the run) is written by [`write_requests`] in a few statements: a statement is a hop to
+/// SQLite's thread and back, and one by one a first download of 100k requests spent most of
+/// its time in those hops.
+async fn apply_changes(tx: &mut Tx<'_>, changes: &[Change]) -> sqlx::Result<()> {
+    let in_flight: std::collections::HashSet<String> =
+        if changes.iter().any(|c| c.kind == EntityKind::Request) {
+            sqlx::query_scalar("SELECT DISTINCT entity_id FROM outbox WHERE state = 'pending'")
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .collect()
+        } else {
+            Default::default()
+        };
+    let mut run: Vec<RequestView> = Vec::new();
+    let mut in_run = std::collections::HashSet::new();
+    for change in changes {
+        let update = match (change.kind, change.op, change.data.as_ref()) {
+            (EntityKind::Request, ChangeOp::Upsert, Some(data))
+                if !in_flight.contains(&change.id) =>
+            {
+                serde_json::from_value::<RequestView>(data.clone()).ok()
+            }
+            _ => None,
+        };
+        match update {
+            Some(view) => {
+                // The same request twice in a run: the first is written before the second.
+                if !in_run.insert(view.id) {
+                    write_requests(tx, &run).await?;
+                    run.clear();
+                    in_run.clear();
+                    in_run.insert(view.id);
+                }
+                run.push(view);
+            }
+            None => {
+                write_requests(tx, &run).await?;
+                run.clear();
+                in_run.clear();
+                apply_change(tx, change, true).await?;
+            }
+        }
+    }
+    write_requests(tx, &run).await
 }
 
 /// Applies one server change. With `hold`, a request with a local change in flight keeps
@@ -1923,56 +1976,83 @@ async fn apply_request(tx: &mut Tx<'_>, change: &Change) -> sqlx::Result<()> {
     else {
         return Ok(());
     };
-    let version = i64::try_from(view.version).unwrap_or(i64::MAX);
-    let written: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO requests (id, version, initiator, template_id, status, title, updated_at, \
-         body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET \
-         version = excluded.version, status = excluded.status, title = excluded.title, \
-         updated_at = excluded.updated_at, body = excluded.body \
-         WHERE excluded.version > requests.version \
-         OR (excluded.version = requests.version AND excluded.body <> requests.body) \
-         RETURNING rowid",
-    )
-    .bind(view.id.to_string())
-    .bind(version)
-    .bind(view.initiator.to_string())
-    .bind(&view.template_id)
-    .bind(
-        serde_json::to_value(view.status)
-            .ok()
-            .and_then(|s| s.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-    )
-    .bind(&view.title)
-    .bind(view.updated_at.to_rfc3339())
-    .bind(serde_json::to_string(&view).unwrap_or_default())
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(request_row) = written else {
-        // Older than what the cache has, or the same (a replayed or reordered page): nothing
-        // changes. The same version with a different body is applied: the overdue scan
-        // flags a task without a new version.
-        return Ok(());
-    };
-    sqlx::query("DELETE FROM tasks WHERE request_id = $1")
-        .bind(view.id.to_string())
-        .execute(&mut **tx)
-        .await?;
-    for task in view.state.open_tasks() {
-        sqlx::query(
-            "INSERT INTO tasks (request_id, task_no, assignee, opened_at, due_at, overdue, \
-             template_id, request_row) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(view.id.to_string())
-        .bind(i64::from(task.id))
-        .bind(task.assignee.to_string())
-        .bind(task.opened_at.to_rfc3339())
-        .bind(task.due_at.map(|t| t.to_rfc3339()))
-        .bind(view.overdue_tasks.contains(&task.id))
-        .bind(&view.template_id)
-        .bind(request_row)
-        .execute(&mut **tx)
-        .await?;
+    write_requests(tx, std::slice::from_ref(&view)).await
+}
+
+/// Writes the requests (each id at most once) that are newer than what the cache has, and
+/// re-derives the open tasks of those written: three statements for up to
+/// [`ROWS_PER_STATEMENT`] requests.
+async fn write_requests(tx: &mut Tx<'_>, views: &[RequestView]) -> sqlx::Result<()> {
+    for chunk in views.chunks(ROWS_PER_STATEMENT) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO requests (id, version, initiator, template_id, status, title, \
+             updated_at, body) ",
+        );
+        q.push_values(chunk, |mut row, view| {
+            row.push_bind(view.id.to_string())
+                .push_bind(i64::try_from(view.version).unwrap_or(i64::MAX))
+                .push_bind(view.initiator.to_string())
+                .push_bind(view.template_id.as_str())
+                .push_bind(
+                    serde_json::to_value(view.status)
+                        .ok()
+                        .and_then(|s| s.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                )
+                .push_bind(view.title.as_str())
+                .push_bind(view.updated_at.to_rfc3339())
+                .push_bind(serde_json::to_string(view).unwrap_or_default());
+        });
+        // Older than what the cache has, or the same (a replayed or reordered page): not
+        // written, not returned. The same version with a different body is written: the
+        // overdue scan flags a task without a new version.
+        q.push(
+            " ON CONFLICT (id) DO UPDATE SET version = excluded.version, \
+             status = excluded.status, title = excluded.title, \
+             updated_at = excluded.updated_at, body = excluded.body \
+             WHERE excluded.version > requests.version \
+             OR (excluded.version = requests.version AND excluded.body <> requests.body) \
+             RETURNING id, rowid",
+        );
+        let written: std::collections::HashMap<String, i64> = q
+            .build_query_as()
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .collect();
+        if written.is_empty() {
+            continue;
+        }
+        let mut q =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("DELETE FROM tasks WHERE request_id IN (");
+        let mut ids = q.separated(", ");
+        for id in written.keys() {
+            ids.push_bind(id.as_str());
+        }
+        q.push(")");
+        q.build().execute(&mut **tx).await?;
+        let tasks: Vec<_> = chunk
+            .iter()
+            .filter_map(|view| Some((view, *written.get(&view.id.to_string())?)))
+            .flat_map(|(view, row)| view.state.open_tasks().map(move |task| (view, task, row)))
+            .collect();
+        for part in tasks.chunks(ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO tasks (request_id, task_no, assignee, opened_at, due_at, overdue, \
+                 template_id, request_row) ",
+            );
+            q.push_values(part, |mut row, (view, task, request_row)| {
+                row.push_bind(view.id.to_string())
+                    .push_bind(i64::from(task.id))
+                    .push_bind(task.assignee.to_string())
+                    .push_bind(task.opened_at.to_rfc3339())
+                    .push_bind(task.due_at.map(|t| t.to_rfc3339()))
+                    .push_bind(view.overdue_tasks.contains(&task.id))
+                    .push_bind(view.template_id.as_str())
+                    .push_bind(*request_row);
+            });
+            q.build().execute(&mut **tx).await?;
+        }
     }
     Ok(())
 }

@@ -554,6 +554,142 @@ async fn a_server_update_waits_while_a_local_change_to_the_same_request_is_unans
 }
 
 #[tokio::test]
+async fn a_page_ends_as_its_changes_applied_one_by_one_would() {
+    use countersign_api::sync::{Change, ChangeOp, EntityKind};
+    use countersign_client::cache::{Cache, KeptNotes, NotesRow, OutboxEntry};
+
+    let server = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let shen = signed_in(&server, dir.path(), "shen.yue").await;
+    let draft = leave_draft(&shen).await;
+    let queued = shen.submit_draft(draft, tuesday_morning()).await.unwrap();
+    shen.sync(tuesday_morning()).await.unwrap();
+    let a1 = shen.request(queued.request_id).await.unwrap();
+    let approver = a1.state.open_tasks().next().expect("an open task").assignee;
+    let upsert = |view: &countersign_api::requests::RequestView| Change {
+        kind: EntityKind::Request,
+        id: view.id.to_string(),
+        version: view.version,
+        op: ChangeOp::Upsert,
+        data: Some(serde_json::to_value(view).unwrap()),
+    };
+    let delete = |view: &countersign_api::requests::RequestView| Change {
+        op: ChangeOp::Delete,
+        data: None,
+        ..upsert(view)
+    };
+    let version = |view: &countersign_api::requests::RequestView, v: u64, title: &str| {
+        let mut next = view.clone();
+        next.version = v;
+        next.title = title.into();
+        next
+    };
+    let other = |title: &str| {
+        let mut view = a1.clone();
+        view.id = uuid::Uuid::now_v7();
+        view.title = title.into();
+        view
+    };
+    let (b, c, d) = (
+        other("re-added"),
+        other("waits for its comment"),
+        other("written before a delete"),
+    );
+    let (a2, a3) = (
+        version(&a1, a1.version + 1, "two"),
+        version(&a1, a1.version + 2, "three"),
+    );
+
+    let (cache, _) = Cache::open(&dir.path().join("page.sqlite")).await.unwrap();
+    // A comment on c is in flight: c's update waits.
+    cache
+        .enqueue(&OutboxEntry {
+            id: uuid::Uuid::now_v7(),
+            kind: "act_on_request".into(),
+            request_id: c.id,
+            task: None,
+            action: "comment".into(),
+            base_version: Some(c.version),
+            payload: json!({"request_id": c.id, "action": {"kind": "comment", "text": "hi"}}),
+            created_at: tuesday_morning(),
+            state: OutboxState::Pending,
+            attempts: 0,
+            next_attempt_at: None,
+            last_error: None,
+            answer: None,
+            answered_at: None,
+        })
+        .await
+        .unwrap();
+    let notes = |body: &str| NotesRow {
+        request: a1.id,
+        body: body.into(),
+        held: 0,
+        held_overdue: 0,
+    };
+    let kept = KeptNotes {
+        requests: vec![notes("{\"first\":1}"), notes("{\"second\":2}")],
+        ..KeptNotes::default()
+    };
+    let page = [
+        upsert(&a2),
+        upsert(&a1),
+        upsert(&b),
+        upsert(&d),
+        delete(&b),
+        upsert(&c),
+        upsert(&b),
+        upsert(&a3),
+        upsert(&a2),
+    ];
+    cache
+        .apply_page_noting(&page, Some("p1"), &kept)
+        .await
+        .unwrap();
+
+    let a = cache.request(a1.id).await.unwrap().expect("a is cached");
+    assert_eq!(
+        (a.version, a.title.as_str()),
+        (a3.version, "three"),
+        "the newest copy stands, whatever its place in the page"
+    );
+    assert_eq!(
+        cache.request(b.id).await.unwrap().map(|v| v.title),
+        Some("re-added".to_owned()),
+        "written again after its delete"
+    );
+    assert!(
+        cache.request(c.id).await.unwrap().is_none(),
+        "held back while its comment is unanswered"
+    );
+    let mut inbox: Vec<_> = cache
+        .inbox(approver, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.request.title, row.task))
+        .collect();
+    inbox.sort();
+    let task = a1.state.open_tasks().next().unwrap().id;
+    assert_eq!(
+        inbox,
+        vec![
+            ("re-added".to_owned(), task),
+            ("three".to_owned(), task),
+            ("written before a delete".to_owned(), task)
+        ],
+        "each written request's open task once, c's not yet"
+    );
+    assert_eq!(
+        cache.request_notes(&[a1.id]).await.unwrap(),
+        vec![(a1.id, "{\"second\":2}".to_owned())],
+        "a request's notes met twice: the later stand"
+    );
+    assert_eq!(cache.cursor().await.unwrap().as_deref(), Some("p1"));
+    cache.close().await;
+}
+
+#[tokio::test]
 async fn a_returned_request_is_corrected_offline_and_resubmitted_with_a_new_file() {
     let server = demo().await;
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
