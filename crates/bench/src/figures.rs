@@ -293,7 +293,8 @@ pub async fn pending(
         verdict: Verdict::of(s.p99() <= Duration::from_millis(10)),
         note: format!(
             "`GET /v1/tasks` over loopback for a person with {found} open tasks, answered with \
-             their requests and audited; filler task rows written directly ({} s).",
+             their requests and audited; filler task rows written directly ({} s), then \
+             checkpointed (the load's pages written out before measuring).",
             setup.as_secs()
         ),
     })
