@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use countersign_api::requests::RequestView;
 use countersign_client::cache::OutboxState;
 use countersign_client::{Act, ClientErrorCode};
 use countersign_testkit::tuesday_morning;
@@ -480,37 +481,36 @@ async fn damage_in_server_data_is_found_by_the_daily_check_and_rebuilt_at_the_ne
     );
 }
 
-#[tokio::test]
-async fn a_server_update_waits_while_a_local_change_to_the_same_request_is_unanswered() {
-    use countersign_api::sync::{Change, ChangeOp, EntityKind, MutationResult, MutationStatus};
-    use countersign_client::cache::{Cache, OutboxEntry};
-
-    let server = demo().await;
-    let dir = tempfile::tempdir().unwrap();
-    let shen = signed_in(&server, dir.path(), "shen.yue").await;
+/// 沈悦's leave request, submitted and synced: the server's copy of it.
+async fn submitted_request(server: &TestServer, dir: &std::path::Path) -> RequestView {
+    let shen = signed_in(server, dir, "shen.yue").await;
     let draft = leave_draft(&shen).await;
     let queued = shen.submit_draft(draft, tuesday_morning()).await.unwrap();
     shen.sync(tuesday_morning()).await.unwrap();
-    let v1 = shen.request(queued.request_id).await.unwrap();
+    shen.request(queued.request_id).await.unwrap()
+}
 
-    let (cache, _) = Cache::open(&dir.path().join("rule.sqlite")).await.unwrap();
-    let change = |view: &countersign_api::requests::RequestView| Change {
-        kind: EntityKind::Request,
+/// `view` as the server's feed carries an update.
+fn upsert(view: &RequestView) -> countersign_api::sync::Change {
+    countersign_api::sync::Change {
+        kind: countersign_api::sync::EntityKind::Request,
         id: view.id.to_string(),
         version: view.version,
-        op: ChangeOp::Upsert,
+        op: countersign_api::sync::ChangeOp::Upsert,
         data: Some(serde_json::to_value(view).unwrap()),
-    };
-    cache.apply_page(&[change(&v1)], "c1").await.unwrap();
-    // The person comments here; the comment is not answered yet.
-    let entry = OutboxEntry {
+    }
+}
+
+/// A comment on `view` queued in the outbox and not answered yet.
+fn unanswered_comment(view: &RequestView) -> countersign_client::cache::OutboxEntry {
+    countersign_client::cache::OutboxEntry {
         id: uuid::Uuid::now_v7(),
         kind: "act_on_request".into(),
-        request_id: v1.id,
+        request_id: view.id,
         task: None,
         action: "comment".into(),
-        base_version: Some(v1.version),
-        payload: json!({"request_id": v1.id, "action": {"kind": "comment", "text": "hi"}}),
+        base_version: Some(view.version),
+        payload: json!({"request_id": view.id, "action": {"kind": "comment", "text": "hi"}}),
         created_at: tuesday_morning(),
         state: OutboxState::Pending,
         attempts: 0,
@@ -518,13 +518,28 @@ async fn a_server_update_waits_while_a_local_change_to_the_same_request_is_unans
         last_error: None,
         answer: None,
         answered_at: None,
-    };
+    }
+}
+
+#[tokio::test]
+async fn a_server_update_waits_while_a_local_change_to_the_same_request_is_unanswered() {
+    use countersign_api::sync::{MutationResult, MutationStatus};
+    use countersign_client::cache::Cache;
+
+    let server = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = submitted_request(&server, dir.path()).await;
+
+    let (cache, _) = Cache::open(&dir.path().join("rule.sqlite")).await.unwrap();
+    cache.apply_page(&[upsert(&v1)], "c1").await.unwrap();
+    // The person comments here; the comment is not answered yet.
+    let entry = unanswered_comment(&v1);
     cache.enqueue(&entry).await.unwrap();
 
     let mut v2 = v1.clone();
     v2.version += 1;
     v2.title = "changed on the server".into();
-    cache.apply_page(&[change(&v2)], "c2").await.unwrap();
+    cache.apply_page(&[upsert(&v2)], "c2").await.unwrap();
     assert_eq!(
         cache.request(v1.id).await.unwrap().unwrap().version,
         v1.version,
@@ -555,30 +570,19 @@ async fn a_server_update_waits_while_a_local_change_to_the_same_request_is_unans
 
 #[tokio::test]
 async fn a_page_ends_as_its_changes_applied_one_by_one_would() {
-    use countersign_api::sync::{Change, ChangeOp, EntityKind};
-    use countersign_client::cache::{Cache, KeptNotes, NotesRow, OutboxEntry};
+    use countersign_api::sync::{Change, ChangeOp};
+    use countersign_client::cache::{Cache, KeptNotes, NotesRow};
 
     let server = demo().await;
     let dir = tempfile::tempdir().unwrap();
-    let shen = signed_in(&server, dir.path(), "shen.yue").await;
-    let draft = leave_draft(&shen).await;
-    let queued = shen.submit_draft(draft, tuesday_morning()).await.unwrap();
-    shen.sync(tuesday_morning()).await.unwrap();
-    let a1 = shen.request(queued.request_id).await.unwrap();
+    let a1 = submitted_request(&server, dir.path()).await;
     let approver = a1.state.open_tasks().next().expect("an open task").assignee;
-    let upsert = |view: &countersign_api::requests::RequestView| Change {
-        kind: EntityKind::Request,
-        id: view.id.to_string(),
-        version: view.version,
-        op: ChangeOp::Upsert,
-        data: Some(serde_json::to_value(view).unwrap()),
-    };
-    let delete = |view: &countersign_api::requests::RequestView| Change {
+    let delete = |view: &RequestView| Change {
         op: ChangeOp::Delete,
         data: None,
         ..upsert(view)
     };
-    let version = |view: &countersign_api::requests::RequestView, v: u64, title: &str| {
+    let version = |view: &RequestView, v: u64, title: &str| {
         let mut next = view.clone();
         next.version = v;
         next.title = title.into();
@@ -602,25 +606,7 @@ async fn a_page_ends_as_its_changes_applied_one_by_one_would() {
 
     let (cache, _) = Cache::open(&dir.path().join("page.sqlite")).await.unwrap();
     // A comment on c is in flight: c's update waits.
-    cache
-        .enqueue(&OutboxEntry {
-            id: uuid::Uuid::now_v7(),
-            kind: "act_on_request".into(),
-            request_id: c.id,
-            task: None,
-            action: "comment".into(),
-            base_version: Some(c.version),
-            payload: json!({"request_id": c.id, "action": {"kind": "comment", "text": "hi"}}),
-            created_at: tuesday_morning(),
-            state: OutboxState::Pending,
-            attempts: 0,
-            next_attempt_at: None,
-            last_error: None,
-            answer: None,
-            answered_at: None,
-        })
-        .await
-        .unwrap();
+    cache.enqueue(&unanswered_comment(&c)).await.unwrap();
     let notes = |body: &str| NotesRow {
         request: a1.id,
         body: body.into(),
