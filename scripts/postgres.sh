@@ -31,6 +31,7 @@ if [ "$(psql_admin "SELECT 1 FROM pg_roles WHERE rolname = '$ROLE'")" != "1" ]; 
   psql_admin "CREATE ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASSWORD'"
 fi
 # pg_checkpoint exists from PostgreSQL 15 on.
-if [ "$(psql_admin "SELECT 1 FROM pg_roles WHERE rolname = 'pg_checkpoint'")" = "1" ]; then
+if [ "$(psql_admin "SELECT 1 FROM pg_roles WHERE rolname = 'pg_checkpoint'")" = "1" ] &&
+  [ "$(psql_admin "SELECT pg_has_role('$ROLE', 'pg_checkpoint', 'member')")" != "t" ]; then
   psql_admin "GRANT pg_checkpoint TO $ROLE" >/dev/null
 fi
