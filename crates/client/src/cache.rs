@@ -1742,9 +1742,9 @@ const REQUESTS_PER_RUN: usize = 50;
 
 /// Applies a page of server changes in order, as [`apply_change`] with `hold` would one by
 /// one, but each run of request updates (no local change in flight, each request once in
-/// the run, at most [`REQUESTS_PER_RUN`]) is written by [`write_requests`] in a few statements: a statement is a hop to
-/// SQLite's thread and back, and one by one a first download of 100k requests spent most of
-/// its time in those hops.
+/// the run, at most [`REQUESTS_PER_RUN`]) is written by [`write_requests`] in a few
+/// statements: a statement is a hop to SQLite's thread and back, and one by one a first
+/// download of 100k requests spent most of its time in those hops.
 async fn apply_changes(tx: &mut Tx<'_>, changes: &[Change]) -> sqlx::Result<()> {
     let in_flight: std::collections::HashSet<String> =
         if changes.iter().any(|c| c.kind == EntityKind::Request) {
@@ -1757,7 +1757,6 @@ async fn apply_changes(tx: &mut Tx<'_>, changes: &[Change]) -> sqlx::Result<()> 
             Default::default()
         };
     let mut run: Vec<RequestView> = Vec::new();
-    let mut in_run = std::collections::HashSet::new();
     for change in changes {
         let update = match (change.kind, change.op, change.data.as_ref()) {
             (EntityKind::Request, ChangeOp::Upsert, Some(data))
@@ -1770,18 +1769,13 @@ async fn apply_changes(tx: &mut Tx<'_>, changes: &[Change]) -> sqlx::Result<()> 
         match update {
             Some(view) => {
                 // The same request twice in a run: the first is written before the second.
-                if !in_run.insert(view.id) || run.len() == REQUESTS_PER_RUN {
-                    write_requests(tx, &run).await?;
-                    run.clear();
-                    in_run.clear();
-                    in_run.insert(view.id);
+                if run.len() == REQUESTS_PER_RUN || run.iter().any(|r| r.id == view.id) {
+                    write_requests(tx, &std::mem::take(&mut run)).await?;
                 }
                 run.push(view);
             }
             None => {
-                write_requests(tx, &run).await?;
-                run.clear();
-                in_run.clear();
+                write_requests(tx, &std::mem::take(&mut run)).await?;
                 apply_change(tx, change, true).await?;
             }
         }
