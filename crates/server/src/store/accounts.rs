@@ -3,8 +3,9 @@
 //! and the audit-log query (S13, B5).
 //!
 //! The writes here change several areas at once — a person, their sessions, the requests
-//! whose tasks they held — so each is one transaction, with its audit lines first and its
-//! feed rows last, as everywhere else in the store.
+//! whose tasks they held — so each is one transaction that makes all those writes first and
+//! then appends its audit lines and feed rows, the audit chain's head last, as everywhere else
+//! in the store (see `append_in_tx!`).
 
 use chrono::{DateTime, Utc};
 use countersign_domain::templates::Template;
@@ -107,7 +108,7 @@ pub struct PersonChange {
     pub revoke_reason: String,
     pub history: PersonnelChange,
     pub at: DateTime<Utc>,
-    /// The change's own audit line, written first.
+    /// The change's own audit line, appended before those of the requests.
     pub audit: AuditEntry,
     /// The requests whose open tasks were handed on, each with its audit line and feed rows
     /// and the version it was planned on.
@@ -295,15 +296,12 @@ macro_rules! accounts_sql {
                 effects: &[$crate::store::ApprovalEffect],
             ) -> $crate::store::Result<$crate::store::WriteOutcome> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                let Some(mut last_seq) = $crate::store::requests::request_in_tx!(tx, write) else {
+                if !$crate::store::requests::request_rows_in_tx!(tx, write) {
                     return Ok($crate::store::WriteOutcome::Stale);
-                };
+                }
                 for effect in effects {
                     match effect {
                         $crate::store::ApprovalEffect::OpenAccount(open) => {
-                            for audit in &open.audits {
-                                $crate::store::audit::append_in_tx!(tx, audit);
-                            }
                             let p = &open.person;
                             $crate::store::org::insert_person_in_tx!(tx, p);
                             let a = &open.activation;
@@ -320,14 +318,8 @@ macro_rules! accounts_sql {
                             .bind(a.request_id)
                             .execute(&mut *tx)
                             .await?;
-                            let change =
-                                $crate::store::org::directory_change("person", p.id, p.version);
-                            last_seq = $crate::store::feed::feed_in_tx!(tx, [&change], a.created_at);
                         }
                         $crate::store::ApprovalEffect::PublishTemplate(publish) => {
-                            for audit in &publish.audits {
-                                $crate::store::audit::append_in_tx!(tx, audit);
-                            }
                             let record = &publish.template;
                             // The status check is the compare-and-swap: a proposal is
                             // published once, by one request.
@@ -361,11 +353,26 @@ macro_rules! accounts_sql {
                             .bind(record.retired_at)
                             .execute(&mut *tx)
                             .await?;
-                            let last =
-                                $crate::store::feed::feed_in_tx!(tx, &publish.feed, record.published_at);
-                            last_seq = last_seq.max(last);
                         }
                     }
+                }
+                // The audit lines and feed rows after every row above: the head last.
+                let mut last_seq =
+                    $crate::store::requests::request_audit_feed_in_tx!(tx, write);
+                for effect in effects {
+                    let (audits, at) = match effect {
+                        $crate::store::ApprovalEffect::OpenAccount(open) => {
+                            (open.audits.as_slice(), open.activation.created_at)
+                        }
+                        $crate::store::ApprovalEffect::PublishTemplate(publish) => {
+                            (publish.audits.as_slice(), publish.template.published_at)
+                        }
+                    };
+                    for audit in audits {
+                        $crate::store::audit::append_in_tx!(tx, audit);
+                    }
+                    let rows = effect.feed_rows();
+                    last_seq = last_seq.max($crate::store::feed::feed_in_tx!(tx, &rows, at));
                 }
                 tx.commit().await?;
                 Ok($crate::store::WriteOutcome::Written { last_seq })
@@ -393,16 +400,9 @@ macro_rules! accounts_sql {
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<bool> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                $crate::store::audit::append_in_tx!(tx, audit);
-                let invited: Option<i32> = sqlx::query_scalar(
-                    "SELECT 1 FROM people WHERE id = $1 AND status = 'invited'",
-                )
-                .bind(a.person_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if invited.is_none() {
-                    return Ok(false);
-                }
+                // The secret first, then the check: writing it waits for an activation that
+                // is spending the old secret, and the check then sees that activation's
+                // account as active. Not invited: dropping the transaction undoes the write.
                 sqlx::query(
                     "INSERT INTO account_activations (person_id, secret_hash, created_at, \
                      expires_at, used_at, request_id) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -418,6 +418,16 @@ macro_rules! accounts_sql {
                 .bind(a.request_id)
                 .execute(&mut *tx)
                 .await?;
+                let invited: Option<i32> = sqlx::query_scalar(
+                    "SELECT 1 FROM people WHERE id = $1 AND status = 'invited'",
+                )
+                .bind(a.person_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if invited.is_none() {
+                    return Ok(false);
+                }
+                $crate::store::audit::append_in_tx!(tx, audit);
                 tx.commit().await?;
                 Ok(true)
             }
@@ -452,7 +462,6 @@ macro_rules! accounts_sql {
                 if activation.expires_at <= now {
                     return Ok(ActivationOutcome::Expired);
                 }
-                $crate::store::audit::append_in_tx!(tx, audit);
                 // The compare-and-swap that makes a secret single-use even when two uses race:
                 // the second waits for the first's row lock, then finds it spent.
                 let spent = sqlx::query(
@@ -481,6 +490,7 @@ macro_rules! accounts_sql {
                     // Departed or disabled before activating: the secret opens nothing.
                     return Ok(ActivationOutcome::WrongSecret);
                 };
+                $crate::store::audit::append_in_tx!(tx, audit);
                 let change = $crate::store::org::directory_change("person", person_id, version);
                 let last_seq = $crate::store::feed::feed_in_tx!(tx, [&change], now);
                 tx.commit().await?;
@@ -494,7 +504,6 @@ macro_rules! accounts_sql {
             ) -> $crate::store::Result<$crate::store::PersonChangeOutcome> {
                 use $crate::store::PersonChangeOutcome;
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                $crate::store::audit::append_in_tx!(tx, &change.audit);
                 let version: Option<i64> = sqlx::query_scalar(
                     "UPDATE people SET status = $1, department_id = $2, manager_id = $3, \
                      roles = $4, positions = $5, version = version + 1 \
@@ -536,12 +545,23 @@ macro_rules! accounts_sql {
                 .bind(sqlx::types::Json(&h.details))
                 .execute(&mut *tx)
                 .await?;
+                // The requests in id order: two changes that share requests (two people who
+                // held tasks on them) then lock them in one order and queue rather than
+                // deadlock, now that the audit head no longer serialises whole transactions.
+                let mut in_lock_order: Vec<&$crate::store::RequestWrite> =
+                    change.requests.iter().collect();
+                in_lock_order.sort_by_key(|w| w.request.id);
+                for write in in_lock_order {
+                    if !$crate::store::requests::request_rows_in_tx!(tx, write) {
+                        return Ok(PersonChangeOutcome::Stale);
+                    }
+                }
+                // The audit lines and feed rows after every row above: the head last.
+                $crate::store::audit::append_in_tx!(tx, &change.audit);
                 let mut last_seq = 0;
                 for write in &change.requests {
-                    let Some(last) = $crate::store::requests::request_in_tx!(tx, write) else {
-                        return Ok(PersonChangeOutcome::Stale);
-                    };
-                    last_seq = last_seq.max(last);
+                    last_seq = last_seq
+                        .max($crate::store::requests::request_audit_feed_in_tx!(tx, write));
                 }
                 let directory =
                     $crate::store::org::directory_change("person", change.person_id, version);
@@ -590,7 +610,6 @@ macro_rules! accounts_sql {
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                $crate::store::audit::append_in_tx!(tx, audit);
                 sqlx::query(
                     "INSERT INTO template_proposals (id, template_id, version, body, \
                      proposed_by, proposed_at, status, request_id, published_at) \
@@ -607,6 +626,7 @@ macro_rules! accounts_sql {
                 .bind(p.published_at)
                 .execute(&mut *tx)
                 .await?;
+                $crate::store::audit::append_in_tx!(tx, audit);
                 tx.commit().await?;
                 Ok(())
             }

@@ -54,7 +54,6 @@ macro_rules! attachments_sql {
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                $crate::store::audit::append_in_tx!(tx, audit);
                 sqlx::query(
                     "INSERT INTO attachments (id, uploader_id, request_id, name, content_type, \
                      size, sha256, data, created_at) \
@@ -71,6 +70,7 @@ macro_rules! attachments_sql {
                 .bind(a.created_at)
                 .execute(&mut *tx)
                 .await?;
+                $crate::store::audit::append_in_tx!(tx, audit);
                 tx.commit().await?;
                 Ok(())
             }

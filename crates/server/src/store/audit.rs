@@ -190,9 +190,20 @@ macro_rules! audit_sql {
 pub(crate) use audit_sql;
 
 /// Appends `$entry` to the audit chain inside the open transaction `$tx` and evaluates to the
-/// stored [`AuditRecord`]. Writing the head first takes the lock that serialises appends (a
-/// row lock on PostgreSQL, the write lock on SQLite); every transaction that writes the change
-/// feed appends its audit line first, so feed rows are numbered in commit order too.
+/// stored [`AuditRecord`]. Updating the head takes the lock that serialises appends (a row
+/// lock on PostgreSQL held to commit; SQLite's `BEGIN IMMEDIATE` already holds the write lock).
+///
+/// Every transaction takes the head last: it makes all its other writes first, then appends
+/// its audit lines, then writes its feed rows, so the head is held only for those few
+/// statements and the commit rather than the whole transaction, and writers overlap until
+/// they reach it. Feed rows are still written under the head, so they are numbered in commit
+/// order.
+///
+/// After a transaction has taken the head it may write only append-only rows (`audit_log`,
+/// `feed`, the notify of `store::live`) and the head itself, never a row another writer may
+/// lock (a request, a task, a person, a meeting...): were writer A to hold the head and wait
+/// for such a row while writer B, holding that row, waits for the head, they would deadlock.
+/// Several audit lines in one transaction are therefore appended together at its end.
 macro_rules! append_in_tx {
     ($tx:ident, $entry:expr) => {{
         let entry: &$crate::store::AuditEntry = $entry;

@@ -1,7 +1,10 @@
 //! The change feed (sync protocol v1): one row per change of a record and person who may see
 //! it, read by each client after its cursor. Rows are written only inside transactions that
-//! first appended to the audit chain, which serialises them, so `seq` order is commit order
-//! and a client that read up to `seq` can never miss a row numbered below it.
+//! have just appended to the audit chain and so hold its head until they commit, which
+//! serialises them, so `seq` order is commit order and a client that read up to `seq` can
+//! never miss a row numbered below it. The head is taken last, after every other write of the
+//! transaction (see `append_in_tx!` for why and for the deadlock that order rules out), and
+//! the feed rows come right after it.
 
 use uuid::Uuid;
 
@@ -76,6 +79,8 @@ pub trait FeedStore: Send + Sync + 'static {
 /// Inserts `$rows` (an iterator of `&FeedRow`) into the feed inside `$tx`, at `$at`, and
 /// evaluates to the last sequence number written (0 when there were none). The rows are
 /// announced to the other replicas too (see `store::live`), delivered only if `$tx` commits.
+/// Only after `append_in_tx!` in the same transaction: the audit head it holds is what
+/// numbers feed rows in commit order.
 macro_rules! feed_in_tx {
     ($tx:ident, $rows:expr, $at:expr) => {{
         let rows: Vec<&$crate::store::FeedRow> = $rows.into_iter().collect();

@@ -5,7 +5,7 @@
 //! need as columns. Two counters: `sequence` moves with each change the invitees are told
 //! about, `revision` with every write (answers and receipts too) and is what the feed and
 //! optimistic concurrency compare. A room booking is checked inside the writing transaction,
-//! after the audit line that serialises every write, so two bookings of one room at once
+//! after taking the room's row (SQLite: the write lock), so two bookings of one room at once
 //! cannot both pass the check.
 
 use chrono::{DateTime, Utc};
@@ -313,7 +313,6 @@ macro_rules! meetings_sql {
             ) -> $crate::store::Result<$crate::store::MeetingWriteOutcome> {
                 let m = &write.meeting;
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                $crate::store::audit::append_in_tx!(tx, &write.audit);
                 if let Some(mu) = &write.mutation {
                     sqlx::query(
                         "INSERT INTO mutations (id, person_id, kind, status, result, \
@@ -331,8 +330,9 @@ macro_rules! meetings_sql {
                 if let (Some(room), countersign_domain::meetings::MeetingStatus::Scheduled) =
                     (m.plan.room_id, m.status)
                 {
-                    // Holding the room's row orders two bookings of it (PostgreSQL); the
-                    // audit line above already orders every write on SQLite.
+                    // Holding the room's row orders two bookings of it (PostgreSQL: the second
+                    // waits here, and its check below then sees the first committed); on
+                    // SQLite, `BEGIN IMMEDIATE` already orders every write.
                     sqlx::query("UPDATE rooms SET bookings = bookings + 1 WHERE id = $1")
                         .bind(room)
                         .execute(&mut *tx)
@@ -486,6 +486,7 @@ macro_rules! meetings_sql {
                         .await?;
                     }
                 }
+                $crate::store::audit::append_in_tx!(tx, &write.audit);
                 let last_seq = $crate::store::feed::feed_in_tx!(tx, &write.feed, m.updated_at);
                 tx.commit().await?;
                 Ok($crate::store::MeetingWriteOutcome::Written { last_seq })
@@ -499,7 +500,6 @@ macro_rules! meetings_sql {
                 mutation: Option<&$crate::store::MutationRecord>,
             ) -> $crate::store::Result<(u32, i64)> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                $crate::store::audit::append_in_tx!(tx, audit);
                 if let Some(mu) = mutation {
                     sqlx::query(
                         "INSERT INTO mutations (id, person_id, kind, status, result, \
@@ -585,6 +585,7 @@ macro_rules! meetings_sql {
                         op: "upsert",
                     }));
                 }
+                $crate::store::audit::append_in_tx!(tx, audit);
                 let last_seq = $crate::store::feed::feed_in_tx!(tx, &rows, at);
                 tx.commit().await?;
                 Ok((changed, last_seq))
@@ -728,7 +729,6 @@ macro_rules! meetings_sql {
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                $crate::store::audit::append_in_tx!(tx, audit);
                 sqlx::query("INSERT INTO rooms (id, name, capacity, active) VALUES ($1, $2, $3, $4)")
                     .bind(room.id)
                     .bind(&room.name)
@@ -736,6 +736,7 @@ macro_rules! meetings_sql {
                     .bind(room.active)
                     .execute(&mut *tx)
                     .await?;
+                $crate::store::audit::append_in_tx!(tx, audit);
                 tx.commit().await?;
                 Ok(())
             }

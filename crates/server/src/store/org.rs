@@ -243,7 +243,6 @@ macro_rules! org_sql {
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                $crate::store::audit::append_in_tx!(tx, audit);
                 sqlx::query(
                     "INSERT INTO departments (id, code, name, parent_id, head_id, created_at, \
                      version) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -257,6 +256,7 @@ macro_rules! org_sql {
                 .bind(d.version)
                 .execute(&mut *tx)
                 .await?;
+                $crate::store::audit::append_in_tx!(tx, audit);
                 let change = $crate::store::org::directory_change("department", d.id, d.version);
                 $crate::store::feed::feed_in_tx!(tx, [&change], audit.at);
                 tx.commit().await?;
@@ -271,7 +271,6 @@ macro_rules! org_sql {
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                $crate::store::audit::append_in_tx!(tx, audit);
                 let version: i64 = sqlx::query_scalar(
                     "UPDATE departments SET head_id = $1, version = version + 1 WHERE id = $2 \
                      RETURNING version",
@@ -280,6 +279,7 @@ macro_rules! org_sql {
                 .bind(department_id)
                 .fetch_one(&mut *tx)
                 .await?;
+                $crate::store::audit::append_in_tx!(tx, audit);
                 let change =
                     $crate::store::org::directory_change("department", department_id, version);
                 $crate::store::feed::feed_in_tx!(tx, [&change], audit.at);
@@ -340,8 +340,8 @@ macro_rules! org_sql {
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                $crate::store::audit::append_in_tx!(tx, audit);
                 $crate::store::org::insert_person_in_tx!(tx, p);
+                $crate::store::audit::append_in_tx!(tx, audit);
                 let change = $crate::store::org::directory_change("person", p.id, p.version);
                 $crate::store::feed::feed_in_tx!(tx, [&change], audit.at);
                 tx.commit().await?;

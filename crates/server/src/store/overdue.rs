@@ -27,8 +27,8 @@ pub trait OverdueStore: Send + Sync + 'static {
     /// `limit`, in id order.
     async fn requests_with_due_tasks(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Uuid>>;
 
-    /// Marks the request's open tasks due by `now` as overdue at `now`, writing `audit` first
-    /// and then a feed row (kind `request`, the request's current version) for each assignee
+    /// Marks the request's open tasks due by `now` as overdue at `now`, then writes `audit`
+    /// and a feed row (kind `request`, the request's current version) for each assignee
     /// and the initiator, in one transaction. `None`, with nothing written, when no such task
     /// is left: a decision or another replica got there first. The mark is conditional on the
     /// task still being unmarked, so a task is marked once however many scans race.
@@ -71,9 +71,8 @@ macro_rules! overdue_sql {
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<Option<$crate::store::OverdueMark>> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                // The audit line first: it takes the lock that orders feed rows, and a
-                // concurrent mark of the same task waits here and then finds it marked.
-                $crate::store::audit::append_in_tx!(tx, audit);
+                // A concurrent mark of the same task waits for this one's row lock (SQLite:
+                // for the write lock) and then finds it marked.
                 let marked: Vec<(i32, uuid::Uuid)> = sqlx::query_as(
                     "UPDATE tasks SET overdue_at = $1 \
                      WHERE request_id = $2 AND open = TRUE AND overdue_at IS NULL \
@@ -106,6 +105,7 @@ macro_rules! overdue_sql {
                         op: "upsert",
                     })
                     .collect();
+                $crate::store::audit::append_in_tx!(tx, audit);
                 let last_seq = $crate::store::feed::feed_in_tx!(tx, &rows, now);
                 tx.commit().await?;
                 let mut tasks: Vec<u32> = marked

@@ -335,7 +335,6 @@ macro_rules! requests_sql {
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<i64> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                $crate::store::audit::append_in_tx!(tx, audit);
                 sqlx::query(
                     "INSERT INTO templates (id, version, body, published_at, published_by, \
                      source_request, retired_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -349,6 +348,7 @@ macro_rules! requests_sql {
                 .bind(record.retired_at)
                 .execute(&mut *tx)
                 .await?;
+                $crate::store::audit::append_in_tx!(tx, audit);
                 let last = $crate::store::feed::feed_in_tx!(tx, feed, record.published_at);
                 tx.commit().await?;
                 Ok(last)
@@ -413,7 +413,8 @@ macro_rules! requests_sql {
             ) -> $crate::store::Result<$crate::store::WriteOutcome> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
                 let Some(last_seq) = $crate::store::requests::request_in_tx!(tx, write) else {
-                    // Dropping the transaction rolls back the audit line and mutation.
+                    // Dropping the transaction rolls back the mutation answer; no audit line
+                    // was written yet.
                     return Ok($crate::store::WriteOutcome::Stale);
                 };
                 tx.commit().await?;
@@ -558,7 +559,6 @@ macro_rules! requests_sql {
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                $crate::store::audit::append_in_tx!(tx, audit);
                 sqlx::query(
                     "INSERT INTO mutations (id, person_id, kind, status, result, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
@@ -571,6 +571,7 @@ macro_rules! requests_sql {
                 .bind(m.created_at)
                 .execute(&mut *tx)
                 .await?;
+                $crate::store::audit::append_in_tx!(tx, audit);
                 tx.commit().await?;
                 Ok(())
             }
@@ -580,18 +581,38 @@ macro_rules! requests_sql {
 
 pub(crate) use requests_sql;
 
-/// Writes one [`RequestWrite`] inside the open transaction `$tx`: its audit line first (which
-/// takes the lock that orders feed rows), the mutation answer, the request with its tasks and
-/// participants, and its feed rows. Evaluates to `Some(last feed seq)`, or `None` when the
+/// Writes one [`RequestWrite`] whole inside the open transaction `$tx`: its rows, then its
+/// audit line and feed rows. Evaluates to `Some(last feed seq)`, or `None` when the stored
+/// version moved on, in which case the caller must drop the transaction. For a transaction
+/// that writes this request and nothing else; one that writes more makes all its rows first
+/// with [`request_rows_in_tx!`] and then its audit lines and feed rows, the head last (see
+/// `append_in_tx!`).
+macro_rules! request_in_tx {
+    ($tx:ident, $write:expr) => {{
+        let write: &$crate::store::RequestWrite = $write;
+        if $crate::store::requests::request_rows_in_tx!($tx, write) {
+            let last_seq = $crate::store::requests::request_audit_feed_in_tx!($tx, write);
+            Some(last_seq)
+        } else {
+            None
+        }
+    }};
+}
+
+pub(crate) use request_in_tx;
+
+/// Writes the rows of one [`RequestWrite`] inside the open transaction `$tx`: the mutation
+/// answer, the request with its tasks and participants, and the files its form claims;
+/// everything but its audit line and feed rows, which [`request_audit_feed_in_tx!`] writes
+/// once the transaction has made every other write. Evaluates to `true`, or `false` when the
 /// stored version moved on, in which case the caller must drop the transaction. Shared by
 /// `write_request` and by the writes that change a request together with other records
 /// (a departure's reassignments, an approval that opens an account or publishes a template).
-macro_rules! request_in_tx {
+macro_rules! request_rows_in_tx {
     ($tx:ident, $write:expr) => {{
         let write: &$crate::store::RequestWrite = $write;
         let r = &write.request;
         'write: {
-            $crate::store::audit::append_in_tx!($tx, &write.audit);
             if let Some(m) = &write.mutation {
                 sqlx::query(
                     "INSERT INTO mutations (id, person_id, kind, status, result, created_at) \
@@ -649,7 +670,7 @@ macro_rules! request_in_tx {
                     .await?
                     .rows_affected();
                     if updated != 1 {
-                        break 'write None;
+                        break 'write false;
                     }
                 }
             }
@@ -709,13 +730,26 @@ macro_rules! request_in_tx {
                 .execute(&mut *$tx)
                 .await?;
             }
-            let last_seq = $crate::store::feed::feed_in_tx!($tx, &write.feed, r.updated_at);
-            Some(last_seq)
+            true
         }
     }};
 }
 
-pub(crate) use request_in_tx;
+pub(crate) use request_rows_in_tx;
+
+/// Appends the audit line of a [`RequestWrite`] whose rows [`request_rows_in_tx!`] wrote, and
+/// then its feed rows; evaluates to the last feed sequence number (0 when it has none). The
+/// transaction must make no write after this but other audit lines and feed rows (see
+/// `append_in_tx!`).
+macro_rules! request_audit_feed_in_tx {
+    ($tx:ident, $write:expr) => {{
+        let write: &$crate::store::RequestWrite = $write;
+        $crate::store::audit::append_in_tx!($tx, &write.audit);
+        $crate::store::feed::feed_in_tx!($tx, &write.feed, write.request.updated_at)
+    }};
+}
+
+pub(crate) use request_audit_feed_in_tx;
 
 /// 9999-12-31: "no upper bound" for time filters. Not `DateTime::MAX_UTC`, whose text form
 /// (`+262142-…`) sorts before every real date in SQLite's text comparison.
