@@ -516,9 +516,23 @@ macro_rules! meetings_sql {
                 }
                 let mut changed: u32 = 0;
                 let mut rows: Vec<$crate::store::FeedRow> = Vec::new();
-                let mut at = audit.at;
-                for c in changes {
-                    at = c.at;
+                let at = changes.last().map_or(audit.at, |c| c.at);
+                // Each meeting's row before its people's rows, as `write_meeting` takes them,
+                // and the meetings in id order: without that an answer and an edit of the
+                // meeting, or two batches of receipts over the same meetings, could each hold
+                // a row the other waits for (a deadlock on PostgreSQL). A no-op update, the
+                // one row lock both databases can take.
+                let mut in_lock_order: Vec<&$crate::store::LedgerWrite> = changes.iter().collect();
+                in_lock_order.sort_by_key(|c| c.meeting_id);
+                let mut locked: Option<uuid::Uuid> = None;
+                for c in in_lock_order {
+                    if locked != Some(c.meeting_id) {
+                        sqlx::query("UPDATE meetings SET revision = revision WHERE id = $1")
+                            .bind(c.meeting_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        locked = Some(c.meeting_id);
+                    }
                     let done = match &c.change {
                         $crate::store::LedgerChange::Answer { answer, note } => sqlx::query(
                             "UPDATE meeting_people SET answer = $3, note = $4, answered_at = $5 \

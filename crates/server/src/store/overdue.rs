@@ -71,8 +71,23 @@ macro_rules! overdue_sql {
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<Option<$crate::store::OverdueMark>> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                // A concurrent mark of the same task waits for this one's row lock (SQLite:
-                // for the write lock) and then finds it marked.
+                // The request's row first, as every write of a request takes it before its
+                // task rows: a decision and a mark of one request then queue on it rather than
+                // lock its task rows in different orders (the overdue scan may walk them by
+                // due time) and deadlock on PostgreSQL. A no-op update, the one row lock both
+                // databases can take. A concurrent mark of the same request waits here too
+                // (on SQLite, at `BEGIN IMMEDIATE`) and then finds the tasks marked.
+                let found: Option<(uuid::Uuid, i64)> = sqlx::query_as(
+                    "UPDATE requests SET version = version WHERE id = $1 \
+                     RETURNING initiator_id, version",
+                )
+                .bind(request)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((initiator, version)) = found else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
                 let marked: Vec<(i32, uuid::Uuid)> = sqlx::query_as(
                     "UPDATE tasks SET overdue_at = $1 \
                      WHERE request_id = $2 AND open = TRUE AND overdue_at IS NULL \
@@ -86,11 +101,6 @@ macro_rules! overdue_sql {
                     tx.rollback().await?;
                     return Ok(None);
                 }
-                let (initiator, version): (uuid::Uuid, i64) =
-                    sqlx::query_as("SELECT initiator_id, version FROM requests WHERE id = $1")
-                        .bind(request)
-                        .fetch_one(&mut *tx)
-                        .await?;
                 let mut audiences: Vec<uuid::Uuid> = marked.iter().map(|(_, a)| *a).collect();
                 audiences.push(initiator);
                 audiences.sort();
