@@ -1347,3 +1347,340 @@ async fn the_audit_query_filters_and_pages(db: &TestDb) {
     let (seq, hash) = store.audit_head().await.unwrap();
     assert_eq!((seq, hash), (5, all[4].hash.clone()));
 }
+
+// Writers of every kind at once: what the audit head, taken last by every write, must still
+// guarantee once writers no longer run one at a time.
+
+conformance!(writers_of_every_kind_at_once_keep_the_chain_and_the_feed);
+
+/// How often one writer plans again after a stale write before the test calls it stuck.
+const MAX_REPLANS: usize = 10_000;
+
+/// 32 writers comment on 16 requests that share their initiator and approvers, while two
+/// departures hand on overlapping sets of those requests, two overdue scans race over them and
+/// new people join. No write may fail: on PostgreSQL, a writer that locked a request after
+/// taking the audit head would deadlock with one holding that request and waiting for the head
+/// (40P01). The chain must verify with one gapless line per write, and the initiator's feed,
+/// read as a client reads it while the writes go on, must hold every change exactly once, in
+/// commit order.
+async fn writers_of_every_kind_at_once_keep_the_chain_and_the_feed(db: &TestDb) {
+    use countersign_domain::engine::{RequestState, Task, TaskOutcome};
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use store::{PersonChange, PersonChangeOutcome, PersonnelChange};
+
+    let store = open(db).await;
+    let initiator = person("shen.yue");
+    let heir = person("wei.dong");
+    let approvers: Vec<Person> = (0..4).map(|i| person(&format!("approver{i}"))).collect();
+    let leavers: Vec<Person> = (0..2).map(|i| person(&format!("leaver{i}"))).collect();
+    for p in [&initiator, &heir]
+        .into_iter()
+        .chain(&approvers)
+        .chain(&leavers)
+    {
+        store.insert_person(p, &sys("person.create")).await.unwrap();
+    }
+    store
+        .publish_template(&leave_template(1), &[], &sys("template.publish"))
+        .await
+        .unwrap();
+
+    // Each request waits for an approver (overdue on the even ones) and for leaver 0 (requests
+    // 0..12) or leaver 1 (4..16) or both, so the two departures overlap on requests 4..12.
+    let mut requests = Vec::new();
+    for k in 0..16usize {
+        let id = Uuid::now_v7();
+        let mut state = RequestState::draft(id, initiator.id, t0());
+        state.revision = 1;
+        let approver = approvers[k % 4].id;
+        state.tasks.push(Task {
+            due_at: (k % 2 == 0).then(|| t0() - Duration::hours(1)),
+            ..open_task(1, "manager", approver)
+        });
+        let mut participants = vec![initiator.id, approver];
+        for (i, leaver) in leavers.iter().enumerate() {
+            if (i == 0 && k < 12) || (i == 1 && k >= 4) {
+                let no = u32::try_from(state.tasks.len() + 1).unwrap();
+                state.tasks.push(open_task(no, "manager", leaver.id));
+                participants.push(leaver.id);
+            }
+        }
+        let write = RequestWrite {
+            request: leave_request(state, "请假"),
+            expected_version: None,
+            participants,
+            feed: vec![feed_row(initiator.id, &id.to_string(), 1)],
+            audit: sys("request.submit"),
+            mutation: None,
+        };
+        assert!(matches!(
+            store.write_request(&write).await.unwrap(),
+            WriteOutcome::Written { .. }
+        ));
+        requests.push(id);
+    }
+    let cursor = store.feed_head().await.unwrap();
+    let (audit_before, _) = store.audit_head().await.unwrap();
+
+    let store = &store;
+    let requests = &requests;
+    let (initiator, heir) = (&initiator, &heir);
+    let approvers = &approvers;
+
+    // A comment: the request as it is now, one revision on, with a mutation answer and a feed
+    // row for the initiator and the approver. Evaluates to the (request, version) written.
+    let comment = |writer: usize, round: usize| async move {
+        let k = (writer * 5 + round * 3) % requests.len();
+        let id = requests[k];
+        for _ in 0..MAX_REPLANS {
+            let mut next = store.find_request(id).await.unwrap().unwrap();
+            let expected = next.version();
+            next.state.revision += 1;
+            next.updated_at = t0() + Duration::minutes(1);
+            let write = RequestWrite {
+                request: next,
+                expected_version: Some(expected),
+                participants: vec![],
+                feed: vec![
+                    feed_row(initiator.id, &id.to_string(), expected + 1),
+                    feed_row(approvers[k % 4].id, &id.to_string(), expected + 1),
+                ],
+                audit: sys("request.comment"),
+                mutation: Some(MutationRecord {
+                    id: Uuid::now_v7(),
+                    person_id: initiator.id,
+                    kind: "comment".into(),
+                    status: "applied".into(),
+                    result: serde_json::json!({"ok": true}),
+                    created_at: t0(),
+                }),
+            };
+            if let WriteOutcome::Written { .. } = store.write_request(&write).await.unwrap() {
+                return (id, expected + 1);
+            }
+        }
+        panic!("writer {writer} stayed stale on request {k}");
+    };
+    let commenter = |writer: usize| async move {
+        let mut written = Vec::new();
+        for round in 0..4 {
+            written.push(comment(writer, round).await);
+        }
+        written
+    };
+
+    // A departure: the leaver's open tasks handed to the heir on every request that holds one,
+    // planned again whenever a comment got to one of those requests first. Evaluates to the
+    // (request, version)s written.
+    let depart = |leaver: &Person| {
+        let leaver = leaver.id;
+        async move {
+            for _ in 0..MAX_REPLANS {
+                let person = store.find_person(leaver).await.unwrap().unwrap();
+                let held = store.open_tasks_of(leaver, 100).await.unwrap();
+                let ids: Vec<Uuid> = held.iter().map(|t| t.request_id).collect();
+                let mut writes = Vec::new();
+                for record in store.find_requests(&ids).await.unwrap() {
+                    let expected = record.version();
+                    let mut next = record;
+                    next.state.revision += 1;
+                    let mut handed = Vec::new();
+                    for task in next.state.tasks.iter_mut() {
+                        if task.assignee == leaver && task.is_open() {
+                            task.outcome = Some(TaskOutcome::Transferred { to: heir.id });
+                            task.closed_at = Some(t0() + Duration::hours(1));
+                            handed.push(task.step_id.clone());
+                        }
+                    }
+                    for step in handed {
+                        let no = u32::try_from(next.state.tasks.len() + 1).unwrap();
+                        next.state.tasks.push(open_task(no, &step, heir.id));
+                    }
+                    let entity = next.id.to_string();
+                    writes.push(RequestWrite {
+                        request: next,
+                        expected_version: Some(expected),
+                        participants: vec![heir.id],
+                        feed: vec![
+                            feed_row(initiator.id, &entity, expected + 1),
+                            feed_row(heir.id, &entity, expected + 1),
+                        ],
+                        audit: sys("request.transfer"),
+                        mutation: None,
+                    });
+                }
+                let change = PersonChange {
+                    person_id: leaver,
+                    expected_version: person.version,
+                    status: PersonStatus::Departed,
+                    department_id: None,
+                    manager_id: None,
+                    roles: vec![],
+                    positions: vec![],
+                    revoke_reason: "departed".into(),
+                    history: PersonnelChange {
+                        id: Uuid::now_v7(),
+                        kind: "departure".into(),
+                        reason: "resigned".into(),
+                        actor_id: None,
+                        details: serde_json::json!({}),
+                    },
+                    at: t0() + Duration::hours(1),
+                    audit: sys("person.depart"),
+                    requests: writes,
+                };
+                match store.change_person(&change).await.unwrap() {
+                    PersonChangeOutcome::Written { version, .. } => {
+                        let written: Vec<(Uuid, i64)> = change
+                            .requests
+                            .iter()
+                            .map(|w| (w.request.id, w.request.version()))
+                            .collect();
+                        return (leaver, version, written);
+                    }
+                    PersonChangeOutcome::Stale => tokio::task::yield_now().await,
+                }
+            }
+            panic!("the departure of {leaver} stayed stale");
+        }
+    };
+
+    // The overdue scan over the even requests; two at once, so each mark races another.
+    let scan = || async move {
+        let mut marked = Vec::new();
+        for id in requests.iter().step_by(2) {
+            if let Some(mark) = store
+                .mark_overdue(*id, t0(), &sys("task.overdue"))
+                .await
+                .unwrap()
+            {
+                marked.push(mark.request_id);
+            }
+        }
+        marked
+    };
+
+    let join = |i: usize| async move {
+        let newcomer = person(&format!("newcomer{i}"));
+        store
+            .insert_person(&newcomer, &sys("person.create"))
+            .await
+            .unwrap();
+        newcomer.id
+    };
+
+    // The initiator's client, pulling after its cursor while the writers write, and once more
+    // after they are done.
+    let done = AtomicBool::new(false);
+    let reader = async {
+        let mut seen = Vec::new();
+        let mut after = cursor;
+        loop {
+            let finished = done.load(Ordering::SeqCst);
+            let page = store.feed_after(initiator.id, after, 500).await.unwrap();
+            if page.is_empty() && finished {
+                return seen;
+            }
+            if let Some(last) = page.last() {
+                after = last.seq;
+            }
+            seen.extend(page);
+            tokio::task::yield_now().await;
+        }
+    };
+    let writers = async {
+        let written = tokio::join!(
+            futures::future::join_all((0..32).map(commenter)),
+            futures::future::join_all(leavers.iter().map(depart)),
+            scan(),
+            scan(),
+            futures::future::join_all((0..6).map(join)),
+        );
+        done.store(true, Ordering::SeqCst);
+        written
+    };
+    let ((comments, departures, marks_a, marks_b, newcomers), seen) = tokio::join!(writers, reader);
+
+    let comments: Vec<(Uuid, i64)> = comments.into_iter().flatten().collect();
+    let marks: Vec<Uuid> = marks_a.into_iter().chain(marks_b).collect();
+    assert_eq!(marks.len(), 8, "each even request marked once: {marks:?}");
+
+    // One audit line per write, gapless, and the chain whole.
+    let lines = comments.len()
+        + departures
+            .iter()
+            .map(|(_, _, w)| 1 + w.len())
+            .sum::<usize>()
+        + marks.len()
+        + newcomers.len();
+    let (head, _) = store.audit_head().await.unwrap();
+    assert_eq!(head, audit_before + i64::try_from(lines).unwrap());
+    assert_eq!(
+        store::verify_audit_chain(store.as_ref()).await.unwrap(),
+        Ok(head),
+        "every line present and linked"
+    );
+
+    // The client missed nothing by reading while the writes went on: its pulls add up to the
+    // feed read at the end, in strictly increasing order.
+    let feed = store
+        .feed_after(initiator.id, cursor, 10_000)
+        .await
+        .unwrap();
+    assert!(feed.windows(2).all(|w| w[0].seq < w[1].seq), "in order");
+    assert_eq!(seen, feed, "pulled while writing = read at the end");
+
+    // Each request: every version written (2, 3, ... its last, with no gap, since each write
+    // was planned on the one before) appears once, in the order written; a mark adds one row
+    // at the version it saw. The people: the newcomers and the two departures.
+    let mut written: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (id, version) in comments
+        .iter()
+        .chain(departures.iter().flat_map(|(_, _, w)| w))
+    {
+        written.entry(id.to_string()).or_default().push(*version);
+    }
+    let mut in_feed: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let mut people: Vec<(String, i64)> = Vec::new();
+    for row in &feed {
+        match row.kind.as_str() {
+            "request" => in_feed
+                .entry(row.entity_id.clone())
+                .or_default()
+                .push(row.version),
+            "person" => people.push((row.entity_id.clone(), row.version)),
+            other => panic!("no {other} was written"),
+        }
+    }
+    for id in requests {
+        let key = id.to_string();
+        let last = store.find_request(*id).await.unwrap().unwrap().version();
+        let mut versions = written.remove(&key).unwrap_or_default();
+        versions.sort_unstable();
+        assert_eq!(versions, (2..=last).collect::<Vec<_>>(), "request {key}");
+        let rows = in_feed.remove(&key).unwrap_or_default();
+        assert!(
+            rows.windows(2).all(|w| w[0] <= w[1]),
+            "request {key}: versions in commit order, {rows:?}"
+        );
+        let mut rest = rows.clone();
+        for v in &versions {
+            let at = rest.iter().position(|r| r == v);
+            rest.remove(at.unwrap_or_else(|| panic!("request {key}: version {v} in {rows:?}")));
+        }
+        let marked = marks.iter().filter(|m| *m == id).count();
+        assert_eq!(
+            rest.len(),
+            marked,
+            "request {key}: one row per write and mark"
+        );
+        assert!(rest.iter().all(|v| *v == 1 || versions.contains(v)));
+    }
+    assert!(in_feed.is_empty(), "rows only for the requests");
+    let mut expected: Vec<(String, i64)> = newcomers.iter().map(|id| (id.to_string(), 1)).collect();
+    expected.extend(departures.iter().map(|(id, v, _)| (id.to_string(), *v)));
+    expected.sort();
+    people.sort();
+    assert_eq!(people, expected, "the directory rows everyone sees");
+}
