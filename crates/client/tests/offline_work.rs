@@ -482,6 +482,43 @@ async fn damage_in_server_data_is_found_by_the_daily_check_and_rebuilt_at_the_ne
 }
 
 /// 沈悦's leave request, submitted and synced: the server's copy of it.
+#[tokio::test]
+async fn a_first_download_counts_its_changes_and_a_later_sync_names_each() {
+    use countersign_api::sync::EntityKind;
+
+    let server = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let shen = client(dir.path());
+    shen.sign_in(&server.url(), "shen.yue", common::PW)
+        .await
+        .unwrap();
+    let first = shen.sync(tuesday_morning()).await.unwrap();
+    assert!(
+        first.pulled >= 20,
+        "the directory and the templates: {}",
+        first.pulled
+    );
+    assert!(
+        first.changed.is_empty(),
+        "everything is new after a first download; listing it only costs memory: {} listed",
+        first.changed.len()
+    );
+
+    let draft = leave_draft(&shen).await;
+    let queued = shen.submit_draft(draft, tuesday_morning()).await.unwrap();
+    let later = shen.sync(tuesday_morning()).await.unwrap();
+    let request = queued.request_id.to_string();
+    assert!(
+        later
+            .changed
+            .iter()
+            .any(|c| c.kind == EntityKind::Request && c.id == request),
+        "a live sync names what it changed: {:?}",
+        later.changed
+    );
+    assert_eq!(later.changed.len(), later.pulled);
+}
+
 async fn submitted_request(server: &TestServer, dir: &std::path::Path) -> RequestView {
     let shen = signed_in(server, dir, "shen.yue").await;
     let draft = leave_draft(&shen).await;
