@@ -69,7 +69,9 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Error::Refused { code, .. } => *code,
-            Error::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
+            Error::Store(StoreError::Unavailable(_) | StoreError::Busy(_)) => {
+                ErrorCode::Unavailable
+            }
             Error::Store(StoreError::Conflict { .. }) | Error::DuplicateMutation(_) => {
                 ErrorCode::Conflict
             }
@@ -132,6 +134,14 @@ impl IntoResponse for Error {
                 ApiError::new(
                     code,
                     "The server cannot reach its database right now. Try again shortly.",
+                )
+            }
+            Error::Store(StoreError::Busy(detail)) => {
+                tracing::warn!(%detail, "database busy with a concurrent write");
+                ApiError::new(
+                    code,
+                    "The server was busy with another change to the same records and saved \
+                     nothing. Try again.",
                 )
             }
             Error::DuplicateMutation(id) => {

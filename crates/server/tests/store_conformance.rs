@@ -50,6 +50,7 @@ conformance!(
     template_versions_are_kept_apart,
     a_request_before_many_people_is_written_whole,
     only_a_change_everyone_sees_moves_everyones_head,
+    a_write_refused_for_a_concurrent_one_is_busy_and_retryable,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -1683,4 +1684,70 @@ async fn writers_of_every_kind_at_once_keep_the_chain_and_the_feed(db: &TestDb) 
     expected.sort();
     people.sort();
     assert_eq!(people, expected, "the directory rows everyone sees");
+}
+
+/// A transaction the database gives up on because of another one at the same time (a
+/// deadlock's victim on PostgreSQL, the write lock taken on SQLite) is `Busy`, answered as
+/// "unavailable, try again" rather than as an internal error: nothing of it was written.
+async fn a_write_refused_for_a_concurrent_one_is_busy_and_retryable(db: &TestDb) {
+    use countersign_server::error::Error;
+    use sqlx::Connection as _;
+
+    let refused = match db.backend() {
+        store::Backend::Sqlite => {
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(db.sqlite_path().unwrap())
+                .create_if_missing(true)
+                .busy_timeout(std::time::Duration::ZERO);
+            let mut a = sqlx::SqliteConnection::connect_with(&options)
+                .await
+                .unwrap();
+            let mut b = sqlx::SqliteConnection::connect_with(&options)
+                .await
+                .unwrap();
+            sqlx::raw_sql("BEGIN IMMEDIATE")
+                .execute(&mut a)
+                .await
+                .unwrap();
+            sqlx::raw_sql("BEGIN IMMEDIATE")
+                .execute(&mut b)
+                .await
+                .unwrap_err()
+        }
+        store::Backend::Postgres => {
+            let mut a = sqlx::PgConnection::connect(db.url()).await.unwrap();
+            let mut b = sqlx::PgConnection::connect(db.url()).await.unwrap();
+            sqlx::raw_sql(
+                "CREATE TABLE contended (id INT PRIMARY KEY, n INT NOT NULL); \
+                 INSERT INTO contended VALUES (1, 0), (2, 0)",
+            )
+            .execute(&mut a)
+            .await
+            .unwrap();
+            // Each takes one row, then wants the other's: PostgreSQL ends one of the two.
+            sqlx::raw_sql("BEGIN; UPDATE contended SET n = n + 1 WHERE id = 1")
+                .execute(&mut a)
+                .await
+                .unwrap();
+            sqlx::raw_sql("BEGIN; UPDATE contended SET n = n + 1 WHERE id = 2")
+                .execute(&mut b)
+                .await
+                .unwrap();
+            let (first, second) = tokio::join!(
+                sqlx::raw_sql("UPDATE contended SET n = n + 1 WHERE id = 2").execute(&mut a),
+                sqlx::raw_sql("UPDATE contended SET n = n + 1 WHERE id = 1").execute(&mut b),
+            );
+            match (first, second) {
+                (Err(e), Ok(_)) | (Ok(_), Err(e)) => e,
+                other => panic!("one of the two must be the deadlock's victim: {other:?}"),
+            }
+        }
+    };
+    let error = StoreError::from(refused);
+    assert!(matches!(error, StoreError::Busy(_)), "{error:?}");
+    assert_eq!(
+        Error::Store(error).code(),
+        countersign_api::ErrorCode::Unavailable,
+        "answered as try again, not as an internal error"
+    );
 }

@@ -54,6 +54,14 @@ pub enum StoreError {
     /// The database cannot be reached or refused the connection.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database gave up on this transaction because of another one at the same time, and
+    /// wrote none of it: PostgreSQL chose it as a deadlock's victim (40P01) or could not
+    /// serialise it (40001); SQLite's write lock stayed taken past the busy timeout. The same
+    /// write tried again will normally pass. Writers take rows in one order (requests by id,
+    /// a meeting before its people, the audit head last) so that deadlocks should not occur;
+    /// this keeps one that does a retryable answer instead of an internal error.
+    #[error("database busy: {0}")]
+    Busy(String),
     /// A URL the server cannot use as a database.
     #[error("{0}")]
     BadUrl(String),
@@ -72,6 +80,11 @@ impl From<sqlx::Error> for StoreError {
                 constraint: db.constraint().unwrap_or("unique").to_owned(),
             };
         }
+        if let Some(db) = err.as_database_error()
+            && is_contention(db)
+        {
+            return StoreError::Busy(db.message().to_owned());
+        }
         match err {
             sqlx::Error::Io(_)
             | sqlx::Error::PoolTimedOut
@@ -80,6 +93,22 @@ impl From<sqlx::Error> for StoreError {
             other => StoreError::Database(other),
         }
     }
+}
+
+/// Whether the database refused the statement because of a concurrent transaction (see
+/// [`StoreError::Busy`]). SQLite's codes are its result codes, whose low byte is the primary
+/// code: `SQLITE_BUSY` (5) and `SQLITE_LOCKED` (6) with their extended forms.
+fn is_contention(db: &dyn sqlx::error::DatabaseError) -> bool {
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return matches!(pg.code(), "40P01" | "40001");
+    }
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        return db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6));
+    }
+    false
 }
 
 /// Which database a store runs on.
