@@ -164,6 +164,34 @@ impl DesktopSession {
         crate::x11::request_close(self.x_display(), id);
     }
 
+    /// Focuses window `id` and presses `keys` on it as a person at the keyboard would;
+    /// `with_control` holds Control with the first key (Ctrl+L, say).
+    pub fn press_keys(&self, id: u32, keys: &[crate::x11::Key], with_control: bool) {
+        crate::x11::press_keys(self.x_display(), id, keys, with_control);
+    }
+
+    /// Where window `id`'s top-left corner is on the screen.
+    pub fn origin(&self, id: u32) -> (i16, i16) {
+        crate::x11::origin(self.x_display(), id)
+    }
+
+    /// Drags `files` from another program onto window `target` and drops them at `at`
+    /// (screen coordinates), over the X drag-and-drop protocol.
+    pub fn drop_files(
+        &self,
+        target: u32,
+        at: (i16, i16),
+        files: &[std::path::PathBuf],
+    ) -> crate::xdnd::DropOutcome {
+        crate::xdnd::drop_files(
+            self.x_display(),
+            target,
+            at,
+            files,
+            std::time::Duration::from_secs(30),
+        )
+    }
+
     fn x_display(&self) -> &str {
         self.display
             .as_deref()

@@ -26,6 +26,7 @@ mod notifications;
 mod server;
 mod tray;
 mod x11;
+mod xdnd;
 
 pub use api::{Answer, TestApi};
 pub use bins::{cargo_bin, target_dir};
@@ -35,7 +36,8 @@ pub use fault_proxy::{Exchange, Fault, FaultProxy, Observed};
 pub use notifications::{Call, Hints, NotificationServer, Notified};
 pub use server::{PausedServer, TestServer};
 pub use tray::{ItemProperties, MenuEntry, RegisteredItem, StatusNotifierWatcher, Tray};
-pub use x11::TopLevel;
+pub use x11::{Key, TopLevel};
+pub use xdnd::DropOutcome;
 
 /// Tuesday 1 December 2026, 09:30 in Beijing: a working day, the moment most tests start at
 /// (leave and SLAs are counted on the working-day calendar from here).

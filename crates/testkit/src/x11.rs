@@ -100,3 +100,105 @@ pub fn request_close(display: &str, id: u32) {
         .reply()
         .unwrap_or_else(|why| panic!("X round trip: {why}"));
 }
+
+/// Keys a test presses: a character as typed on the display's keyboard, or a named key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Char(char),
+    Return,
+    Escape,
+}
+
+impl Key {
+    fn keysym(self) -> u32 {
+        match self {
+            // X keysyms for Latin-1 characters are their code points.
+            Self::Char(c) => u32::from(c),
+            Self::Return => 0xff0d,
+            Self::Escape => 0xff1b,
+        }
+    }
+}
+
+const CONTROL_L: u32 = 0xffe3;
+const SHIFT_L: u32 = 0xffe1;
+
+/// Gives window `id` the keyboard focus (no window manager does it here) and presses `keys`
+/// on it as a person at the keyboard would, through the XTEST extension: the window sees
+/// real key events. `with_control` holds Control down around the first key (a shortcut such
+/// as Ctrl+L), the rest are typed plainly.
+pub fn press_keys(display: &str, id: u32, keys: &[Key], with_control: bool) {
+    use x11rb::protocol::xproto::InputFocus;
+    use x11rb::protocol::xtest::ConnectionExt as _;
+
+    let (conn, screen) = connect(display);
+    let root = conn.setup().roots[screen].root;
+    let (min, max) = (conn.setup().min_keycode, conn.setup().max_keycode);
+    let mapping = conn
+        .get_keyboard_mapping(min, max - min + 1)
+        .ok()
+        .and_then(|cookie| cookie.reply().ok())
+        .expect("the display's keyboard mapping");
+    let per_code = usize::from(mapping.keysyms_per_keycode);
+    // The key code that gives `keysym`, and whether Shift is needed for it.
+    let find = |keysym: u32| -> (u8, bool) {
+        mapping
+            .keysyms
+            .chunks(per_code)
+            .enumerate()
+            .find_map(|(at, syms)| {
+                let code = min + u8::try_from(at).ok()?;
+                match syms.iter().position(|s| *s == keysym)? {
+                    0 => Some((code, false)),
+                    1 => Some((code, true)),
+                    _ => None,
+                }
+            })
+            .unwrap_or_else(|| panic!("no key on the test keyboard gives keysym {keysym:#x}"))
+    };
+    conn.set_input_focus(InputFocus::PARENT, id, x11rb::CURRENT_TIME)
+        .unwrap_or_else(|why| panic!("focus window {id}: {why}"));
+    let fake = |kind: u8, code: u8| {
+        conn.xtest_fake_input(kind, code, x11rb::CURRENT_TIME, root, 0, 0, 0)
+            .unwrap_or_else(|why| panic!("XTEST key event: {why}"));
+    };
+    let (press, release) = (
+        x11rb::protocol::xproto::KEY_PRESS_EVENT,
+        x11rb::protocol::xproto::KEY_RELEASE_EVENT,
+    );
+    let (control, _) = find(CONTROL_L);
+    let (shift, _) = find(SHIFT_L);
+    for (at, key) in keys.iter().enumerate() {
+        let (code, shifted) = find(key.keysym());
+        let held: Vec<u8> = [
+            (with_control && at == 0).then_some(control),
+            shifted.then_some(shift),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        held.iter().for_each(|modifier| fake(press, *modifier));
+        fake(press, code);
+        fake(release, code);
+        held.iter()
+            .rev()
+            .for_each(|modifier| fake(release, *modifier));
+    }
+    // A round trip: every key has reached the server before this returns.
+    conn.get_input_focus()
+        .ok()
+        .and_then(|cookie| cookie.reply().ok())
+        .expect("X round trip");
+}
+
+/// Where window `id`'s top-left corner is on the screen.
+pub fn origin(display: &str, id: u32) -> (i16, i16) {
+    let (conn, screen) = connect(display);
+    let root = conn.setup().roots[screen].root;
+    let at = conn
+        .translate_coordinates(id, root, 0, 0)
+        .ok()
+        .and_then(|cookie| cookie.reply().ok())
+        .unwrap_or_else(|| panic!("the position of window {id}"));
+    (at.dst_x, at.dst_y)
+}
