@@ -321,17 +321,53 @@ pub async fn draft_attach_dropped(
 /// here, in Rust: the web view never sees a path nor gets any file-system permission.
 async fn pick_files(app: &AppHandle, window: &tauri::Window) -> Vec<PathBuf> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog()
-        .file()
-        .set_parent(window)
-        .pick_files(move |picked| {
-            let _ = tx.send(picked.unwrap_or_default());
-        });
-    rx.await
+    file_dialog(app, window).pick_files(move |picked| {
+        let _ = tx.send(picked.unwrap_or_default());
+    });
+    let picked: Vec<PathBuf> = rx
+        .await
         .unwrap_or_default()
         .into_iter()
         .filter_map(|f| f.into_path().ok())
-        .collect()
+        .collect();
+    if let Some(first) = picked.first() {
+        remember_folder(app, first);
+    }
+    picked
+}
+
+/// The folder the file dialogs open in: where the person last picked or saved a file in
+/// this run of the app, else their documents folder, else their home. Never the toolkit's
+/// "Recent" view, which lists nothing useful for attaching a scan.
+#[derive(Default)]
+pub struct DialogFolder(std::sync::Mutex<Option<PathBuf>>);
+
+/// The system's file dialog over `window`, opening in [`DialogFolder`]'s folder.
+fn file_dialog(
+    app: &AppHandle,
+    window: &tauri::Window,
+) -> tauri_plugin_dialog::FileDialogBuilder<tauri::Wry> {
+    use tauri::Manager as _;
+    let last = app
+        .try_state::<DialogFolder>()
+        .and_then(|folder| folder.0.lock().unwrap_or_else(|p| p.into_inner()).clone());
+    let start = last
+        .or_else(|| app.path().document_dir().ok())
+        .filter(|dir| dir.is_dir())
+        .or_else(|| app.path().home_dir().ok());
+    let dialog = app.dialog().file().set_parent(window);
+    match start {
+        Some(dir) => dialog.set_directory(dir),
+        None => dialog,
+    }
+}
+
+/// Keeps the folder of `file` for the next file dialog.
+fn remember_folder(app: &AppHandle, file: &std::path::Path) {
+    use tauri::Manager as _;
+    if let (Some(folder), Some(state)) = (file.parent(), app.try_state::<DialogFolder>()) {
+        *state.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(folder.to_path_buf());
+    }
 }
 
 async fn attach(
@@ -582,9 +618,7 @@ pub async fn meeting_export(
 ) -> Result<Option<String>, ClientError> {
     let file = core.client()?.meeting_calendar_file(id, Utc::now()).await?;
     let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog()
-        .file()
-        .set_parent(&window)
+    file_dialog(&app, &window)
         .set_file_name(&file.file_name)
         .add_filter("iCalendar", &["ics"])
         .save_file(move |picked| {
@@ -593,6 +627,7 @@ pub async fn meeting_export(
     let Some(path) = rx.await.ok().flatten() else {
         return Ok(None);
     };
+    remember_folder(&app, &path);
     tokio::fs::write(&path, file.text.as_bytes())
         .await
         .map_err(|e| {
@@ -619,9 +654,7 @@ pub async fn meeting_import(
 ) -> Result<Option<Vec<ImportedInvitation>>, ClientError> {
     let client = core.client()?;
     let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog()
-        .file()
-        .set_parent(&window)
+    file_dialog(&app, &window)
         .add_filter("iCalendar", &["ics", "ical", "ifb", "icalendar"])
         .pick_file(move |picked| {
             let _ = tx.send(picked.and_then(|p| p.into_path().ok()));
@@ -629,6 +662,7 @@ pub async fn meeting_import(
     let Some(path) = rx.await.ok().flatten() else {
         return Ok(None);
     };
+    remember_folder(&app, &path);
     client
         .read_calendar_path(&path, reader_zone())
         .await

@@ -278,6 +278,7 @@ pub fn run() {
         .manage(open_core())
         .manage(background::Background::default())
         .manage(commands::DroppedFiles::default())
+        .manage(commands::DialogFolder::default())
         .invoke_handler(commands.invoke_handler())
         .setup(move |app| {
             let handle = app.handle().clone();
