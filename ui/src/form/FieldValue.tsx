@@ -3,8 +3,9 @@
 // "not filled in" rather than breaking the page.
 import { useTranslation } from 'react-i18next';
 import type { ComputedField, FieldDef } from '../api';
-import { OpenableFile } from './attachments';
+import { FileState, OpenableFile, useAttachmentStates } from './attachments';
 import {
+  type Attachment,
   asAttachments,
   asDateRange,
   asMoney,
@@ -121,16 +122,7 @@ export function FieldValue({ field, value }: { field: FieldDef; value: unknown }
     case 'attachments': {
       const files = asAttachments(value);
       if (files.length === 0) return <NotFilled />;
-      return (
-        <ul className="form-files">
-          {files.map((file, index) => (
-            <li key={file.id === '' ? index : file.id}>
-              <OpenableFile id={file.id} name={file.name} />
-              <span className="form-file-size">{fileSizeText(file.size)}</span>
-            </li>
-          ))}
-        </ul>
-      );
+      return <SentFiles files={files} />;
     }
     case 'table':
       return <ReadOnlyTable field={field} columns={type.columns} value={value} />;
@@ -209,4 +201,20 @@ export function ComputedText({
     return <span className="form-number">{groupDigits(value.number)}</span>;
   }
   return <span>{value.text}</span>;
+}
+
+/** A sent request's files, each saying whether it opens without a connection. */
+function SentFiles({ files }: { files: Attachment[] }) {
+  const states = useAttachmentStates(files.map((file) => file.id).filter((id) => id !== ''));
+  return (
+    <ul className="form-files">
+      {files.map((file, index) => (
+        <li key={file.id === '' ? index : file.id}>
+          <OpenableFile id={file.id} name={file.name} />
+          <span className="form-file-size">{fileSizeText(file.size)}</span>
+          <FileState state={states.get(file.id)} sent />
+        </li>
+      ))}
+    </ul>
+  );
 }

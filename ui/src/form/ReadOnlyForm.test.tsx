@@ -1,9 +1,15 @@
 import { render, screen, within } from '@testing-library/react';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { i18n } from '../i18n';
+import { fakeCommands, resetFakeCommands } from '../test/fakeCommands';
+import { ok } from '../test/fixtures';
 import { templates } from '../test/templates';
 import type { TemplateInfo } from '../api';
 import { ReadOnlyForm } from './ReadOnlyForm';
+
+vi.mock('../bindings', async () => ({
+  commands: (await import('../test/fakeCommands')).fakeCommands,
+}));
 
 /** The `<dd>` that shows a field's value, found by the field's label. */
 function valueOf(label: string): HTMLElement {
@@ -40,6 +46,10 @@ const claim = {
 };
 
 describe('ReadOnlyForm', () => {
+  beforeEach(() => {
+    resetFakeCommands();
+  });
+
   it('shows every field, the table of lines and the total the core computed', () => {
     render(
       <ReadOnlyForm
@@ -126,5 +136,32 @@ describe('ReadOnlyForm', () => {
     });
     render(<ReadOnlyForm template={broken} form={{ title: 'x' }} computed={{}} />);
     expect(screen.getByTestId('form-unavailable')).toHaveTextContent('“purchase”');
+  });
+
+  it('says of each sent file whether it opens without a connection', async () => {
+    const scan = '0190d4a0-0000-7000-8000-0000000000f2';
+    const certificate = '0190d4a0-0000-7000-8000-0000000000f3';
+    fakeCommands.attachmentStates.mockImplementation((ids) =>
+      Promise.resolve(ok(ids.map((id) => ({ id, on_this_device: id === scan, uploaded: true })))),
+    );
+    render(
+      <ReadOnlyForm
+        template={templates.leave}
+        form={{
+          leave_type: 'sick',
+          certificate: [
+            { id: scan, name: 'scan.png', size: 2048, content_type: 'image/png' },
+            { id: certificate, name: 'certificate.pdf', size: 4096, content_type: 'application/pdf' },
+          ],
+        }}
+        computed={{}}
+      />,
+    );
+    const [first, second] = within(valueOf('Certificate')).getAllByRole('listitem');
+    if (first === undefined || second === undefined) throw new Error('two files listed');
+    // Every file of a sent request is on the server: "Uploaded" would tell the reader nothing.
+    expect(await within(first).findByText('On this computer')).toBeInTheDocument();
+    expect(within(second).getByText('Not downloaded yet')).toBeInTheDocument();
+    expect(fakeCommands.attachmentStates).toHaveBeenCalledWith([scan, certificate]);
   });
 });

@@ -40,15 +40,26 @@ export function useAttachmentStates(ids: string[]): ReadonlyMap<string, Attachme
   return states;
 }
 
-/** "On this computer", "Uploaded" or "Not downloaded yet". */
-export function FileState({ state }: { state: AttachmentState | undefined }) {
+/**
+ * Where a file is. In a draft: "Uploaded" once the server has it, else "On this computer".
+ * In a sent request (`sent`) every file is on the server, so what matters is whether it opens
+ * offline: "On this computer" or "Not downloaded yet".
+ */
+export function FileState({
+  state,
+  sent = false,
+}: {
+  state: AttachmentState | undefined;
+  sent?: boolean;
+}) {
   const { t } = useTranslation();
   if (state === undefined) return null;
-  const text = state.uploaded
-    ? t('form.fileUploaded')
-    : state.on_this_device
-      ? t('form.fileOnThisComputer')
-      : t('form.fileNotDownloaded');
+  const text =
+    state.uploaded && !sent
+      ? t('form.fileUploaded')
+      : state.on_this_device
+        ? t('form.fileOnThisComputer')
+        : t('form.fileNotDownloaded');
   return <span className="form-file-state">{text}</span>;
 }
 
