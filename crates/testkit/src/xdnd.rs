@@ -231,10 +231,12 @@ pub fn drop_files(
         }
     };
 
-    let (x, y) = (
-        u32::from(at.0.unsigned_abs()),
-        u32::from(at.1.unsigned_abs()),
-    );
+    let on_screen = |c: i16| {
+        u32::from(
+            u16::try_from(c).unwrap_or_else(|_| panic!("the drop point {at:?} is off screen")),
+        )
+    };
+    let (x, y) = (on_screen(at.0), on_screen(at.1));
     send(atoms.enter, [source, version << 24, atoms.uri_list, 0, 0]);
     send(atoms.position, [source, 0, (x << 16) | y, time, atoms.copy]);
     let accepted = answer(atoms.status, "XdndStatus") & 1 == 1;
