@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use countersign_e2e::{App, Driver, UI_TIMEOUT, app_env, colleague};
-use countersign_testkit::{DesktopSession, Key, TestDb, TestServer, TopLevel, cargo_bin};
+use countersign_testkit::{
+    DesktopSession, Key, NotificationServer, TestDb, TestServer, TopLevel, cargo_bin,
+};
 use uuid::Uuid;
 
 const TITLE: &str = "Sick leave with certificate";
@@ -85,6 +87,8 @@ async fn files_reach_a_draft_through_the_file_dialog_and_by_dropping_them() {
     let server = TestServer::start(TestDb::sqlite()).await;
     server.seed_demo().await;
     let session = DesktopSession::with_display();
+    // A desktop has a notification service; without one the app logs its absence each sync.
+    let _notifications = NotificationServer::start(&session.dbus_address).await;
     let profile = session.home().join("shen-profile");
     let vars = app_env(&profile);
     let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
