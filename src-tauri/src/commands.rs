@@ -351,9 +351,11 @@ fn file_dialog(
     let last = app
         .try_state::<DialogFolder>()
         .and_then(|folder| folder.0.lock().unwrap_or_else(|p| p.into_inner()).clone());
-    let start = last
-        .or_else(|| app.path().document_dir().ok())
-        .filter(|dir| dir.is_dir())
+    // A remembered folder deleted since, or no Documents folder: the next in line.
+    let start = [last, app.path().document_dir().ok()]
+        .into_iter()
+        .flatten()
+        .find(|dir| dir.is_dir())
         .or_else(|| app.path().home_dir().ok());
     let dialog = app.dialog().file().set_parent(window);
     match start {

@@ -205,7 +205,7 @@ export function ComputedText({
 
 /** A sent request's files, each saying whether it opens without a connection. */
 function SentFiles({ files }: { files: Attachment[] }) {
-  const states = useAttachmentStates(files.map((file) => file.id).filter((id) => id !== ''));
+  const states = useAttachmentStates(files);
   return (
     <ul className="form-files">
       {files.map((file, index) => (

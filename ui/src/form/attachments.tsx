@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { api } from '../api';
 import type { AttachOutcome, AttachmentState, CommandError, Result } from '../api';
 import { describeError } from '../errors';
+import type { Attachment } from './format';
 
 /** What a draft editor offers its attachments fields. */
 export interface DraftFiles {
@@ -20,10 +21,13 @@ export function useDraftFiles(): DraftFiles | null {
   return useContext(DraftFilesContext);
 }
 
-/** Where each of `ids` is, asked again whenever the list changes. */
-export function useAttachmentStates(ids: string[]): ReadonlyMap<string, AttachmentState> {
+/** Where each of `files` is (those with an id), asked again whenever the list changes. */
+export function useAttachmentStates(files: Attachment[]): ReadonlyMap<string, AttachmentState> {
   const [states, setStates] = useState<ReadonlyMap<string, AttachmentState>>(new Map());
-  const key = ids.join(',');
+  const key = files
+    .map((file) => file.id)
+    .filter((id) => id !== '')
+    .join(',');
   useEffect(() => {
     const wanted = key === '' ? [] : key.split(',');
     if (wanted.length === 0) return;

@@ -344,7 +344,7 @@ function AttachmentsInput(props: InputProps & { compact: boolean }) {
   const { t } = useTranslation();
   const files = asAttachments(props.value);
   const draftFiles = useDraftFiles();
-  const states = useAttachmentStates(files.map((file) => file.id).filter((id) => id !== ''));
+  const states = useAttachmentStates(files);
   const [busy, setBusy] = useState(false);
   const [problems, setProblems] = useState<string[]>([]);
   const root = useRef<HTMLDivElement>(null);
