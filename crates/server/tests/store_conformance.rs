@@ -225,6 +225,20 @@ async fn a_refresh_token_rotates_exactly_once(db: &TestDb) {
         .unwrap();
     assert_eq!(current.access_hash, issued.access_hash);
     assert_eq!(current.last_seen_at, later);
+    let (by_access, owner) = store
+        .find_session_by_access(&issued.access_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        by_access, current,
+        "the new access token finds the same session"
+    );
+    assert_eq!(
+        Some(owner),
+        store.find_person(p.id).await.unwrap(),
+        "with its person, read whole"
+    );
     assert!(
         store
             .find_session_by_access(&s.access_hash)
@@ -1070,12 +1084,16 @@ async fn a_person_change_is_all_or_nothing(db: &TestDb) {
     assert!(after.roles.is_empty() && after.positions.is_empty());
     assert_eq!(after.version, 2);
     assert!(store.list_sessions(leaver.id).await.unwrap().is_empty());
-    let revoked = store
+    let (revoked, owner) = store
         .find_session_by_access(&[1; 32])
         .await
         .unwrap()
         .unwrap();
     assert_eq!(revoked.revoked_reason.as_deref(), Some("departed"));
+    assert_eq!(
+        owner, after,
+        "the session is read with its person as they are now"
+    );
     assert!(store.open_tasks_of(leaver.id, 10).await.unwrap().is_empty());
     assert_eq!(store.open_tasks_of(heir.id, 10).await.unwrap().len(), 1);
     assert!(store.is_participant(record.id, heir.id).await.unwrap());

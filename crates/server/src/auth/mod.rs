@@ -372,7 +372,7 @@ impl AppState {
             ));
         };
         let now = self.clock.now();
-        let Some(session) = self
+        let Some((session, person)) = self
             .store
             .find_session_by_access(&tokens::hash(token))
             .await?
@@ -391,15 +391,12 @@ impl AppState {
                 "The access token has expired; refresh it.",
             ));
         }
-        let person = match self.store.find_person(session.person_id).await? {
-            Some(p) if p.status == PersonStatus::Active => p,
-            _ => {
-                return Err(Error::refused(
-                    ErrorCode::AccountDisabled,
-                    "This account is disabled.",
-                ));
-            }
-        };
+        if person.status != PersonStatus::Active {
+            return Err(Error::refused(
+                ErrorCode::AccountDisabled,
+                "This account is disabled.",
+            ));
+        }
         if now - session.last_seen_at >= Duration::seconds(TOUCH_EVERY_SECS) {
             self.store.touch_session(session.id, now).await?;
         }

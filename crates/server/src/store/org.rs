@@ -148,6 +148,9 @@ impl From<DepartmentRow> for Department {
 
 #[derive(sqlx::FromRow)]
 pub(super) struct PersonRow {
+    // Read under names no other table uses for another thing (see `PERSON_COLUMNS`), so a
+    // person can be read joined with a session, which has its own `id` and `created_at`.
+    #[sqlx(rename = "person_id")]
     id: Uuid,
     username: String,
     display_name: String,
@@ -158,6 +161,7 @@ pub(super) struct PersonRow {
     positions: sqlx::types::Json<Vec<String>>,
     status: String,
     password_hash: Option<String>,
+    #[sqlx(rename = "person_created_at")]
     created_at: DateTime<Utc>,
     last_sign_in_at: Option<DateTime<Utc>>,
     version: i64,
@@ -183,8 +187,10 @@ impl From<PersonRow> for Person {
     }
 }
 
-pub(super) const PERSON_COLUMNS: &str = "id, username, display_name, email, department_id, \
-     manager_id, roles, positions, status, password_hash, created_at, last_sign_in_at, version";
+/// The select list of [`PersonRow`] from `people`.
+pub(super) const PERSON_COLUMNS: &str = "id AS person_id, username, display_name, email, \
+     department_id, manager_id, roles, positions, status, password_hash, \
+     created_at AS person_created_at, last_sign_in_at, version";
 
 pub(super) const DEPARTMENT_COLUMNS: &str =
     "id, code, name, parent_id, head_id, created_at, version";

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::Result;
+use super::org::PersonRow;
+use super::{Person, Result};
 
 /// A session as stored: only hashes of its tokens, never the tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +46,12 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Opens a session and records the sign-in on the person, in one transaction.
     async fn insert_session(&self, session: &SessionRecord) -> Result<()>;
     async fn find_session(&self, id: Uuid) -> Result<Option<SessionRecord>>;
-    async fn find_session_by_access(&self, access_hash: &[u8]) -> Result<Option<SessionRecord>>;
+    /// The session an access token belongs to, with its person, read in one statement: every
+    /// authenticated request asks this first, and each statement is a round trip.
+    async fn find_session_by_access(
+        &self,
+        access_hash: &[u8],
+    ) -> Result<Option<(SessionRecord, Person)>>;
     async fn find_session_by_refresh(&self, refresh_hash: &[u8]) -> Result<Option<SessionRecord>>;
     /// The session a refresh token belonged to, if that token was already traded in.
     async fn find_spent_refresh(&self, refresh_hash: &[u8]) -> Result<Option<Uuid>>;
@@ -107,6 +113,21 @@ impl From<SessionRow> for SessionRecord {
             revoked_at: r.revoked_at,
             revoked_reason: r.revoked_reason,
         }
+    }
+}
+
+/// A session joined with its person (see `find_session_by_access`).
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionPersonRow {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    #[sqlx(flatten)]
+    person: PersonRow,
+}
+
+impl From<SessionPersonRow> for (SessionRecord, Person) {
+    fn from(r: SessionPersonRow) -> Self {
+        (r.session.into(), r.person.into())
     }
 }
 
@@ -185,12 +206,23 @@ macro_rules! sessions_sql {
             async fn find_session_by_access(
                 &self,
                 access_hash: &[u8],
-            ) -> $crate::store::Result<Option<$crate::store::SessionRecord>> {
-                let row: Option<$crate::store::sessions::SessionRow> =
-                    sqlx::query_as("SELECT * FROM sessions WHERE access_hash = $1")
-                        .bind(access_hash)
-                        .fetch_optional(&self.pool)
-                        .await?;
+            ) -> $crate::store::Result<
+                Option<($crate::store::SessionRecord, $crate::store::Person)>,
+            > {
+                let row: Option<$crate::store::sessions::SessionPersonRow> =
+                    // The person's columns carry their own names (`PERSON_COLUMNS`), so the
+                    // session's `person_id` comes from the person and the rest from `s`.
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT s.id, s.device_name, s.source, s.created_at, s.last_seen_at, \
+                         s.access_hash, s.access_expires_at, s.refresh_hash, \
+                         s.refresh_expires_at, s.revoked_at, s.revoked_reason, p.* \
+                         FROM sessions s JOIN (SELECT {} FROM people) p \
+                         ON p.person_id = s.person_id WHERE s.access_hash = $1",
+                        $crate::store::org::PERSON_COLUMNS
+                    )))
+                    .bind(access_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
                 Ok(row.map(Into::into))
             }
 
