@@ -191,7 +191,8 @@ pub(crate) use audit_sql;
 
 /// Appends `$entry` to the audit chain inside the open transaction `$tx` and evaluates to the
 /// stored [`AuditRecord`]. Updating the head takes the lock that serialises appends (a row
-/// lock on PostgreSQL held to commit; SQLite's `BEGIN IMMEDIATE` already holds the write lock).
+/// lock on PostgreSQL held to commit; SQLite's `BEGIN IMMEDIATE` already holds the write lock);
+/// inserting the line moves the head's hash on (a trigger).
 ///
 /// Every transaction takes the head last: it makes all its other writes first, then appends
 /// its audit lines, then writes its feed rows, so the head is held only for those few
@@ -230,10 +231,8 @@ macro_rules! append_in_tx {
         .bind(&hash)
         .execute(&mut *$tx)
         .await?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-            .bind(&hash)
-            .execute(&mut *$tx)
-            .await?;
+        // The insert also stores `hash` as the head's (trigger `audit_log_moves_head`,
+        // migration 0006): one round trip fewer under the head's lock.
         $crate::store::AuditRecord {
             seq,
             entry: entry.clone(),
