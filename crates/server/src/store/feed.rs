@@ -79,42 +79,14 @@ pub trait FeedStore: Send + Sync + 'static {
 /// Inserts `$rows` (an iterator of `&FeedRow`) into the feed inside `$tx`, at `$at`, and
 /// evaluates to the last sequence number written (0 when there were none). The rows are
 /// announced to the other replicas too (see `store::live`), delivered only if `$tx` commits.
+/// Many rows to a statement: each statement is a round trip to the database (on SQLite, to
+/// the connection's thread), and a decision writes a row per participant.
 /// Only after `append_in_tx!` in the same transaction: the audit head it holds is what
 /// numbers feed rows in commit order.
 macro_rules! feed_in_tx {
     ($tx:ident, $rows:expr, $at:expr) => {{
         let rows: Vec<&$crate::store::FeedRow> = $rows.into_iter().collect();
-        let mut last: i64 = 0;
-        // Many rows to a statement: each statement is a round trip to the database (on
-        // SQLite, to the connection's thread), and a decision writes a row per participant.
-        for chunk in rows.chunks($crate::store::feed::ROWS_PER_INSERT) {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO feed (audience, kind, entity_id, version, op, at) ",
-            );
-            insert.push_values(chunk, |mut values, row| {
-                values
-                    .push_bind(row.audience)
-                    .push_bind(row.kind)
-                    .push_bind(row.entity_id.as_str())
-                    .push_bind(row.version)
-                    .push_bind(row.op)
-                    .push_bind($at);
-            });
-            insert.push(" RETURNING seq");
-            let seqs: Vec<i64> = insert.build_query_scalar().fetch_all(&mut *$tx).await?;
-            last = seqs.into_iter().fold(last, i64::max);
-        }
-        if last > 0 {
-            let mut audiences: Vec<uuid::Uuid> = rows.iter().map(|row| row.audience).collect();
-            audiences.sort();
-            audiences.dedup();
-            let notice = $crate::store::FeedNotice {
-                last_seq: last,
-                audiences,
-            };
-            $crate::store::live::Announce::announce(&mut *$tx, &notice).await?;
-        }
-        last
+        $crate::store::live::FeedWrite::write_feed(&mut *$tx, &rows, $at).await?
     }};
 }
 
