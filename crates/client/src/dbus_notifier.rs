@@ -30,9 +30,11 @@ use countersign_domain::messages::Locale;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
-use zbus::Variant;
+// zbus 5, the major the desktop's Tauri plugins link (see the workspace's `zbus-desktop`).
 use zbus::message::Type;
+use zbus::zvariant::Value;
 use zbus::{Connection, MatchRule, MessageStream};
+use zbus_desktop as zbus;
 
 use crate::notify::{
     Names, Notification, NotificationAction, NotificationId, NotificationKind, NotifyError,
@@ -164,10 +166,13 @@ impl DbusNotifier {
         names: Names,
         state_file: Option<PathBuf>,
     ) -> Result<(Self, mpsc::UnboundedReceiver<NotificationClick>), NotifyError> {
+        let failed =
+            |e: zbus::Error| service(format!("cannot connect to the bus at {address}: {e}"));
         let connection = zbus::connection::Builder::address(address)
+            .map_err(failed)?
             .build()
             .await
-            .map_err(|e| service(format!("cannot connect to the bus at {address}: {e}")))?;
+            .map_err(failed)?;
         Self::start(connection, locale, offset, names, state_file).await
     }
 
@@ -183,9 +188,9 @@ impl DbusNotifier {
         let rule = MatchRule::builder()
             .msg_type(Type::Signal)
             .interface(INTERFACE)
-            .path(PATH)
-            .build()
-            .map_err(|e| service(format!("cannot subscribe to notification signals: {e}")))?;
+            .and_then(|rule| rule.path(PATH))
+            .map_err(|e| service(format!("cannot subscribe to notification signals: {e}")))?
+            .build();
         let signals = MessageStream::for_match_rule(rule, &connection, None)
             .await
             .map_err(|e| service(format!("cannot subscribe to notification signals: {e}")))?;
@@ -280,9 +285,9 @@ impl DbusNotifier {
             .flat_map(|(key, label, _)| [key.as_str(), label.as_str()])
             .collect();
         let hints = HashMap::from([
-            ("urgency", Variant::U8(urgency(notification))),
-            ("category", Variant::from(category(notification))),
-            ("desktop-entry", Variant::from(DESKTOP_ENTRY)),
+            ("urgency", Value::U8(urgency(notification))),
+            ("category", Value::from(category(notification))),
+            ("desktop-entry", Value::from(DESKTOP_ENTRY)),
         ]);
         let server_id: u32 = call(
             &self.shared.connection,
@@ -565,17 +570,26 @@ where
 }
 
 fn failed(method: &str, error: zbus::Error) -> NotifyError {
-    let unknown = |e: &zbus::fdo::Error| {
-        matches!(
-            e,
+    // The bus's "nobody owns that name" arrives as a method error named by the bus, or
+    // already mapped to its `fdo` variant, depending on the path through zbus.
+    let unknown = match &error {
+        zbus::Error::FDO(e) => matches!(
+            **e,
             zbus::fdo::Error::ServiceUnknown(_) | zbus::fdo::Error::NameHasNoOwner(_)
-        )
+        ),
+        zbus::Error::MethodError(name, ..) => matches!(
+            name.as_str(),
+            "org.freedesktop.DBus.Error.ServiceUnknown"
+                | "org.freedesktop.DBus.Error.NameHasNoOwner"
+        ),
+        _ => false,
     };
-    match &error {
-        zbus::Error::FDO(e) if unknown(e) => service(format!(
-            "no notification service is running on the session bus ({SERVICE}): {e}"
-        )),
-        _ => service(format!("{method} failed: {error}")),
+    if unknown {
+        service(format!(
+            "no notification service is running on the session bus ({SERVICE}): {error}"
+        ))
+    } else {
+        service(format!("{method} failed: {error}"))
     }
 }
 

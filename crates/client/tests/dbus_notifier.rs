@@ -474,7 +474,8 @@ async fn clicks_on_other_notifications_and_from_other_senders_are_ignored() {
     let ours = last_notified(&server).id;
 
     // Another application's notification, clicked.
-    let stranger = zbus::connection::Builder::address(session.dbus_address.as_str())
+    let stranger = zbus_desktop::connection::Builder::address(session.dbus_address.as_str())
+        .unwrap()
         .build()
         .await
         .unwrap();
@@ -491,7 +492,7 @@ async fn clicks_on_other_notifications_and_from_other_senders_are_ignored() {
                 "Lunch?",
                 "",
                 vec!["approve", "Yes"],
-                std::collections::HashMap::<&str, zbus::Variant<'_>>::new(),
+                std::collections::HashMap::<&str, zbus_desktop::zvariant::Value<'_>>::new(),
                 -1i32,
             ),
         )
