@@ -346,6 +346,12 @@ async fn the_audit_chain_links_every_line(db: &TestDb) {
     let lines = store.audit_lines(0, 100).await.unwrap();
     let seqs: Vec<i64> = lines.iter().map(|l| l.seq).collect();
     assert_eq!(seqs, (1..=40).collect::<Vec<_>>());
+    let last = lines.last().unwrap();
+    assert_eq!(
+        store.audit_head().await.unwrap(),
+        (40, last.hash.clone()),
+        "the head is the newest line"
+    );
 }
 
 async fn an_edited_audit_line_breaks_the_chain(db: &TestDb) {

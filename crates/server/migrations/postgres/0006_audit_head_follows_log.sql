@@ -1,11 +1,12 @@
--- The audit chain's head takes the hash of each line as it is inserted. An append was three
--- statements (take the head, insert the line, store its hash in the head) and each is a round
--- trip made while holding the head's row lock, which every audited action waits for; now it
--- is two. The head's row is already locked by the append's first statement, so this update
--- waits for nothing.
+-- The audit chain's head follows its newest line: inserting a line stores its number and hash
+-- in the head. An append was three statements (take the head, insert the line, store its hash
+-- in the head), each a round trip made while holding the head's row lock, which every audited
+-- action waits for. Now the insert reads the head FOR UPDATE and hashes the line in the same
+-- statement (store/audit.rs), and this trigger moves the head: one statement. The head's row
+-- is already locked by that statement, so the update waits for nothing.
 CREATE FUNCTION audit_log_moves_head() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE audit_head SET hash = NEW.hash WHERE id = 1;
+    UPDATE audit_head SET seq = NEW.seq, hash = NEW.hash WHERE id = 1;
     RETURN NULL;
 END
 $$;

@@ -64,10 +64,14 @@ pub fn audit_hash(prev_hash: &[u8], seq: i64, entry: &AuditEntry) -> Vec<u8> {
     let mut hasher = Sha256::new();
     hasher.update(prev_hash);
     hasher.update(seq.to_be_bytes());
-    // Serialising a struct of strings, options and a timestamp cannot fail.
-    let body = serde_json::to_vec(entry).unwrap_or_default();
-    hasher.update(&body);
+    hasher.update(canonical_body(entry));
     hasher.finalize().to_vec()
+}
+
+/// The bytes of an entry that its line's hash covers.
+fn canonical_body(entry: &AuditEntry) -> Vec<u8> {
+    // Serialising a struct of strings, options and a timestamp cannot fail.
+    serde_json::to_vec(entry).unwrap_or_default()
 }
 
 /// The first line whose hash does not follow from its predecessor, if any.
@@ -163,10 +167,12 @@ macro_rules! audit_sql {
                 &self,
                 entry: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<$crate::store::AuditRecord> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
-                let record = $crate::store::audit::append_in_tx!(tx, entry);
-                tx.commit().await?;
-                Ok(record)
+                <$db as $crate::store::audit::AuditDatabase>::append_alone(
+                    &self.pool,
+                    $begin_write,
+                    entry,
+                )
+                .await
             }
 
             #[tracing::instrument(skip_all)]
@@ -190,9 +196,9 @@ macro_rules! audit_sql {
 pub(crate) use audit_sql;
 
 /// Appends `$entry` to the audit chain inside the open transaction `$tx` and evaluates to the
-/// stored [`AuditRecord`]. Updating the head takes the lock that serialises appends (a row
+/// stored [`AuditRecord`]. Reading the head takes the lock that serialises appends (a row
 /// lock on PostgreSQL held to commit; SQLite's `BEGIN IMMEDIATE` already holds the write lock);
-/// inserting the line moves the head's hash on (a trigger).
+/// inserting the line moves the head on (trigger `audit_log_moves_head`, migration 0006).
 ///
 /// Every transaction takes the head last: it makes all its other writes first, then appends
 /// its audit lines, then writes its feed rows, so the head is held only for those few
@@ -208,11 +214,38 @@ pub(crate) use audit_sql;
 macro_rules! append_in_tx {
     ($tx:ident, $entry:expr) => {{
         let entry: &$crate::store::AuditEntry = $entry;
+        $crate::store::audit::AuditWrite::append_line(&mut *$tx, entry).await?
+    }};
+}
+
+pub(crate) use append_in_tx;
+
+/// Writes one audit line on a connection inside an open transaction (see `append_in_tx!`).
+pub(crate) trait AuditWrite {
+    fn append_line(
+        &mut self,
+        entry: &AuditEntry,
+    ) -> impl std::future::Future<Output = Result<AuditRecord>> + Send;
+}
+
+/// An append on its own, outside any other write (every audited read).
+pub(crate) trait AuditDatabase: sqlx::Database {
+    fn append_alone(
+        pool: &sqlx::Pool<Self>,
+        begin_write: &'static str,
+        entry: &AuditEntry,
+    ) -> impl std::future::Future<Output = Result<AuditRecord>> + Send;
+}
+
+impl AuditWrite for sqlx::SqliteConnection {
+    /// Two hops to the connection's thread: bump the head (the transaction already holds the
+    /// write lock), then insert the line, hashed here.
+    async fn append_line(&mut self, entry: &AuditEntry) -> Result<AuditRecord> {
         let (seq, prev_hash): (i64, Vec<u8>) =
             sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                .fetch_one(&mut *$tx)
+                .fetch_one(&mut *self)
                 .await?;
-        let hash = $crate::store::audit_hash(&prev_hash, seq, entry);
+        let hash = audit_hash(&prev_hash, seq, entry);
         sqlx::query(
             "INSERT INTO audit_log (seq, at, actor_id, actor, action, resource, outcome, \
              source, device, prev_hash, hash) \
@@ -229,17 +262,74 @@ macro_rules! append_in_tx {
         .bind(&entry.device)
         .bind(&prev_hash)
         .bind(&hash)
-        .execute(&mut *$tx)
+        .execute(&mut *self)
         .await?;
-        // The insert also stores `hash` as the head's (trigger `audit_log_moves_head`,
-        // migration 0006): one round trip fewer under the head's lock.
-        $crate::store::AuditRecord {
+        Ok(AuditRecord {
             seq,
             entry: entry.clone(),
             prev_hash,
             hash,
-        }
-    }};
+        })
+    }
 }
 
-pub(crate) use append_in_tx;
+impl AuditDatabase for sqlx::Sqlite {
+    async fn append_alone(
+        pool: &sqlx::Pool<Self>,
+        begin_write: &'static str,
+        entry: &AuditEntry,
+    ) -> Result<AuditRecord> {
+        let mut tx = pool.begin_with(begin_write).await?;
+        let record = tx.append_line(entry).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+}
+
+impl AuditWrite for sqlx::PgConnection {
+    /// One round trip: the statement locks the head, and hashes and inserts the line with
+    /// PostgreSQL's own SHA-256 over the same bytes as [`audit_hash`] (previous hash, the
+    /// sequence number as 8 big-endian bytes from `int8send`, the entry's canonical JSON), so
+    /// [`verify_audit_chain`] checks it like any other line. Under READ COMMITTED a writer
+    /// that waited for the lock reads the head as its holder committed it.
+    async fn append_line(&mut self, entry: &AuditEntry) -> Result<AuditRecord> {
+        let body = canonical_body(entry);
+        let (seq, prev_hash, hash): (i64, Vec<u8>, Vec<u8>) = sqlx::query_as(
+            "WITH head AS (SELECT seq + 1 AS seq, hash FROM audit_head WHERE id = 1 FOR UPDATE) \
+             INSERT INTO audit_log (seq, at, actor_id, actor, action, resource, outcome, \
+             source, device, prev_hash, hash) \
+             SELECT head.seq, $1, $2, $3, $4, $5, $6, $7, $8, head.hash, \
+             sha256(head.hash || int8send(head.seq) || $9) FROM head \
+             RETURNING seq, prev_hash, hash",
+        )
+        .bind(entry.at)
+        .bind(entry.actor_id)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.resource)
+        .bind(&entry.outcome)
+        .bind(&entry.source)
+        .bind(&entry.device)
+        .bind(body)
+        .fetch_one(&mut *self)
+        .await?;
+        Ok(AuditRecord {
+            seq,
+            entry: entry.clone(),
+            prev_hash,
+            hash,
+        })
+    }
+}
+
+impl AuditDatabase for sqlx::Postgres {
+    /// The one statement is its own transaction: no `BEGIN` and `COMMIT` round trips.
+    async fn append_alone(
+        pool: &sqlx::Pool<Self>,
+        _: &'static str,
+        entry: &AuditEntry,
+    ) -> Result<AuditRecord> {
+        let mut conn = pool.acquire().await?;
+        conn.append_line(entry).await
+    }
+}
