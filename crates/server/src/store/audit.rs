@@ -47,6 +47,17 @@ pub struct AuditRecord {
     pub hash: Vec<u8>,
 }
 
+impl AuditRecord {
+    fn stored(seq: i64, entry: &AuditEntry, prev_hash: Vec<u8>, hash: Vec<u8>) -> Self {
+        Self {
+            seq,
+            entry: entry.clone(),
+            prev_hash,
+            hash,
+        }
+    }
+}
+
 /// The hash-chained audit log.
 #[async_trait::async_trait]
 pub trait AuditStore: Send + Sync + 'static {
@@ -237,6 +248,21 @@ pub(crate) trait AuditDatabase: sqlx::Database {
     ) -> impl std::future::Future<Output = Result<AuditRecord>> + Send;
 }
 
+/// Binds an entry's eight columns to `$query`, in `audit_log`'s order (`at` … `device`).
+macro_rules! bind_entry {
+    ($query:ident, $entry:ident) => {
+        $query
+            .bind($entry.at)
+            .bind($entry.actor_id)
+            .bind(&$entry.actor)
+            .bind(&$entry.action)
+            .bind(&$entry.resource)
+            .bind(&$entry.outcome)
+            .bind(&$entry.source)
+            .bind(&$entry.device)
+    };
+}
+
 impl AuditWrite for sqlx::SqliteConnection {
     /// Two hops to the connection's thread: bump the head (the transaction already holds the
     /// write lock), then insert the line, hashed here.
@@ -246,30 +272,18 @@ impl AuditWrite for sqlx::SqliteConnection {
                 .fetch_one(&mut *self)
                 .await?;
         let hash = audit_hash(&prev_hash, seq, entry);
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO audit_log (seq, at, actor_id, actor, action, resource, outcome, \
              source, device, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
-        .bind(seq)
-        .bind(entry.at)
-        .bind(entry.actor_id)
-        .bind(&entry.actor)
-        .bind(&entry.action)
-        .bind(&entry.resource)
-        .bind(&entry.outcome)
-        .bind(&entry.source)
-        .bind(&entry.device)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *self)
-        .await?;
-        Ok(AuditRecord {
-            seq,
-            entry: entry.clone(),
-            prev_hash,
-            hash,
-        })
+        .bind(seq);
+        bind_entry!(insert, entry)
+            .bind(&prev_hash)
+            .bind(&hash)
+            .execute(&mut *self)
+            .await?;
+        Ok(AuditRecord::stored(seq, entry, prev_hash, hash))
     }
 }
 
@@ -294,31 +308,19 @@ impl AuditWrite for sqlx::PgConnection {
     /// that waited for the lock reads the head as its holder committed it.
     async fn append_line(&mut self, entry: &AuditEntry) -> Result<AuditRecord> {
         let body = canonical_body(entry);
-        let (seq, prev_hash, hash): (i64, Vec<u8>, Vec<u8>) = sqlx::query_as(
+        let insert = sqlx::query_as(
             "WITH head AS (SELECT seq + 1 AS seq, hash FROM audit_head WHERE id = 1 FOR UPDATE) \
              INSERT INTO audit_log (seq, at, actor_id, actor, action, resource, outcome, \
              source, device, prev_hash, hash) \
              SELECT head.seq, $1, $2, $3, $4, $5, $6, $7, $8, head.hash, \
              sha256(head.hash || int8send(head.seq) || $9) FROM head \
              RETURNING seq, prev_hash, hash",
-        )
-        .bind(entry.at)
-        .bind(entry.actor_id)
-        .bind(&entry.actor)
-        .bind(&entry.action)
-        .bind(&entry.resource)
-        .bind(&entry.outcome)
-        .bind(&entry.source)
-        .bind(&entry.device)
-        .bind(body)
-        .fetch_one(&mut *self)
-        .await?;
-        Ok(AuditRecord {
-            seq,
-            entry: entry.clone(),
-            prev_hash,
-            hash,
-        })
+        );
+        let (seq, prev_hash, hash): (i64, Vec<u8>, Vec<u8>) = bind_entry!(insert, entry)
+            .bind(body)
+            .fetch_one(&mut *self)
+            .await?;
+        Ok(AuditRecord::stored(seq, entry, prev_hash, hash))
     }
 }
 
