@@ -30,10 +30,10 @@ use countersign_domain::messages::Locale;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
-// zbus 5, the major the desktop's Tauri plugins link (see the workspace's `zbus-desktop`).
 use zbus::message::Type;
 use zbus::zvariant::Value;
 use zbus::{Connection, MatchRule, MessageStream};
+// zbus 5, the major the desktop's Tauri plugins link (see the workspace's `zbus-desktop`).
 use zbus_desktop as zbus;
 
 use crate::notify::{

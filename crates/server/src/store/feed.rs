@@ -48,14 +48,19 @@ pub struct FeedNotice {
     pub audiences: Vec<Uuid>,
 }
 
+/// The distinct audiences of some feed rows, in order.
+pub(crate) fn audiences_of<'a>(rows: impl IntoIterator<Item = &'a FeedRow>) -> Vec<Uuid> {
+    let mut audiences: Vec<Uuid> = rows.into_iter().map(|r| r.audience).collect();
+    audiences.sort();
+    audiences.dedup();
+    audiences
+}
+
 impl FeedNotice {
     pub fn of(rows: &[FeedRow], last_seq: i64) -> Self {
-        let mut audiences: Vec<Uuid> = rows.iter().map(|r| r.audience).collect();
-        audiences.sort();
-        audiences.dedup();
         Self {
             last_seq,
-            audiences,
+            audiences: audiences_of(rows),
         }
     }
 

@@ -8,13 +8,12 @@
 
 use std::future::Future;
 
+use chrono::{DateTime, Utc};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgListener;
 use uuid::Uuid;
 
-use chrono::{DateTime, Utc};
-
-use super::feed::ROWS_PER_INSERT;
+use super::feed::{ROWS_PER_INSERT, audiences_of};
 use super::{EVERYONE, FeedNotice, FeedRow, Result};
 
 /// The PostgreSQL channel feed notices travel on.
@@ -253,15 +252,22 @@ macro_rules! push_feed_insert {
     }};
 }
 
+/// Inserts one chunk of rows on `$conn` and evaluates to the highest `seq` it wrote.
+macro_rules! insert_feed_chunk {
+    ($conn:ident, $chunk:expr, $at:expr) => {{
+        let mut query = sqlx::QueryBuilder::new("");
+        push_feed_insert!(query, $chunk, $at);
+        let seqs: Vec<i64> = query.build_query_scalar().fetch_all(&mut *$conn).await?;
+        seqs.into_iter().max().unwrap_or(0)
+    }};
+}
+
 impl FeedWrite for sqlx::SqliteConnection {
     /// One process owns the file: the in-process hub hears every write, nothing to relay.
     async fn write_feed(&mut self, rows: &[&FeedRow], at: DateTime<Utc>) -> Result<i64> {
         let mut last = 0;
         for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let mut query = sqlx::QueryBuilder::new("");
-            push_feed_insert!(query, chunk, at);
-            let seqs: Vec<i64> = query.build_query_scalar().fetch_all(&mut *self).await?;
-            last = seqs.into_iter().fold(last, i64::max);
+            last = last.max(insert_feed_chunk!(self, chunk, at));
         }
         Ok(last)
     }
@@ -277,14 +283,8 @@ impl FeedWrite for sqlx::PgConnection {
             return Ok(0);
         };
         for chunk in earlier {
-            let mut query = sqlx::QueryBuilder::new("");
-            push_feed_insert!(query, *chunk, at);
-            let seqs: Vec<i64> = query.build_query_scalar().fetch_all(&mut *self).await?;
-            last = seqs.into_iter().fold(last, i64::max);
+            last = last.max(insert_feed_chunk!(self, *chunk, at));
         }
-        let mut audiences: Vec<Uuid> = rows.iter().map(|row| row.audience).collect();
-        audiences.sort();
-        audiences.dedup();
         let mut query = sqlx::QueryBuilder::new("WITH written AS (");
         push_feed_insert!(query, *final_chunk, at);
         query.push(
@@ -295,7 +295,7 @@ impl FeedWrite for sqlx::PgConnection {
         query.push(", ");
         query.push_bind(format!("{PAYLOAD_VERSION} "));
         query.push(" || top.seq || ' ' || ");
-        query.push_bind(audience_list(&audiences));
+        query.push_bind(audience_list(&audiences_of(rows.iter().copied())));
         query.push(")");
         let top: i64 = query.build_query_scalar().fetch_one(&mut *self).await?;
         Ok(last.max(top))
