@@ -25,7 +25,7 @@ use crate::requests::{plain_refusal, refusal_view};
 use crate::state::AppState;
 use crate::store::{
     AuditEntry, FeedNotice, FeedRow, Person, PersonChange, PersonChangeOutcome, PersonStatus,
-    PersonnelChange, RequestWrite,
+    PersonnelChange, RequestWrite, TaskRecord,
 };
 
 /// How often an operation is planned again when a request or the person changed under it.
@@ -547,6 +547,7 @@ impl AppState {
             };
             let now = self.clock.now();
             let expected = record.version();
+            let stored = record.state.clone();
             let mut next = record;
             let held: Vec<u32> = next
                 .state
@@ -591,9 +592,10 @@ impl AppState {
                 "ok",
             );
             handover.writes.push(RequestWrite {
+                tasks: TaskRecord::changed(Some(&stored), &next.state),
+                participants: policy::audience_added(Some(&stored), &next.state),
                 request: next,
                 expected_version: Some(expected),
-                participants: audience,
                 feed,
                 audit,
                 mutation: None,

@@ -114,6 +114,20 @@ pub fn request_audience(state: &countersign_domain::engine::RequestState) -> Vec
     people
 }
 
+/// Who `after`'s audience has that `before`'s did not (everyone for a new request, `before`
+/// being `None`): the participant rows a change must add. A comment or a decision along the
+/// planned route adds none.
+pub fn audience_added(
+    before: Option<&countersign_domain::engine::RequestState>,
+    after: &countersign_domain::engine::RequestState,
+) -> Vec<Uuid> {
+    let had = before.map(request_audience).unwrap_or_default();
+    request_audience(after)
+        .into_iter()
+        .filter(|person| had.binary_search(person).is_err())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ use crate::policy;
 use crate::state::AppState;
 use crate::store::{
     ApprovalEffect, AuditEntry, FeedNotice, FeedRow, MutationRecord, PersonStatus, RequestRecord,
-    RequestWrite, StoreError, TemplateRecord, WriteOutcome,
+    RequestWrite, StoreError, TaskRecord, TemplateRecord, WriteOutcome,
 };
 
 /// How often a decision is retried on a fresh read when another write got in between.
@@ -481,7 +481,7 @@ impl AppState {
                 next.computed = self.computed_fields(&template, form);
                 next.form = form.clone();
             }
-            next.state = transition.state;
+            let stored = std::mem::replace(&mut next.state, transition.state);
             next.updated_at = next.state.updated_at;
             // An approval that opens an account or publishes a template does so in the same
             // transaction, or is refused with the reason (S1, S6).
@@ -501,7 +501,7 @@ impl AppState {
                 .write_with(
                     caller,
                     next,
-                    Some(expected),
+                    Some((expected, &stored)),
                     audit,
                     mutation,
                     &consequences.effects,
@@ -526,20 +526,23 @@ impl AppState {
         &self,
         caller: &Caller,
         record: RequestRecord,
-        expected_version: Option<i64>,
+        stored: Option<(i64, &RequestState)>,
         audit: AuditEntry,
         mutation: Option<MutationTag>,
     ) -> Result<Option<RequestView>> {
-        self.write_with(caller, record, expected_version, audit, mutation, &[])
+        self.write_with(caller, record, stored, audit, mutation, &[])
             .await
     }
 
     /// [`Self::write`] with what a final approval sets off, in the same transaction.
+    /// `stored` is the version and state the change started from (`None` for a new request):
+    /// the write goes through only while that version is still stored, and writes only the
+    /// task and participant rows that differ from that state's.
     async fn write_with(
         &self,
         caller: &Caller,
         record: RequestRecord,
-        expected_version: Option<i64>,
+        stored: Option<(i64, &RequestState)>,
         audit: AuditEntry,
         mutation: Option<MutationTag>,
         effects: &[ApprovalEffect],
@@ -549,10 +552,12 @@ impl AppState {
         let feed = request_feed(&record.state, &audience);
         let mutation_record =
             mutation.map(|m| m.applied(caller.person.id, Some(Box::new(view.clone())), audit.at));
+        let before = stored.map(|(_, state)| state);
         let write = RequestWrite {
+            tasks: TaskRecord::changed(before, &record.state),
+            participants: policy::audience_added(before, &record.state),
             request: record,
-            expected_version,
-            participants: audience.clone(),
+            expected_version: stored.map(|(version, _)| version),
             feed: feed.clone(),
             audit,
             mutation: mutation_record,

@@ -374,3 +374,133 @@ async fn mutations_apply_once_and_a_refusal_blocks_nothing_behind_it() {
     assert_eq!(stolen.results[0].status, MutationStatus::Refused);
     assert!(stolen.results[0].entity.is_none());
 }
+
+countersign_testkit::both_backends!(pending_lists_follow_every_change_that_moves_a_task);
+
+/// The tasks `token`'s holder has open on `request`, through `GET /v1/tasks`.
+async fn open_on(api: &TestApi, token: &str, request: Uuid) -> Vec<u32> {
+    let pending: Vec<PendingTask> = api.get("/v1/tasks", token).await.json();
+    pending
+        .iter()
+        .filter(|p| p.request.id == request)
+        .map(|p| p.task)
+        .collect()
+}
+
+/// A change writes only the task and participant rows it moves (a comment none): the
+/// pending lists and who may read the request stay right through comments, a transfer, an
+/// added signer and the decisions.
+async fn pending_lists_follow_every_change_that_moves_a_task(
+    backend: countersign_server::store::Backend,
+) {
+    let db = countersign_testkit::TestDb::of(backend).await;
+    let api = TestApi::with(
+        db,
+        tuesday_morning(),
+        countersign_server::settings::Settings::default(),
+    )
+    .await;
+    api.seed_demo().await;
+    let shen = api.token("shen.yue", PW).await;
+    let jiang = api.token("jiang.tao", PW).await;
+    let han = api.token("han.bing", PW).await;
+    let yang = api.token("yang.fan", PW).await;
+    let (han_id, yang_id) = (
+        person_id(&api, "han.bing").await,
+        person_id(&api, "yang.fan").await,
+    );
+    let act = |token: &str, id: Uuid, action: Value| {
+        let api = &api;
+        let token = token.to_owned();
+        async move {
+            let answer = api
+                .post(
+                    &format!("/v1/requests/{id}/actions"),
+                    &token,
+                    json!({ "action": action }),
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{action}: {}", answer.body);
+            answer.json::<RequestView>()
+        }
+    };
+
+    let submitted: RequestView = api
+        .post("/v1/requests", &shen, two_days_leave())
+        .await
+        .json();
+    let id = submitted.id;
+    let first = submitted.state.open_tasks().next().unwrap().id;
+    assert_eq!(open_on(&api, &jiang, id).await, vec![first]);
+
+    act(
+        &shen,
+        id,
+        json!({"kind": "comment", "text": "back on the 9th"}),
+    )
+    .await;
+    assert_eq!(
+        open_on(&api, &jiang, id).await,
+        vec![first],
+        "a comment leaves the task where it was"
+    );
+    assert_eq!(
+        api.get(&format!("/v1/requests/{id}"), &han).await.status,
+        StatusCode::NOT_FOUND,
+        "not han.bing's to read yet"
+    );
+
+    let moved = act(
+        &jiang,
+        id,
+        json!({"kind": "transfer", "task": first, "to": han_id, "comment": "you cover"}),
+    )
+    .await;
+    let handed = moved.state.open_tasks().next().unwrap().id;
+    assert!(open_on(&api, &jiang, id).await.is_empty(), "handed on");
+    assert_eq!(open_on(&api, &han, id).await, vec![handed]);
+    assert_eq!(
+        api.get(&format!("/v1/requests/{id}"), &han).await.status,
+        StatusCode::OK,
+        "the new holder takes part"
+    );
+
+    act(&han, id, json!({"kind": "comment", "text": "looking"})).await;
+    let added = act(
+        &han,
+        id,
+        json!({"kind": "add_signer", "task": handed, "signer": yang_id, "position": "before"}),
+    )
+    .await;
+    let signer_task = added.state.open_tasks().next().unwrap().id;
+    assert!(
+        open_on(&api, &han, id).await.is_empty(),
+        "waits for the signer"
+    );
+    assert_eq!(open_on(&api, &yang, id).await, vec![signer_task]);
+
+    act(
+        &yang,
+        id,
+        json!({"kind": "approve", "task": signer_task, "comment": "fine by me"}),
+    )
+    .await;
+    assert!(open_on(&api, &yang, id).await.is_empty());
+    let back = open_on(&api, &han, id).await;
+    assert_eq!(back.len(), 1, "back with han.bing after the signer");
+    let done = act(
+        &han,
+        id,
+        json!({"kind": "approve", "task": back[0], "comment": "enjoy"}),
+    )
+    .await;
+    assert_eq!(done.status, RequestStatus::Approved);
+    for token in [&jiang, &han, &yang] {
+        assert!(open_on(&api, token, id).await.is_empty());
+    }
+    assert_eq!(
+        api.get(&format!("/v1/requests/{id}"), &yang).await.status,
+        StatusCode::OK,
+        "the added signer keeps reading what they signed"
+    );
+}

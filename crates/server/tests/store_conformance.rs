@@ -8,8 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use countersign_server::store::{
     self, AuditEntry, Department, EVERYONE, FeedRow, IssuedHashes, MutationRecord, Person,
-    PersonStatus, RequestRecord, RequestWrite, SessionRecord, Store, StoreError, TemplateRecord,
-    ThrottleState, WriteOutcome,
+    PersonStatus, RequestRecord, RequestWrite, SessionRecord, Store, StoreError, TaskRecord,
+    TemplateRecord, ThrottleState, WriteOutcome,
 };
 use countersign_testkit::TestDb;
 use uuid::Uuid;
@@ -495,6 +495,7 @@ async fn a_request_write_is_atomic_and_versioned(db: &TestDb) {
         created_at: t0(),
     };
     let write = RequestWrite {
+        tasks: TaskRecord::of(&record.state),
         request: record.clone(),
         expected_version: None,
         participants: vec![initiator.id, approver.id],
@@ -545,6 +546,7 @@ async fn a_request_write_is_atomic_and_versioned(db: &TestDb) {
     later.state.revision = 2;
     later.title = "changed".into();
     let stale = RequestWrite {
+        tasks: vec![],
         request: later.clone(),
         expected_version: Some(0),
         participants: vec![],
@@ -585,6 +587,7 @@ async fn a_request_write_is_atomic_and_versioned(db: &TestDb) {
     later.state.tasks[0].outcome = Some(countersign_domain::engine::TaskOutcome::Approved);
     later.state.tasks[0].closed_at = Some(t0() + Duration::minutes(5));
     let good = RequestWrite {
+        tasks: TaskRecord::of(&later.state),
         request: later,
         expected_version: Some(1),
         ..stale
@@ -683,6 +686,7 @@ async fn a_request_before_many_people_is_written_whole(db: &TestDb) {
         .chain(signers.iter().copied())
         .collect();
     let write = RequestWrite {
+        tasks: TaskRecord::of(&record.state),
         request: record.clone(),
         expected_version: None,
         participants: everyone.clone(),
@@ -718,6 +722,7 @@ async fn a_request_before_many_people_is_written_whole(db: &TestDb) {
     last.closed_at = Some(t0() + Duration::hours(1));
     last.outcome = Some(countersign_domain::engine::TaskOutcome::Approved);
     let update = RequestWrite {
+        tasks: TaskRecord::of(&signed.state),
         request: signed,
         expected_version: Some(1),
         participants: everyone.clone(),
@@ -776,6 +781,7 @@ async fn only_a_change_everyone_sees_moves_everyones_head(db: &TestDb) {
     let mut state = countersign_domain::engine::RequestState::draft(own, a.id, t0());
     state.revision = 1;
     let write = RequestWrite {
+        tasks: vec![],
         request: leave_request(state, "own"),
         expected_version: None,
         participants: vec![a.id],
@@ -980,6 +986,7 @@ async fn request_waiting_for(
     state.tasks.push(open_task(1, "manager", approver.id));
     let record = leave_request(state, "请假");
     let write = RequestWrite {
+        tasks: TaskRecord::of(&record.state),
         request: record.clone(),
         expected_version: None,
         participants: vec![initiator.id, approver.id],
@@ -1049,6 +1056,7 @@ async fn a_person_change_is_all_or_nothing(db: &TestDb) {
         at: t0() + Duration::hours(1),
         audit: sys("person.depart"),
         requests: vec![RequestWrite {
+            tasks: TaskRecord::of(&handed.state),
             request: handed.clone(),
             expected_version: Some(request_version),
             participants: vec![initiator.id, leaver.id, heir.id],
@@ -1191,6 +1199,7 @@ async fn an_approval_writes_its_effects_in_its_transaction(db: &TestDb) {
         let mut next = record.clone();
         next.state.revision = u64::try_from(expected + 1).unwrap();
         RequestWrite {
+            tasks: vec![],
             request: next,
             expected_version: Some(expected),
             participants: vec![],
@@ -1432,6 +1441,7 @@ async fn writers_of_every_kind_at_once_keep_the_chain_and_the_feed(db: &TestDb) 
             }
         }
         let write = RequestWrite {
+            tasks: TaskRecord::of(&state),
             request: leave_request(state, "请假"),
             expected_version: None,
             participants,
@@ -1464,6 +1474,7 @@ async fn writers_of_every_kind_at_once_keep_the_chain_and_the_feed(db: &TestDb) 
             next.state.revision += 1;
             next.updated_at = t0() + Duration::minutes(1);
             let write = RequestWrite {
+                tasks: vec![],
                 request: next,
                 expected_version: Some(expected),
                 participants: vec![],
@@ -1524,6 +1535,7 @@ async fn writers_of_every_kind_at_once_keep_the_chain_and_the_feed(db: &TestDb) 
                     }
                     let entity = next.id.to_string();
                     writes.push(RequestWrite {
+                        tasks: TaskRecord::of(&next.state),
                         request: next,
                         expected_version: Some(expected),
                         participants: vec![heir.id],

@@ -85,6 +85,17 @@ impl TaskRecord {
             })
             .collect()
     }
+
+    /// The task rows of `after` that `before`'s rows do not already say (all of them for a
+    /// new request, `before` being `None`): what a change of the request must write. A
+    /// comment changes none and a decision one or two, and every statement is a round trip.
+    pub fn changed(before: Option<&RequestState>, after: &RequestState) -> Vec<TaskRecord> {
+        let stored = before.map(TaskRecord::of).unwrap_or_default();
+        TaskRecord::of(after)
+            .into_iter()
+            .filter(|task| !stored.contains(task))
+            .collect()
+    }
 }
 
 /// A client mutation's answer, kept so that a replay gets the same answer.
@@ -106,6 +117,11 @@ pub struct RequestWrite {
     /// `None` inserts a new request; `Some(v)` updates it only while its stored version is
     /// still `v` (optimistic concurrency).
     pub expected_version: Option<i64>,
+    /// The task rows to insert or update: [`TaskRecord::changed`] against the stored state
+    /// the change started from (the one at `expected_version`). The overdue mark is kept.
+    pub tasks: Vec<TaskRecord>,
+    /// People to add to the request's participants (rows are never removed): those the
+    /// change brought into its audience, or all of them for a new request.
     pub participants: Vec<Uuid>,
     pub feed: Vec<FeedRow>,
     pub audit: AuditEntry,
@@ -674,9 +690,9 @@ macro_rules! request_rows_in_tx {
                     }
                 }
             }
-            // One statement for the tasks and one for the participants (a round trip each).
-            let tasks: Vec<$crate::store::TaskRecord> = $crate::store::TaskRecord::of(&r.state);
-            for tasks in tasks.chunks($crate::store::feed::ROWS_PER_INSERT) {
+            // One statement for the changed tasks and one for new participants (a round trip
+            // each), none when the change left them as they were.
+            for tasks in write.tasks.chunks($crate::store::feed::ROWS_PER_INSERT) {
                 let mut upsert = sqlx::QueryBuilder::new(
                     "INSERT INTO tasks (request_id, task_no, assignee_id, seat_id, step_id, \
                      open, opened_at, due_at, closed_at, overdue_at) ",
