@@ -239,7 +239,7 @@ pub async fn pending(
             }),
     );
     let setup = Instant::now();
-    crate::load::write(world.server.db().url(), &[], &[], &filler).await?;
+    crate::load::write(world.server.db().url(), &[], &filler).await?;
     let setup = setup.elapsed();
     let total: i64 = match world.backend() {
         countersign_server::store::Backend::Sqlite => {

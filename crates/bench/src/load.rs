@@ -117,7 +117,7 @@ fn status_of(r: &RequestRecord) -> String {
 /// The inserts of [`write`] on one connection type (the column types differ per database,
 /// the SQL does not).
 macro_rules! insert_all {
-    ($conn:ident, $db:ty, $requests:expr, $participants:expr, $tasks:expr) => {{
+    ($conn:ident, $db:ty, $requests:expr, $tasks:expr) => {{
         let mut tx = $conn.begin().await?;
         for chunk in $requests.chunks(CHUNK) {
             let mut q = sqlx::QueryBuilder::<$db>::new(
@@ -159,9 +159,15 @@ macro_rules! insert_all {
             });
             q.build().execute(&mut *tx).await?;
         }
+        // Each request's whole audience, as `write_request` leaves it: later writes add only
+        // the people a change brings in.
         let pairs: Vec<(&RequestRecord, Uuid)> = $requests
             .iter()
-            .flat_map(|r| $participants.iter().map(move |p| (r, *p)))
+            .flat_map(|r| {
+                countersign_server::policy::request_audience(&r.state)
+                    .into_iter()
+                    .map(move |p| (r, p))
+            })
             .collect();
         for chunk in pairs.chunks(CHUNK) {
             let mut q = sqlx::QueryBuilder::<$db>::new(
@@ -190,12 +196,11 @@ macro_rules! insert_all {
     }};
 }
 
-/// Writes `requests` (with their task rows, `participants` and one feed row per participant)
-/// and `extra_tasks` into the database at `url`, in one transaction.
+/// Writes `requests` (with their task rows, their audience as participants and one feed row
+/// per participant) and `extra_tasks` into the database at `url`, in one transaction.
 pub async fn write(
     url: &str,
     requests: &[RequestRecord],
-    participants: &[Uuid],
     extra_tasks: &[TaskRecord],
 ) -> anyhow::Result<()> {
     let tasks: Vec<TaskRecord> = requests
@@ -205,7 +210,7 @@ pub async fn write(
         .collect();
     if url.starts_with("sqlite:") {
         let mut conn = sqlx::SqliteConnection::connect(url).await?;
-        insert_all!(conn, sqlx::Sqlite, requests, participants, &tasks);
+        insert_all!(conn, sqlx::Sqlite, requests, &tasks);
         // As on PostgreSQL below: the load's log copied into the database file now.
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&mut conn)
@@ -213,7 +218,7 @@ pub async fn write(
         conn.close().await?;
     } else {
         let mut conn = sqlx::PgConnection::connect(url).await?;
-        insert_all!(conn, sqlx::Postgres, requests, participants, &tasks);
+        insert_all!(conn, sqlx::Postgres, requests, &tasks);
         // What autovacuum would do soon after such a load: plans need the statistics.
         sqlx::query("ANALYZE requests, request_participants, tasks, feed")
             .execute(&mut conn)
