@@ -29,18 +29,29 @@ fn release_dir() -> PathBuf {
     crate::target_dir().join("release")
 }
 
+/// Where the desktop app as it ships is built (`[profile.dist]` in the workspace manifest).
+fn dist_dir() -> PathBuf {
+    crate::target_dir().join("dist")
+}
+
 fn baseline_target() -> PathBuf {
     crate::target_dir().join("bench-baseline")
 }
 
-/// Builds the release binaries the figures run and the baseline app. The desktop app is built
-/// in a cargo invocation of its own, as it ships: features are unified over the packages of one
-/// invocation, and the server's and this runner's (PostgreSQL, its TLS) would otherwise be
-/// linked into the desktop binary and counted in its size. The rest share one invocation.
+/// The baseline app, built with the same profile as the desktop.
+fn baseline_binary() -> PathBuf {
+    baseline_target().join("dist/countersign-bench-baseline")
+}
+
+/// Builds the binaries the figures run and the baseline app. The desktop app is built as it
+/// ships: with the `dist` profile, in a cargo invocation of its own (features are unified over
+/// the packages of one invocation, and the server's and this runner's — PostgreSQL, its TLS —
+/// would otherwise be linked into the desktop binary and counted in its size). The rest, on
+/// the release profile, share one invocation.
 fn build_release() -> anyhow::Result<()> {
     eprintln!("bench: building the release binaries and the baseline app (minutes when cold)");
     let status = crate::cargo()
-        .args(["build", "--release", "-p", "countersign-desktop"])
+        .args(["build", "--profile", "dist", "-p", "countersign-desktop"])
         .status()?;
     anyhow::ensure!(status.success(), "the desktop's release build failed");
     let status = crate::cargo()
@@ -57,7 +68,7 @@ fn build_release() -> anyhow::Result<()> {
     // Its own target directory under the shared one: its build neither waits for the
     // workspace's lock nor disturbs the workspace's feature resolution.
     let status = crate::cargo()
-        .args(["build", "--release", "--manifest-path"])
+        .args(["build", "--profile", "dist", "--manifest-path"])
         .arg(crate::repo_root().join("crates/bench/baseline-app/Cargo.toml"))
         .arg("--target-dir")
         .arg(baseline_target())
@@ -383,8 +394,8 @@ fn desktop(
         }
         Ok((Samples::new(starts), pss))
     };
-    let app_bin = release_dir().join("countersign-desktop");
-    let base_bin = baseline_target().join("release/countersign-bench-baseline");
+    let app_bin = dist_dir().join("countersign-desktop");
+    let base_bin = baseline_binary();
     let base_home = session.home().join("baseline");
     std::fs::create_dir_all(&base_home)?;
     let (ours, our_parts) = measure(&app_bin, home)?;
@@ -452,8 +463,8 @@ pub async fn binary() -> anyhow::Result<Vec<Figure>> {
             anyhow::ensure!(status.success(), "strip {} failed", binary.display());
             Ok(std::fs::metadata(&out)?.len())
         };
-        let ours = stripped(release_dir().join("countersign-desktop"))?;
-        let base = stripped(baseline_target().join("release/countersign-bench-baseline"))?;
+        let ours = stripped(dist_dir().join("countersign-desktop"))?;
+        let base = stripped(baseline_binary())?;
         let mb = |b: u64| b as f64 / MIB;
         Ok(vec![Figure {
             name: "release binary, stripped".into(),
@@ -462,8 +473,9 @@ pub async fn binary() -> anyhow::Result<Vec<Figure>> {
             ratio: ratio(ours as f64, base as f64),
             goal: "≤ baseline + 5 MB".into(),
             verdict: Verdict::of(ours <= base + 5_000_000),
-            note: "`strip` of a copy of each release binary (the release profile already strips \
-                   symbols); the desktop embeds the built UI."
+            note: "`strip` of a copy of each binary as it ships (the `dist` profile: fat LTO, one \
+                   codegen unit, `opt-level = \"s\"`, symbols already stripped), the baseline \
+                   built the same way; the desktop embeds the built UI."
                 .into(),
         }])
     })
