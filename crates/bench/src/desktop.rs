@@ -275,37 +275,76 @@ impl App {
     /// PSS of the app and every process below it (the WebKit web and network processes),
     /// per process name (`countersign-desk`, `WebKitWebProces`, …: /proc's 15 characters).
     fn pss_kib(&self) -> Pss {
-        let mut by_name = std::collections::BTreeMap::<String, u64>::new();
+        let mut by_name = std::collections::BTreeMap::<String, PssKinds>::new();
         for pid in descendants(self.child.id()) {
-            let Some(kib) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+            let Some(kinds) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
                 .ok()
-                .and_then(|s| kib_field(&s, "Pss:"))
+                .and_then(|s| PssKinds::of(&s))
             else {
                 continue;
             };
             let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
                 .map(|n| n.trim().to_owned())
                 .unwrap_or_else(|_| pid.to_string());
-            *by_name.entry(name).or_default() += kib;
+            by_name.entry(name).or_default().add(&kinds);
         }
         Pss(by_name)
     }
 }
 
-/// PSS in KiB per process name of one app's tree.
+/// One process's PSS in KiB, and how much of it is anonymous memory (heaps: the JavaScript
+/// engine's, malloc's, the rows), file-backed (code and data of the libraries) and shared
+/// memory (WebKit's buffers between its processes): where idle memory goes, from the kernel.
+#[derive(Default, Debug, PartialEq, Eq)]
+struct PssKinds {
+    total: u64,
+    anon: u64,
+    file: u64,
+    shmem: u64,
+}
+
+impl PssKinds {
+    /// From /proc/PID/smaps_rollup; `None` without its `Pss:` line (a process gone).
+    fn of(rollup: &str) -> Option<PssKinds> {
+        Some(PssKinds {
+            total: kib_field(rollup, "Pss:")?,
+            anon: kib_field(rollup, "Pss_Anon:").unwrap_or(0),
+            file: kib_field(rollup, "Pss_File:").unwrap_or(0),
+            shmem: kib_field(rollup, "Pss_Shmem:").unwrap_or(0),
+        })
+    }
+
+    fn add(&mut self, other: &PssKinds) {
+        self.total += other.total;
+        self.anon += other.anon;
+        self.file += other.file;
+        self.shmem += other.shmem;
+    }
+}
+
+/// PSS per process name of one app's tree.
 #[derive(Default)]
-struct Pss(std::collections::BTreeMap<String, u64>);
+struct Pss(std::collections::BTreeMap<String, PssKinds>);
 
 impl Pss {
     fn total(&self) -> u64 {
-        self.0.values().sum()
+        self.0.values().map(|k| k.total).sum()
     }
 
-    /// "countersign-desk 120 MiB, WebKitNetworkP 30 MiB, WebKitWebProces 200 MiB".
+    /// "countersign-desk 112 MiB (anon 80, file 30, shmem 2), WebKitWebProces 245 MiB (…)".
     fn parts(&self) -> String {
+        let mib = |kib: u64| kib as f64 / 1024.0;
         self.0
             .iter()
-            .map(|(name, kib)| format!("{name} {:.0} MiB", *kib as f64 / 1024.0))
+            .map(|(name, k)| {
+                format!(
+                    "{name} {:.0} MiB (anon {:.0}, file {:.0}, shmem {:.0})",
+                    mib(k.total),
+                    mib(k.anon),
+                    mib(k.file),
+                    mib(k.shmem)
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -436,7 +475,8 @@ fn desktop(
             goal: "≤ 1.0× baseline".into(),
             verdict: Verdict::of(our_pss <= base_pss),
             note: format!(
-                "Pss of /proc/PID/smaps_rollup summed over the app's process tree, the app \
+                "Pss of /proc/PID/smaps_rollup summed over the app's process tree (each split into \
+                 anonymous, file-backed and shared memory), the app \
                  signed in with the full cache and its background sync live. Ours: {}; \
                  baseline: {}.",
                 our_parts.parts(),
@@ -499,5 +539,42 @@ mod tests {
                       Rss:              159104 kB\nPss:               98765 kB\n\
                       Pss_Anon:          40000 kB\n";
         assert_eq!(kib_field(rollup, "Pss:"), Some(98765), "not Pss_Anon");
+    }
+
+    #[test]
+    fn pss_is_split_into_anonymous_file_and_shared_memory() {
+        let rollup = "55d0c0000000-7ffd4a3fe000 ---p 00000000 00:00 0 [rollup]\n\
+                      Rss:              159104 kB\nPss:               98765 kB\n\
+                      Pss_Dirty:         50000 kB\nPss_Anon:          40000 kB\n\
+                      Pss_File:          50000 kB\nPss_Shmem:          8765 kB\n";
+        let kinds = PssKinds::of(rollup).unwrap();
+        assert_eq!(
+            kinds,
+            PssKinds {
+                total: 98765,
+                anon: 40000,
+                file: 50000,
+                shmem: 8765
+            }
+        );
+        let mut web = Pss::default();
+        web.0
+            .entry("WebKitWebProces".into())
+            .or_default()
+            .add(&kinds);
+        web.0
+            .entry("WebKitWebProces".into())
+            .or_default()
+            .add(&kinds);
+        assert_eq!(
+            web.total(),
+            2 * 98765,
+            "two web processes of one name add up"
+        );
+        assert_eq!(
+            web.parts(),
+            "WebKitWebProces 193 MiB (anon 78, file 98, shmem 17)"
+        );
+        assert_eq!(PssKinds::of("Rss: 1 kB\n"), None, "no Pss line: nothing");
     }
 }
