@@ -295,7 +295,7 @@ macro_rules! accounts_sql {
                 write: &$crate::store::RequestWrite,
                 effects: &[$crate::store::ApprovalEffect],
             ) -> $crate::store::Result<$crate::store::WriteOutcome> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 if !$crate::store::requests::request_rows_in_tx!(tx, write) {
                     return Ok($crate::store::WriteOutcome::Stale);
                 }
@@ -399,7 +399,7 @@ macro_rules! accounts_sql {
                 a: &$crate::store::ActivationRecord,
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<bool> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 // The secret first, then the check: writing it waits for an activation that
                 // is spending the old secret, and the check then sees that activation's
                 // account as active. Not invited: dropping the transaction undoes the write.
@@ -442,7 +442,7 @@ macro_rules! accounts_sql {
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<$crate::store::ActivationOutcome> {
                 use $crate::store::ActivationOutcome;
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 let row: Option<$crate::store::accounts::ActivationRow> = sqlx::query_as(
                     "SELECT person_id, secret_hash, created_at, expires_at, used_at, \
                      request_id FROM account_activations WHERE person_id = $1",
@@ -503,7 +503,7 @@ macro_rules! accounts_sql {
                 change: &$crate::store::PersonChange,
             ) -> $crate::store::Result<$crate::store::PersonChangeOutcome> {
                 use $crate::store::PersonChangeOutcome;
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 let version: Option<i64> = sqlx::query_scalar(
                     "UPDATE people SET status = $1, department_id = $2, manager_id = $3, \
                      roles = $4, positions = $5, version = version + 1 \
@@ -609,7 +609,7 @@ macro_rules! accounts_sql {
                 p: &$crate::store::ProposalRecord,
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 sqlx::query(
                     "INSERT INTO template_proposals (id, template_id, version, body, \
                      proposed_by, proposed_at, status, request_id, published_at) \

@@ -53,7 +53,7 @@ macro_rules! attachments_sql {
                 a: &$crate::attachments::Attachment,
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 sqlx::query(
                     "INSERT INTO attachments (id, uploader_id, request_id, name, content_type, \
                      size, sha256, data, created_at) \

@@ -179,7 +179,7 @@ macro_rules! audit_sql {
                 entry: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<$crate::store::AuditRecord> {
                 <$db as $crate::store::audit::AuditDatabase>::append_alone(
-                    &self.pool,
+                    &self.writer,
                     $begin_write,
                     entry,
                 )

@@ -312,7 +312,7 @@ macro_rules! meetings_sql {
                 write: &$crate::store::MeetingWrite,
             ) -> $crate::store::Result<$crate::store::MeetingWriteOutcome> {
                 let m = &write.meeting;
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 if let Some(mu) = &write.mutation {
                     sqlx::query(
                         "INSERT INTO mutations (id, person_id, kind, status, result, \
@@ -499,7 +499,7 @@ macro_rules! meetings_sql {
                 audit: &$crate::store::AuditEntry,
                 mutation: Option<&$crate::store::MutationRecord>,
             ) -> $crate::store::Result<(u32, i64)> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 if let Some(mu) = mutation {
                     sqlx::query(
                         "INSERT INTO mutations (id, person_id, kind, status, result, \
@@ -742,7 +742,7 @@ macro_rules! meetings_sql {
                 room: &$crate::store::Room,
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 sqlx::query("INSERT INTO rooms (id, name, capacity, active) VALUES ($1, $2, $3, $4)")
                     .bind(room.id)
                     .bind(&room.name)

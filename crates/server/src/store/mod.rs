@@ -188,6 +188,7 @@ macro_rules! base_sql {
             }
 
             async fn close(&self) {
+                self.writer.close().await;
                 self.pool.close().await;
             }
 
@@ -209,7 +210,7 @@ macro_rules! base_sql {
                 )
                 .bind(key)
                 .bind(value)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(())
             }

@@ -248,7 +248,7 @@ macro_rules! org_sql {
                 d: &$crate::store::Department,
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 sqlx::query(
                     "INSERT INTO departments (id, code, name, parent_id, head_id, created_at, \
                      version) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -276,7 +276,7 @@ macro_rules! org_sql {
                 head_id: uuid::Uuid,
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 let version: i64 = sqlx::query_scalar(
                     "UPDATE departments SET head_id = $1, version = version + 1 WHERE id = $2 \
                      RETURNING version",
@@ -345,7 +345,7 @@ macro_rules! org_sql {
                 p: &$crate::store::Person,
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 $crate::store::org::insert_person_in_tx!(tx, p);
                 $crate::store::audit::append_in_tx!(tx, audit);
                 let change = $crate::store::org::directory_change("person", p.id, p.version);

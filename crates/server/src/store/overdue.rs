@@ -70,7 +70,7 @@ macro_rules! overdue_sql {
                 now: chrono::DateTime<chrono::Utc>,
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<Option<$crate::store::OverdueMark>> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 // The request's row first, as every write of a request takes it before its
                 // task rows: a decision and a mark of one request then queue on it rather than
                 // lock its task rows in different orders (the overdue scan may walk them by

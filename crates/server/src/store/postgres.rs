@@ -11,6 +11,9 @@ use super::{Backend, Result, StoreError};
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Writes take connections from the same pool: PostgreSQL's writers wait on the locks
+    /// they need and are woken when those are released (see `SqliteStore::writer`).
+    writer: PgPool,
 }
 
 impl PostgresStore {
@@ -32,7 +35,10 @@ impl PostgresStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to {target}: {e}")))?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            writer: pool.clone(),
+            pool,
+        })
     }
 }
 

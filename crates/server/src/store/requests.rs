@@ -350,7 +350,7 @@ macro_rules! requests_sql {
                 feed: &[$crate::store::FeedRow],
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<i64> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 sqlx::query(
                     "INSERT INTO templates (id, version, body, published_at, published_by, \
                      source_request, retired_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -427,7 +427,7 @@ macro_rules! requests_sql {
                 &self,
                 write: &$crate::store::RequestWrite,
             ) -> $crate::store::Result<$crate::store::WriteOutcome> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 let Some(last_seq) = $crate::store::requests::request_in_tx!(tx, write) else {
                     // Dropping the transaction rolls back the mutation answer; no audit line
                     // was written yet.
@@ -574,7 +574,7 @@ macro_rules! requests_sql {
                 m: &$crate::store::MutationRecord,
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 sqlx::query(
                     "INSERT INTO mutations (id, person_id, kind, status, result, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6)",

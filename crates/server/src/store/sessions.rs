@@ -159,7 +159,7 @@ macro_rules! sessions_sql {
                 &self,
                 s: &$crate::store::SessionRecord,
             ) -> $crate::store::Result<()> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 sqlx::query(
                     "INSERT INTO sessions (id, person_id, device_name, source, created_at, \
                      last_seen_at, access_hash, access_expires_at, refresh_hash, \
@@ -260,7 +260,7 @@ macro_rules! sessions_sql {
                 issued: &$crate::store::IssuedHashes,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::Result<bool> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.writer.begin_with($begin_write).await?;
                 // The WHERE clause is the compare-and-swap: of two refreshes racing with the
                 // same token, exactly one matches.
                 let updated = sqlx::query(
@@ -303,7 +303,7 @@ macro_rules! sessions_sql {
                 sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(session_id)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(())
             }
@@ -322,7 +322,7 @@ macro_rules! sessions_sql {
                 .bind(now)
                 .bind(reason)
                 .bind(session_id)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?
                 .rows_affected();
                 Ok(updated == 1)
@@ -375,7 +375,7 @@ macro_rules! sessions_sql {
                 .bind(i32::try_from(state.failures).unwrap_or(i32::MAX))
                 .bind(state.window_started_at)
                 .bind(state.locked_until)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(())
             }
@@ -384,7 +384,7 @@ macro_rules! sessions_sql {
             async fn clear_throttle(&self, key: &str) -> $crate::store::Result<()> {
                 sqlx::query("DELETE FROM login_throttle WHERE key = $1")
                     .bind(key)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(())
             }

@@ -11,7 +11,15 @@ use super::{Backend, Result, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// Reads, many at once (WAL: readers never wait for the writer).
     pool: SqlitePool,
+    /// Every write, on one connection. SQLite has one writer at a time, and a connection that
+    /// finds the write lock taken does not wait for it to be released: its busy handler polls,
+    /// sleeping 1, 2, 5, 10 … 100 ms between tries, so under load the lock sat free while the
+    /// writers that wanted it slept (and held pool connections that reads then waited for).
+    /// One connection makes them queue in the pool instead, each woken the moment the one
+    /// before commits.
+    writer: SqlitePool,
     _checkpointer: Arc<Checkpointer>,
 }
 
@@ -83,13 +91,23 @@ impl SqliteStore {
             // each use is one more round trip to the connection's thread: a decision paid
             // it for each of its reads and its transaction.
             .test_before_acquire(false)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open {url}: {e}")))?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            // Writers queue here: under a burst of decisions one may wait for dozens before
+            // it; the transaction's own statements then take a millisecond or two.
+            .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {url}: {e}")))?;
         let checkpointer = Arc::new(Checkpointer::start(pool.clone()));
         Ok(Self {
             pool,
+            writer,
             _checkpointer: checkpointer,
         })
     }
@@ -113,6 +131,7 @@ super::meetings::meetings_sql!(SqliteStore, "BEGIN IMMEDIATE", sqlx::Sqlite);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store as _;
 
     /// The database file's length once the log has been copied into it: what the pages
     /// SQLite counts take, polled for a few seconds.
@@ -163,6 +182,6 @@ mod tests {
             len, wanted,
             "the new pages are copied from the log within seconds"
         );
-        store.pool.close().await;
+        store.close().await;
     }
 }
