@@ -121,6 +121,7 @@ pub fn audience_added(
     before: Option<&countersign_domain::engine::RequestState>,
     after: &countersign_domain::engine::RequestState,
 ) -> Vec<Uuid> {
+    // `request_audience` answers sorted and without repeats, which the search relies on.
     let had = before.map(request_audience).unwrap_or_default();
     request_audience(after)
         .into_iter()
