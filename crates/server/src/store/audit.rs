@@ -178,12 +178,18 @@ macro_rules! audit_sql {
                 &self,
                 entry: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<$crate::store::AuditRecord> {
-                <$db as $crate::store::audit::AuditDatabase>::append_alone(
-                    &self.writer,
-                    $begin_write,
-                    entry,
-                )
-                .await
+                let writer = self.writer.clone();
+                let entry = entry.clone();
+                self.writes
+                    .run(async move {
+                        <$db as $crate::store::audit::AuditDatabase>::append_alone(
+                            &writer,
+                            $begin_write,
+                            &entry,
+                        )
+                        .await
+                    })
+                    .await
             }
 
             #[tracing::instrument(skip_all)]

@@ -18,6 +18,7 @@ mod postgres;
 mod requests;
 mod sessions;
 mod sqlite;
+mod writer_thread;
 
 use std::sync::Arc;
 

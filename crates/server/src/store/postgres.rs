@@ -6,14 +6,19 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use super::writer_thread::WriterThread;
 use super::{Backend, Result, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
-    /// Writes take connections from the same pool: PostgreSQL's writers wait on the locks
-    /// they need and are woken when those are released (see `SqliteStore::writer`).
+    /// Writes: PostgreSQL's writers wait on the locks they need and are woken when those
+    /// are released (see `SqliteStore::writer`). A pool of its own, opened on the writer
+    /// thread, so that its connections' answers are noticed there at once (a socket's
+    /// readiness is reported by the runtime it was opened on).
     writer: PgPool,
+    /// Where a decision's and an audited read's transactions run (see [`WriterThread`]).
+    writes: WriterThread,
 }
 
 impl PostgresStore {
@@ -31,13 +36,28 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to {target}: {e}")))?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        let writes = WriterThread::start("postgres")?;
+        let writer = writes
+            .run(async move {
+                PgPoolOptions::new()
+                    // Writers beyond a few only wait for the audit chain's head.
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| {
+                        StoreError::Unavailable(format!("cannot connect to {target}: {e}"))
+                    })
+            })
+            .await?;
         Ok(Self {
-            writer: pool.clone(),
             pool,
+            writer,
+            writes,
         })
     }
 }

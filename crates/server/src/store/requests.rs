@@ -427,14 +427,21 @@ macro_rules! requests_sql {
                 &self,
                 write: &$crate::store::RequestWrite,
             ) -> $crate::store::Result<$crate::store::WriteOutcome> {
-                let mut tx = self.writer.begin_with($begin_write).await?;
-                let Some(last_seq) = $crate::store::requests::request_in_tx!(tx, write) else {
-                    // Dropping the transaction rolls back the mutation answer; no audit line
-                    // was written yet.
-                    return Ok($crate::store::WriteOutcome::Stale);
-                };
-                tx.commit().await?;
-                Ok($crate::store::WriteOutcome::Written { last_seq })
+                let writer = self.writer.clone();
+                let write = write.clone();
+                self.writes
+                    .run(async move {
+                        let mut tx = writer.begin_with($begin_write).await?;
+                        let Some(last_seq) = $crate::store::requests::request_in_tx!(tx, &write)
+                        else {
+                            // Dropping the transaction rolls back the mutation answer; no
+                            // audit line was written yet.
+                            return Ok($crate::store::WriteOutcome::Stale);
+                        };
+                        tx.commit().await?;
+                        Ok($crate::store::WriteOutcome::Written { last_seq })
+                    })
+                    .await
             }
 
             #[tracing::instrument(skip_all)]

@@ -7,6 +7,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::writer_thread::WriterThread;
 use super::{Backend, Result, StoreError};
 
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ pub struct SqliteStore {
     /// One connection makes them queue in the pool instead, each woken the moment the one
     /// before commits.
     writer: SqlitePool,
+    /// Where a decision's and an audited read's transactions run (see [`WriterThread`]).
+    writes: WriterThread,
     _checkpointer: Arc<Checkpointer>,
 }
 
@@ -108,6 +111,7 @@ impl SqliteStore {
         Ok(Self {
             pool,
             writer,
+            writes: WriterThread::start("sqlite")?,
             _checkpointer: checkpointer,
         })
     }
