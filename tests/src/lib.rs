@@ -190,8 +190,16 @@ impl Driver {
             )
             .await
             .unwrap_or_else(|_| {
+                // Whether the app is up without a window, or a copy still running on the same
+                // profile took the launch over (one app per profile), tells the two apart.
+                let running = self
+                    .profile
+                    .as_deref()
+                    .map(|p| app_pids_with_env("COUNTERSIGN_HOME", p))
+                    .unwrap_or_default();
                 panic!(
-                    "the app at {} (present: {}) showed no window within {}s under WebDriver",
+                    "the app at {} (present: {}) showed no window within {}s under WebDriver; \
+                     app processes on its profile now: {running:?}",
                     binary.display(),
                     binary.exists(),
                     LAUNCH_TIMEOUT.as_secs()

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use countersign_e2e::Driver;
+use countersign_e2e::{Driver, artifacts_dir};
 use countersign_testkit::{DesktopSession, TestDb, TestServer, cargo_bin};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -18,10 +18,13 @@ async fn sign_in_restart_and_revocation_in_the_real_app() {
     let session = DesktopSession::with_display();
     let profile = session.home().join("desktop-profile");
     let profile = profile.to_str().unwrap();
+    // The app's log kept with the screenshots, to read when a launch fails.
+    let logs = artifacts_dir().join("logs").join("smoke-profile");
     let driver = Driver::start(
         &session,
         &[
             ("COUNTERSIGN_HOME", profile),
+            ("COUNTERSIGN_LOG_DIR", logs.to_str().unwrap()),
             ("LANG", "en_US.UTF-8"),
             ("LC_ALL", "en_US.UTF-8"),
         ],
@@ -151,10 +154,12 @@ async fn sign_in_restart_and_revocation_in_the_real_app() {
 
     // A machine whose locale is Chinese gets the Chinese UI on first start.
     let chinese = session.home().join("chinese-profile");
+    let chinese_logs = logs.with_file_name("smoke-chinese-profile");
     let driver = Driver::start(
         &session,
         &[
             ("COUNTERSIGN_HOME", chinese.to_str().unwrap()),
+            ("COUNTERSIGN_LOG_DIR", chinese_logs.to_str().unwrap()),
             ("LANG", "zh_CN.UTF-8"),
             ("LC_ALL", "zh_CN.UTF-8"),
         ],
