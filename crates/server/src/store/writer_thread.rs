@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use super::{Result, StoreError};
 
@@ -72,7 +73,10 @@ impl WriterThread {
         F: Future<Output = Result<T>> + Send + 'static,
         T: Send + 'static,
     {
-        let task = self.runtime.spawn(write);
+        // The caller's span goes along, so that what the write logs names its request.
+        let task = self
+            .runtime
+            .spawn(write.instrument(tracing::Span::current()));
         async move {
             match task.await {
                 Ok(result) => result,
