@@ -51,6 +51,7 @@ conformance!(
     a_request_before_many_people_is_written_whole,
     only_a_change_everyone_sees_moves_everyones_head,
     a_write_refused_for_a_concurrent_one_is_busy_and_retryable,
+    request_writes_sent_at_once_are_each_answered_as_if_alone,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -1785,5 +1786,163 @@ async fn a_write_refused_for_a_concurrent_one_is_busy_and_retryable(db: &TestDb)
         Error::Store(error).code(),
         countersign_api::ErrorCode::Unavailable,
         "answered as try again, not as an internal error"
+    );
+}
+
+/// Request writes arriving together are committed in batches (one transaction for many); each
+/// must still be answered as if it had been written alone: a stale one changes nothing, a
+/// reused mutation id is a conflict that lands nothing, two writes from one version make one
+/// winner, and every written one has its audit line and feed rows.
+async fn request_writes_sent_at_once_are_each_answered_as_if_alone(db: &TestDb) {
+    let store = open(db).await;
+    let initiator = person("shen.yue");
+    let approver = person("jiang.tao");
+    for p in [&initiator, &approver] {
+        store.insert_person(p, &sys("person.create")).await.unwrap();
+    }
+    store
+        .publish_template(&leave_template(1), &[], &sys("template.publish"))
+        .await
+        .unwrap();
+    let submit = |title: String| {
+        let id = Uuid::now_v7();
+        let mut state = countersign_domain::engine::RequestState::draft(id, initiator.id, t0());
+        state.revision = 1;
+        state.tasks.push(open_task(1, "manager", approver.id));
+        let record = RequestRecord {
+            id,
+            template_id: "leave".into(),
+            template_version: 1,
+            initiator_id: initiator.id,
+            title,
+            form: serde_json::json!({"reason": "家事"}),
+            computed: serde_json::json!({}),
+            state,
+            created_at: t0(),
+            updated_at: t0(),
+            overdue_tasks: Vec::new(),
+        };
+        RequestWrite {
+            tasks: TaskRecord::of(&record.state),
+            expected_version: None,
+            participants: vec![initiator.id, approver.id],
+            feed: vec![feed_row(initiator.id, &id.to_string(), 1)],
+            audit: sys("request.submit"),
+            mutation: None,
+            request: record,
+        }
+    };
+    let mut requests = Vec::new();
+    for i in 0..24 {
+        let write = submit(format!("请假 {i}"));
+        store.write_request(&write).await.unwrap();
+        requests.push(write.request);
+    }
+    let mutation = |kind: &str| MutationRecord {
+        id: Uuid::now_v7(),
+        person_id: approver.id,
+        kind: kind.into(),
+        status: "applied".into(),
+        result: serde_json::json!({"ok": true}),
+        created_at: t0(),
+    };
+    let approve = |record: &RequestRecord, from: i64, m: Option<MutationRecord>| {
+        let mut next = record.clone();
+        next.state.revision = 2;
+        next.title = format!("{} ✓", record.title);
+        next.state.tasks[0].outcome = Some(countersign_domain::engine::TaskOutcome::Approved);
+        next.state.tasks[0].closed_at = Some(t0() + Duration::minutes(1));
+        RequestWrite {
+            tasks: TaskRecord::of(&next.state),
+            expected_version: Some(from),
+            participants: vec![],
+            feed: vec![feed_row(initiator.id, &record.id.to_string(), 2)],
+            audit: sys("request.approve"),
+            mutation: m,
+            request: next,
+        }
+    };
+    let head_before = store.feed_head().await.unwrap();
+
+    // Every request approved once, each with its own mutation, all at once; with them a
+    // write from a version long gone, a second approval of request 3 from the same version,
+    // and a new request that reuses request 1's mutation id.
+    let mut writes: Vec<RequestWrite> = requests
+        .iter()
+        .map(|r| approve(r, r.version(), Some(mutation("act_on_request"))))
+        .collect();
+    let stale = approve(&requests[0], 0, None);
+    let rival = approve(&requests[3], requests[3].version(), None);
+    let mut reused = submit("重复的变更".into());
+    reused.mutation = writes[1].mutation.clone();
+    writes.extend([stale, rival, reused.clone()]);
+    let answers = futures::future::join_all(writes.iter().map(|w| store.write_request(w))).await;
+
+    let mut written = 0;
+    for (i, answer) in answers.iter().enumerate().take(requests.len()) {
+        match (i, answer) {
+            (3, Ok(WriteOutcome::Written { .. } | WriteOutcome::Stale)) => {}
+            (_, Ok(WriteOutcome::Written { .. })) => {}
+            other => panic!("approval {i}: {other:?}"),
+        }
+        written += usize::from(matches!(answer, Ok(WriteOutcome::Written { .. })));
+    }
+    let n = requests.len();
+    assert_eq!(
+        answers[n].as_ref().ok(),
+        Some(&WriteOutcome::Stale),
+        "stale"
+    );
+    let rivals = [&answers[3], &answers[n + 1]];
+    assert_eq!(
+        rivals
+            .iter()
+            .filter(|a| matches!(a, Ok(WriteOutcome::Written { .. })))
+            .count(),
+        1,
+        "one of two approvals from the same version wins: {rivals:?}"
+    );
+    written += usize::from(matches!(answers[n + 1], Ok(WriteOutcome::Written { .. })));
+    assert!(
+        matches!(answers[n + 2], Err(StoreError::Conflict { .. })),
+        "a reused mutation id: {:?}",
+        answers[n + 2]
+    );
+    assert_eq!(store.find_request(reused.request.id).await.unwrap(), None);
+    assert_eq!(written, n, "every request approved exactly once");
+
+    for r in &requests {
+        let stored = store.find_request(r.id).await.unwrap().unwrap();
+        assert_eq!(stored.title, format!("{} ✓", r.title));
+    }
+    for (w, answer) in writes.iter().zip(&answers).take(n) {
+        let m = w.mutation.as_ref().unwrap();
+        let stored = store.find_mutation(m.id).await.unwrap();
+        if matches!(answer, Ok(WriteOutcome::Written { .. })) {
+            assert_eq!(
+                stored.as_ref(),
+                Some(m),
+                "a written change keeps its answer"
+            );
+        } else {
+            assert_eq!(stored, None, "a stale write leaves no answer behind");
+        }
+    }
+    assert!(
+        store
+            .open_tasks_of(approver.id, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.feed_head().await.unwrap() - head_before,
+        i64::try_from(n).unwrap(),
+        "one feed row per written approval, none from the others"
+    );
+    // 2 people, 1 template, 24 submissions, 24 approvals: one line each.
+    assert_eq!(
+        store::verify_audit_chain(store.as_ref()).await.unwrap(),
+        Ok(2 + 1 + 24 + 24)
     );
 }

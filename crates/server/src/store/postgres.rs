@@ -6,6 +6,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use super::requests::RequestQueue;
 use super::writer_thread::WriterThread;
 use super::{Backend, Result, StoreError};
 
@@ -19,6 +20,8 @@ pub struct PostgresStore {
     writer: PgPool,
     /// Where a decision's and an audited read's transactions run (see [`WriterThread`]).
     writes: WriterThread,
+    /// Request changes, written in batches on the writer thread.
+    request_queue: RequestQueue,
 }
 
 impl PostgresStore {
@@ -56,6 +59,7 @@ impl PostgresStore {
             .await?;
         Ok(Self {
             pool,
+            request_queue: Self::start_request_queue(&writes, writer.clone(), 4),
             writer,
             writes,
         })

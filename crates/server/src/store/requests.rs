@@ -128,6 +128,57 @@ pub struct RequestWrite {
     pub mutation: Option<MutationRecord>,
 }
 
+/// Request writes waiting for the writer thread, which takes them in batches: one
+/// transaction and one commit for every write queued while the one before committed. A
+/// commit (its log write on SQLite, its round trip on PostgreSQL) is then shared by a burst of
+/// decisions, and each is answered once its batch is committed.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestQueue(tokio::sync::mpsc::UnboundedSender<QueuedWrite>);
+
+/// A write in the queue, with where to answer.
+pub(crate) type QueuedWrite = (RequestWrite, Answer);
+
+/// Where a queued write's outcome goes.
+pub(crate) type Answer = tokio::sync::oneshot::Sender<Result<WriteOutcome>>;
+
+/// The most writes one batch takes: enough for a burst from every connection a server keeps
+/// busy, few enough that one batch's transaction stays short.
+const WRITES_PER_BATCH: usize = 64;
+
+impl RequestQueue {
+    pub(crate) fn new() -> (Self, tokio::sync::mpsc::UnboundedReceiver<QueuedWrite>) {
+        let (queue, waiting) = tokio::sync::mpsc::unbounded_channel();
+        (Self(queue), waiting)
+    }
+
+    /// Queues `write` and waits for its batch to be committed (or refused).
+    pub(crate) async fn write(&self, write: RequestWrite) -> Result<WriteOutcome> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let stopped = || super::StoreError::Unavailable("the store's writer has stopped".into());
+        self.0.send((write, answer)).map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
+    }
+
+    /// `first` and whatever else is waiting, up to [`WRITES_PER_BATCH`], by request.
+    pub(crate) fn batch(
+        first: QueuedWrite,
+        waiting: &mut tokio::sync::mpsc::UnboundedReceiver<QueuedWrite>,
+    ) -> (Vec<RequestWrite>, Vec<Answer>) {
+        let mut batch = vec![first];
+        while batch.len() < WRITES_PER_BATCH {
+            match waiting.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        // Rows locked in one order by every batch, so that batches in flight together
+        // (PostgreSQL) wait for each other instead of deadlocking; the sort is stable, so two
+        // writes to one request keep their order.
+        batch.sort_by_key(|(write, _)| write.request.id);
+        batch.into_iter().unzip()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteOutcome {
     /// Committed; the last feed sequence number written.
@@ -420,6 +471,104 @@ macro_rules! requests_sql {
             }
         }
 
+        impl $store {
+            /// Writes `writes` in one transaction: every request's rows first, then every
+            /// audit line and feed row, so that the audit chain's head is taken last (see
+            /// `append_in_tx!`). A write whose request moved on wrote nothing and is `Stale`.
+            async fn write_requests_together(
+                writer: &sqlx::Pool<$db>,
+                writes: &[$crate::store::RequestWrite],
+            ) -> $crate::store::Result<Vec<$crate::store::WriteOutcome>> {
+                let mut tx = writer.begin_with($begin_write).await?;
+                let mut written = Vec::with_capacity(writes.len());
+                for write in writes {
+                    written.push($crate::store::requests::request_rows_in_tx!(tx, write));
+                }
+                let mut outcomes = Vec::with_capacity(writes.len());
+                for (write, written) in writes.iter().zip(written) {
+                    outcomes.push(if written {
+                        $crate::store::WriteOutcome::Written {
+                            last_seq: $crate::store::requests::request_audit_feed_in_tx!(
+                                tx, write
+                            ),
+                        }
+                    } else {
+                        $crate::store::WriteOutcome::Stale
+                    });
+                }
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+
+            /// Writes one batch and answers each of its writes. A batch that fails (a
+            /// mutation sent twice at once, say) is rolled back and its writes are made again
+            /// one by one, so each is answered as if it had been alone.
+            async fn write_batch(
+                writer: &sqlx::Pool<$db>,
+                batch: Vec<$crate::store::RequestWrite>,
+                answers: Vec<$crate::store::requests::Answer>,
+            ) {
+                match Self::write_requests_together(writer, &batch).await {
+                    Ok(outcomes) => {
+                        for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                            // A caller that stopped waiting needs no answer.
+                            let _ = answer.send(Ok(outcome));
+                        }
+                    }
+                    Err(failed) if batch.len() == 1 => {
+                        if let Some(answer) = answers.into_iter().next() {
+                            let _ = answer.send(Err(failed));
+                        }
+                    }
+                    Err(_) => {
+                        for (write, answer) in batch.iter().zip(answers) {
+                            let alone =
+                                Self::write_requests_together(writer, std::slice::from_ref(write))
+                                    .await
+                                    .map(|outcomes| {
+                                        outcomes
+                                            .first()
+                                            .copied()
+                                            .unwrap_or($crate::store::WriteOutcome::Stale)
+                                    });
+                            let _ = answer.send(alone);
+                        }
+                    }
+                }
+            }
+
+            /// Starts the writer thread's consumer of the request queue, with up to
+            /// `at_once` batches in flight: one where the database has one writer (SQLite),
+            /// a few where writers overlap until the audit chain's head (PostgreSQL). A batch
+            /// is taken when a slot is free, so writes queue up while the slots are busy.
+            fn start_request_queue(
+                writes: &$crate::store::writer_thread::WriterThread,
+                writer: sqlx::Pool<$db>,
+                at_once: usize,
+            ) -> $crate::store::requests::RequestQueue {
+                let (queue, mut waiting) = $crate::store::requests::RequestQueue::new();
+                let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(at_once));
+                writes.spawn(async move {
+                    loop {
+                        let Ok(slot) = slots.clone().acquire_owned().await else {
+                            return;
+                        };
+                        let Some(first) = waiting.recv().await else {
+                            return;
+                        };
+                        let (batch, answers) =
+                            $crate::store::requests::RequestQueue::batch(first, &mut waiting);
+                        let writer = writer.clone();
+                        tokio::spawn(async move {
+                            Self::write_batch(&writer, batch, answers).await;
+                            drop(slot);
+                        });
+                    }
+                });
+                queue
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::store::RequestStore for $store {
             #[tracing::instrument(skip_all)]
@@ -427,21 +576,7 @@ macro_rules! requests_sql {
                 &self,
                 write: &$crate::store::RequestWrite,
             ) -> $crate::store::Result<$crate::store::WriteOutcome> {
-                let writer = self.writer.clone();
-                let write = write.clone();
-                self.writes
-                    .run(async move {
-                        let mut tx = writer.begin_with($begin_write).await?;
-                        let Some(last_seq) = $crate::store::requests::request_in_tx!(tx, &write)
-                        else {
-                            // Dropping the transaction rolls back the mutation answer; no
-                            // audit line was written yet.
-                            return Ok($crate::store::WriteOutcome::Stale);
-                        };
-                        tx.commit().await?;
-                        Ok($crate::store::WriteOutcome::Written { last_seq })
-                    })
-                    .await
+                self.request_queue.write(write.clone()).await
             }
 
             #[tracing::instrument(skip_all)]
@@ -604,26 +739,6 @@ macro_rules! requests_sql {
 
 pub(crate) use requests_sql;
 
-/// Writes one [`RequestWrite`] whole inside the open transaction `$tx`: its rows, then its
-/// audit line and feed rows. Evaluates to `Some(last feed seq)`, or `None` when the stored
-/// version moved on, in which case the caller must drop the transaction. For a transaction
-/// that writes this request and nothing else; one that writes more makes all its rows first
-/// with [`request_rows_in_tx!`] and then its audit lines and feed rows, the head last (see
-/// `append_in_tx!`).
-macro_rules! request_in_tx {
-    ($tx:ident, $write:expr) => {{
-        let write: &$crate::store::RequestWrite = $write;
-        if $crate::store::requests::request_rows_in_tx!($tx, write) {
-            let last_seq = $crate::store::requests::request_audit_feed_in_tx!($tx, write);
-            Some(last_seq)
-        } else {
-            None
-        }
-    }};
-}
-
-pub(crate) use request_in_tx;
-
 /// Writes the rows of one [`RequestWrite`] inside the open transaction `$tx`: the mutation
 /// answer, the request with its tasks and participants, and the files its form claims;
 /// everything but its audit line and feed rows, which [`request_audit_feed_in_tx!`] writes
@@ -636,20 +751,6 @@ macro_rules! request_rows_in_tx {
         let write: &$crate::store::RequestWrite = $write;
         let r = &write.request;
         'write: {
-            if let Some(m) = &write.mutation {
-                sqlx::query(
-                    "INSERT INTO mutations (id, person_id, kind, status, result, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(m.id)
-                .bind(m.person_id)
-                .bind(&m.kind)
-                .bind(&m.status)
-                .bind(sqlx::types::Json(&m.result))
-                .bind(m.created_at)
-                .execute(&mut *$tx)
-                .await?;
-            }
             let status = $crate::store::requests::status_name(&r.state);
             match write.expected_version {
                 None => {
@@ -696,6 +797,22 @@ macro_rules! request_rows_in_tx {
                         break 'write false;
                     }
                 }
+            }
+            // The answer after the request: a write whose request moved on (above) has
+            // then written nothing, so that a batch of writes can go on without it.
+            if let Some(m) = &write.mutation {
+                sqlx::query(
+                    "INSERT INTO mutations (id, person_id, kind, status, result, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(m.id)
+                .bind(m.person_id)
+                .bind(&m.kind)
+                .bind(&m.status)
+                .bind(sqlx::types::Json(&m.result))
+                .bind(m.created_at)
+                .execute(&mut *$tx)
+                .await?;
             }
             // One statement for the changed tasks and one for new participants (a round trip
             // each), none when the change left them as they were.

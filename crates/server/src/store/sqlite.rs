@@ -7,6 +7,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::requests::RequestQueue;
 use super::writer_thread::WriterThread;
 use super::{Backend, Result, StoreError};
 
@@ -23,6 +24,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Where a decision's and an audited read's transactions run (see [`WriterThread`]).
     writes: WriterThread,
+    /// Request changes, written in batches on the writer thread.
+    request_queue: RequestQueue,
     _checkpointer: Arc<Checkpointer>,
 }
 
@@ -108,10 +111,12 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open {url}: {e}")))?;
         let checkpointer = Arc::new(Checkpointer::start(pool.clone()));
+        let writes = WriterThread::start("sqlite")?;
         Ok(Self {
             pool,
+            request_queue: Self::start_request_queue(&writes, writer.clone(), 1),
             writer,
-            writes: WriterThread::start("sqlite")?,
+            writes,
             _checkpointer: checkpointer,
         })
     }

@@ -64,6 +64,15 @@ impl WriterThread {
         })
     }
 
+    /// Starts `work` on the writer thread, to run there until it ends or the thread stops
+    /// (a queue's consumer).
+    pub(crate) fn spawn<F>(&self, work: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(self.runtime.spawn(work));
+    }
+
     /// Starts `write` on the writer thread at once and answers with its result. The write
     /// runs to its end even if the caller stops waiting (a client that hung up): a
     /// transaction is committed whole or not at all either way, and a mutation the client
