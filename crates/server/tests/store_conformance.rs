@@ -1945,4 +1945,15 @@ async fn request_writes_sent_at_once_are_each_answered_as_if_alone(db: &TestDb) 
         store::verify_audit_chain(store.as_ref()).await.unwrap(),
         Ok(2 + 1 + 24 + 24)
     );
+
+    // With the database out of reach, every write waiting is told so at once.
+    store.close().await;
+    let late: Vec<RequestWrite> = (0..8).map(|i| submit(format!("关闭后 {i}"))).collect();
+    let answers = futures::future::join_all(late.iter().map(|w| store.write_request(w))).await;
+    for answer in answers {
+        assert!(
+            matches!(answer, Err(StoreError::Unavailable(_))),
+            "{answer:?}"
+        );
+    }
 }

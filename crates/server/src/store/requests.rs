@@ -500,9 +500,9 @@ macro_rules! requests_sql {
                 Ok(outcomes)
             }
 
-            /// Writes one batch and answers each of its writes. A batch that fails (a
-            /// mutation sent twice at once, say) is rolled back and its writes are made again
-            /// one by one, so each is answered as if it had been alone.
+            /// Writes one batch and answers each of its writes. A batch that fails on one of
+            /// its writes (a mutation sent twice at once, say) is rolled back and its writes
+            /// are made again one by one, so each is answered as if it had been alone.
             async fn write_batch(
                 writer: &sqlx::Pool<$db>,
                 batch: Vec<$crate::store::RequestWrite>,
@@ -518,6 +518,16 @@ macro_rules! requests_sql {
                     Err(failed) if batch.len() == 1 => {
                         if let Some(answer) = answers.into_iter().next() {
                             let _ = answer.send(Err(failed));
+                        }
+                    }
+                    // The database itself is out of reach (a pool timeout, a dropped
+                    // connection): one by one would only make the last write wait once per
+                    // write before it. Every write is told, and its client tries again.
+                    Err($crate::store::StoreError::Unavailable(why)) => {
+                        for answer in answers {
+                            let _ = answer.send(Err($crate::store::StoreError::Unavailable(
+                                why.clone(),
+                            )));
                         }
                     }
                     Err(_) => {
