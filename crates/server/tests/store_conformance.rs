@@ -1832,12 +1832,6 @@ async fn request_writes_sent_at_once_are_each_answered_as_if_alone(db: &TestDb) 
             request: record,
         }
     };
-    let mut requests = Vec::new();
-    for i in 0..24 {
-        let write = submit(format!("请假 {i}"));
-        store.write_request(&write).await.unwrap();
-        requests.push(write.request);
-    }
     let mutation = |kind: &str| MutationRecord {
         id: Uuid::now_v7(),
         person_id: approver.id,
@@ -1846,6 +1840,17 @@ async fn request_writes_sent_at_once_are_each_answered_as_if_alone(db: &TestDb) 
         result: serde_json::json!({"ok": true}),
         created_at: t0(),
     };
+    // The first submission is a client's mutation, answered before the burst below.
+    let earlier = mutation("submit_request");
+    let mut requests = Vec::new();
+    for i in 0..24 {
+        let mut write = submit(format!("请假 {i}"));
+        if i == 0 {
+            write.mutation = Some(earlier.clone());
+        }
+        store.write_request(&write).await.unwrap();
+        requests.push(write.request);
+    }
     let approve = |record: &RequestRecord, from: i64, m: Option<MutationRecord>| {
         let mut next = record.clone();
         next.state.revision = 2;
@@ -1866,7 +1871,7 @@ async fn request_writes_sent_at_once_are_each_answered_as_if_alone(db: &TestDb) 
 
     // Every request approved once, each with its own mutation, all at once; with them a
     // write from a version long gone, a second approval of request 3 from the same version,
-    // and a new request that reuses request 1's mutation id.
+    // and a new request that reuses the first submission's mutation id.
     let mut writes: Vec<RequestWrite> = requests
         .iter()
         .map(|r| approve(r, r.version(), Some(mutation("act_on_request"))))
@@ -1874,7 +1879,7 @@ async fn request_writes_sent_at_once_are_each_answered_as_if_alone(db: &TestDb) 
     let stale = approve(&requests[0], 0, None);
     let rival = approve(&requests[3], requests[3].version(), None);
     let mut reused = submit("重复的变更".into());
-    reused.mutation = writes[1].mutation.clone();
+    reused.mutation = Some(earlier);
     writes.extend([stale, rival, reused.clone()]);
     let answers = futures::future::join_all(writes.iter().map(|w| store.write_request(w))).await;
 
