@@ -314,18 +314,7 @@ macro_rules! meetings_sql {
                 let m = &write.meeting;
                 let mut tx = self.writer.begin_with($begin_write).await?;
                 if let Some(mu) = &write.mutation {
-                    sqlx::query(
-                        "INSERT INTO mutations (id, person_id, kind, status, result, \
-                         created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(mu.id)
-                    .bind(mu.person_id)
-                    .bind(&mu.kind)
-                    .bind(&mu.status)
-                    .bind(sqlx::types::Json(&mu.result))
-                    .bind(mu.created_at)
-                    .execute(&mut *tx)
-                    .await?;
+                    $crate::store::requests::mutation_in_tx!(tx, mu);
                 }
                 if let (Some(room), countersign_domain::meetings::MeetingStatus::Scheduled) =
                     (m.plan.room_id, m.status)
@@ -501,18 +490,7 @@ macro_rules! meetings_sql {
             ) -> $crate::store::Result<(u32, i64)> {
                 let mut tx = self.writer.begin_with($begin_write).await?;
                 if let Some(mu) = mutation {
-                    sqlx::query(
-                        "INSERT INTO mutations (id, person_id, kind, status, result, \
-                         created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(mu.id)
-                    .bind(mu.person_id)
-                    .bind(&mu.kind)
-                    .bind(&mu.status)
-                    .bind(sqlx::types::Json(&mu.result))
-                    .bind(mu.created_at)
-                    .execute(&mut *tx)
-                    .await?;
+                    $crate::store::requests::mutation_in_tx!(tx, mu);
                 }
                 let mut changed: u32 = 0;
                 let mut rows: Vec<$crate::store::FeedRow> = Vec::new();

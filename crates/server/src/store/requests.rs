@@ -727,18 +727,7 @@ macro_rules! requests_sql {
                 audit: &$crate::store::AuditEntry,
             ) -> $crate::store::Result<()> {
                 let mut tx = self.writer.begin_with($begin_write).await?;
-                sqlx::query(
-                    "INSERT INTO mutations (id, person_id, kind, status, result, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(m.id)
-                .bind(m.person_id)
-                .bind(&m.kind)
-                .bind(&m.status)
-                .bind(sqlx::types::Json(&m.result))
-                .bind(m.created_at)
-                .execute(&mut *tx)
-                .await?;
+                $crate::store::requests::mutation_in_tx!(tx, m);
                 $crate::store::audit::append_in_tx!(tx, audit);
                 tx.commit().await?;
                 Ok(())
@@ -811,18 +800,7 @@ macro_rules! request_rows_in_tx {
             // The answer after the request: a write whose request moved on (above) has
             // then written nothing, so that a batch of writes can go on without it.
             if let Some(m) = &write.mutation {
-                sqlx::query(
-                    "INSERT INTO mutations (id, person_id, kind, status, result, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(m.id)
-                .bind(m.person_id)
-                .bind(&m.kind)
-                .bind(&m.status)
-                .bind(sqlx::types::Json(&m.result))
-                .bind(m.created_at)
-                .execute(&mut *$tx)
-                .await?;
+                $crate::store::requests::mutation_in_tx!($tx, m);
             }
             // One statement for the changed tasks and one for new participants (a round trip
             // each), none when the change left them as they were.
@@ -886,6 +864,28 @@ macro_rules! request_rows_in_tx {
 }
 
 pub(crate) use request_rows_in_tx;
+
+/// Inserts a mutation's answer inside the open transaction `$tx`; a conflict
+/// (`mutations_pkey`) when its id was used before.
+macro_rules! mutation_in_tx {
+    ($tx:ident, $mutation:expr) => {{
+        let m: &$crate::store::MutationRecord = $mutation;
+        sqlx::query(
+            "INSERT INTO mutations (id, person_id, kind, status, result, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(m.id)
+        .bind(m.person_id)
+        .bind(&m.kind)
+        .bind(&m.status)
+        .bind(sqlx::types::Json(&m.result))
+        .bind(m.created_at)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+pub(crate) use mutation_in_tx;
 
 /// Appends the audit line of a [`RequestWrite`] whose rows [`request_rows_in_tx!`] wrote, and
 /// then its feed rows; evaluates to the last feed sequence number (0 when it has none). The
