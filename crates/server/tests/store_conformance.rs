@@ -981,25 +981,31 @@ async fn request_waiting_for(
     initiator: &Person,
     approver: &Person,
 ) -> RequestRecord {
+    let write = submission_waiting_for(initiator, approver, "请假");
+    assert!(matches!(
+        store.write_request(&write).await.unwrap(),
+        WriteOutcome::Written { .. }
+    ));
+    write.request
+}
+
+/// The write that submits a request of `initiator`'s whose one open task is `approver`'s,
+/// at revision 1.
+fn submission_waiting_for(initiator: &Person, approver: &Person, title: &str) -> RequestWrite {
     let id = Uuid::now_v7();
     let mut state = countersign_domain::engine::RequestState::draft(id, initiator.id, t0());
     state.revision = 1;
     state.tasks.push(open_task(1, "manager", approver.id));
-    let record = leave_request(state, "请假");
-    let write = RequestWrite {
+    let record = leave_request(state, title);
+    RequestWrite {
         tasks: TaskRecord::of(&record.state),
-        request: record.clone(),
+        request: record,
         expected_version: None,
         participants: vec![initiator.id, approver.id],
         feed: vec![feed_row(approver.id, &id.to_string(), 1)],
         audit: sys("request.submit"),
         mutation: None,
-    };
-    assert!(matches!(
-        store.write_request(&write).await.unwrap(),
-        WriteOutcome::Written { .. }
-    ));
-    record
+    }
 }
 
 async fn a_person_change_is_all_or_nothing(db: &TestDb) {
@@ -1804,34 +1810,7 @@ async fn request_writes_sent_at_once_are_each_answered_as_if_alone(db: &TestDb) 
         .publish_template(&leave_template(1), &[], &sys("template.publish"))
         .await
         .unwrap();
-    let submit = |title: String| {
-        let id = Uuid::now_v7();
-        let mut state = countersign_domain::engine::RequestState::draft(id, initiator.id, t0());
-        state.revision = 1;
-        state.tasks.push(open_task(1, "manager", approver.id));
-        let record = RequestRecord {
-            id,
-            template_id: "leave".into(),
-            template_version: 1,
-            initiator_id: initiator.id,
-            title,
-            form: serde_json::json!({"reason": "家事"}),
-            computed: serde_json::json!({}),
-            state,
-            created_at: t0(),
-            updated_at: t0(),
-            overdue_tasks: Vec::new(),
-        };
-        RequestWrite {
-            tasks: TaskRecord::of(&record.state),
-            expected_version: None,
-            participants: vec![initiator.id, approver.id],
-            feed: vec![feed_row(initiator.id, &id.to_string(), 1)],
-            audit: sys("request.submit"),
-            mutation: None,
-            request: record,
-        }
-    };
+    let submit = |title: String| submission_waiting_for(&initiator, &approver, &title);
     let mutation = |kind: &str| MutationRecord {
         id: Uuid::now_v7(),
         person_id: approver.id,
