@@ -358,7 +358,7 @@ macro_rules! accounts_sql {
                 }
                 // The audit lines and feed rows after every row above: the head last.
                 let mut last_seq =
-                    $crate::store::requests::request_audit_feed_in_tx!(tx, write);
+                    $crate::store::requests::request_audit_feed_in_tx!(tx, [write]);
                 for effect in effects {
                     let (audits, at) = match effect {
                         $crate::store::ApprovalEffect::OpenAccount(open) => {
@@ -558,11 +558,8 @@ macro_rules! accounts_sql {
                 }
                 // The audit lines and feed rows after every row above: the head last.
                 $crate::store::audit::append_in_tx!(tx, &change.audit);
-                let mut last_seq = 0;
-                for write in &change.requests {
-                    last_seq = last_seq
-                        .max($crate::store::requests::request_audit_feed_in_tx!(tx, write));
-                }
+                let mut last_seq =
+                    $crate::store::requests::request_audit_feed_in_tx!(tx, &change.requests);
                 let directory =
                     $crate::store::org::directory_change("person", change.person_id, version);
                 last_seq = last_seq.max($crate::store::feed::feed_in_tx!(

@@ -213,9 +213,11 @@ macro_rules! audit_sql {
 pub(crate) use audit_sql;
 
 /// Appends `$entry` to the audit chain inside the open transaction `$tx` and evaluates to the
-/// stored [`AuditRecord`]. Reading the head takes the lock that serialises appends (a row
-/// lock on PostgreSQL held to commit; SQLite's `BEGIN IMMEDIATE` already holds the write lock);
-/// inserting the line moves the head on (trigger `audit_log_moves_head`, migration 0006).
+/// stored [`AuditRecord`]; `append_in_tx!($tx, lines $entries)` appends several (a slice of
+/// `&AuditEntry`) in that order with one or two statements and evaluates to their records.
+/// Reading the head takes the lock that serialises appends (a row lock on PostgreSQL held to
+/// commit; SQLite's `BEGIN IMMEDIATE` already holds the write lock); inserting a line moves
+/// the head on (trigger `audit_log_moves_head`, migration 0006).
 ///
 /// Every transaction takes the head last: it makes all its other writes first, then appends
 /// its audit lines, then writes its feed rows, so the head is held only for those few
@@ -229,6 +231,10 @@ pub(crate) use audit_sql;
 /// for such a row while writer B, holding that row, waits for the head, they would deadlock.
 /// Several audit lines in one transaction are therefore appended together at its end.
 macro_rules! append_in_tx {
+    ($tx:ident, lines $entries:expr) => {{
+        let entries: &[&$crate::store::AuditEntry] = $entries;
+        $crate::store::audit::AuditWrite::append_lines(&mut *$tx, entries).await?
+    }};
     ($tx:ident, $entry:expr) => {{
         let entry: &$crate::store::AuditEntry = $entry;
         $crate::store::audit::AuditWrite::append_line(&mut *$tx, entry).await?
@@ -237,12 +243,25 @@ macro_rules! append_in_tx {
 
 pub(crate) use append_in_tx;
 
-/// Writes one audit line on a connection inside an open transaction (see `append_in_tx!`).
-pub(crate) trait AuditWrite {
+/// Writes audit lines on a connection inside an open transaction (see `append_in_tx!`).
+pub(crate) trait AuditWrite: Send {
+    /// Appends `entries` in their order and answers their records in the same order.
+    fn append_lines(
+        &mut self,
+        entries: &[&AuditEntry],
+    ) -> impl std::future::Future<Output = Result<Vec<AuditRecord>>> + Send;
+
     fn append_line(
         &mut self,
         entry: &AuditEntry,
-    ) -> impl std::future::Future<Output = Result<AuditRecord>> + Send;
+    ) -> impl std::future::Future<Output = Result<AuditRecord>> + Send {
+        async move {
+            let mut records = self.append_lines(&[entry]).await?;
+            records
+                .pop()
+                .ok_or(super::StoreError::Database(sqlx::Error::RowNotFound))
+        }
+    }
 }
 
 /// An append on its own, outside any other write (every audited read).
@@ -254,42 +273,53 @@ pub(crate) trait AuditDatabase: sqlx::Database {
     ) -> impl std::future::Future<Output = Result<AuditRecord>> + Send;
 }
 
-/// Binds an entry's eight columns to `$query`, in `audit_log`'s order (`at` … `device`).
-macro_rules! bind_entry {
-    ($query:ident, $entry:ident) => {
-        $query
-            .bind($entry.at)
-            .bind($entry.actor_id)
-            .bind(&$entry.actor)
-            .bind(&$entry.action)
-            .bind(&$entry.resource)
-            .bind(&$entry.outcome)
-            .bind(&$entry.source)
-            .bind(&$entry.device)
-    };
-}
-
 impl AuditWrite for sqlx::SqliteConnection {
-    /// Two hops to the connection's thread: bump the head (the transaction already holds the
-    /// write lock), then insert the line, hashed here.
-    async fn append_line(&mut self, entry: &AuditEntry) -> Result<AuditRecord> {
-        let (seq, prev_hash): (i64, Vec<u8>) =
-            sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+    /// Two hops to the connection's thread however many lines: move the head's number on by
+    /// their count (the transaction already holds the write lock) and read its hash, then
+    /// insert the lines, chained here, in one statement per chunk.
+    async fn append_lines(&mut self, entries: &[&AuditEntry]) -> Result<Vec<AuditRecord>> {
+        let Ok(count @ 1..) = i64::try_from(entries.len()) else {
+            return Ok(Vec::new());
+        };
+        let (last, head_hash): (i64, Vec<u8>) =
+            sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+                .bind(count)
                 .fetch_one(&mut *self)
                 .await?;
-        let hash = audit_hash(&prev_hash, seq, entry);
-        let insert = sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor_id, actor, action, resource, outcome, \
-             source, device, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(seq);
-        bind_entry!(insert, entry)
-            .bind(&prev_hash)
-            .bind(&hash)
-            .execute(&mut *self)
-            .await?;
-        Ok(AuditRecord::stored(seq, entry, prev_hash, hash))
+        let mut prev_hash = head_hash;
+        let records: Vec<AuditRecord> = entries
+            .iter()
+            .zip(last - count + 1..)
+            .map(|(entry, seq)| {
+                let hash = audit_hash(&prev_hash, seq, entry);
+                let prev = std::mem::replace(&mut prev_hash, hash.clone());
+                AuditRecord::stored(seq, entry, prev, hash)
+            })
+            .collect();
+        // In the lines' order: the trigger leaves the head at the row inserted last.
+        for chunk in records.chunks(super::feed::ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO audit_log (seq, at, actor_id, actor, action, resource, outcome, \
+                 source, device, prev_hash, hash) ",
+            );
+            insert.push_values(chunk, |mut values, record| {
+                let entry = &record.entry;
+                values
+                    .push_bind(record.seq)
+                    .push_bind(entry.at)
+                    .push_bind(entry.actor_id)
+                    .push_bind(entry.actor.as_str())
+                    .push_bind(entry.action.as_str())
+                    .push_bind(entry.resource.as_str())
+                    .push_bind(entry.outcome.as_str())
+                    .push_bind(entry.source.as_deref())
+                    .push_bind(entry.device.as_deref())
+                    .push_bind(record.prev_hash.as_slice())
+                    .push_bind(record.hash.as_slice());
+            });
+            insert.build().execute(&mut *self).await?;
+        }
+        Ok(records)
     }
 }
 
@@ -307,26 +337,69 @@ impl AuditDatabase for sqlx::Sqlite {
 }
 
 impl AuditWrite for sqlx::PgConnection {
-    /// One round trip: the statement locks the head, and hashes and inserts the line with
-    /// PostgreSQL's own SHA-256 over the same bytes as [`audit_hash`] (previous hash, the
-    /// sequence number as 8 big-endian bytes from `int8send`, the entry's canonical JSON), so
-    /// [`verify_audit_chain`] checks it like any other line. Under READ COMMITTED a writer
-    /// that waited for the lock reads the head as its holder committed it.
-    async fn append_line(&mut self, entry: &AuditEntry) -> Result<AuditRecord> {
-        let body = canonical_body(entry);
-        let insert = sqlx::query_as(
-            "WITH head AS (SELECT seq + 1 AS seq, hash FROM audit_head WHERE id = 1 FOR UPDATE) \
+    /// One round trip however many lines: the statement locks the head, and chains and
+    /// inserts the lines in their order with PostgreSQL's own SHA-256 over the same bytes as
+    /// [`audit_hash`] (previous hash, the sequence number as 8 big-endian bytes from
+    /// `int8send`, the entry's canonical JSON), so [`verify_audit_chain`] checks them like
+    /// any other line. Under READ COMMITTED a writer that waited for the lock reads the head
+    /// as its holder committed it.
+    async fn append_lines(&mut self, entries: &[&AuditEntry]) -> Result<Vec<AuditRecord>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let column = |text: fn(&AuditEntry) -> &str| -> Vec<&str> {
+            entries.iter().map(|e| text(e)).collect()
+        };
+        let optional = |text: fn(&AuditEntry) -> Option<&str>| -> Vec<Option<&str>> {
+            entries.iter().map(|e| text(e)).collect()
+        };
+        // `chain` walks the lines one by one from the head, each hash over the one before;
+        // the insert takes them in that order, so the trigger leaves the head at the last.
+        let mut stored: Vec<(i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "WITH RECURSIVE head AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE), \
+             line AS (SELECT * FROM unnest($1::timestamptz[], $2::uuid[], $3::text[], \
+             $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[]) \
+             WITH ORDINALITY AS l(at, actor_id, actor, action, resource, outcome, source, \
+             device, body, n)), \
+             chain (n, seq, prev_hash, hash) AS (\
+             SELECT 0::bigint, head.seq, NULL::bytea, head.hash FROM head \
+             UNION ALL \
+             SELECT line.n, chain.seq + 1, chain.hash, \
+             sha256(chain.hash || int8send(chain.seq + 1) || line.body) \
+             FROM chain JOIN line ON line.n = chain.n + 1) \
              INSERT INTO audit_log (seq, at, actor_id, actor, action, resource, outcome, \
              source, device, prev_hash, hash) \
-             SELECT head.seq, $1, $2, $3, $4, $5, $6, $7, $8, head.hash, \
-             sha256(head.hash || int8send(head.seq) || $9) FROM head \
+             SELECT chain.seq, line.at, line.actor_id, line.actor, line.action, line.resource, \
+             line.outcome, line.source, line.device, chain.prev_hash, chain.hash \
+             FROM chain JOIN line ON line.n = chain.n ORDER BY chain.n \
              RETURNING seq, prev_hash, hash",
-        );
-        let (seq, prev_hash, hash): (i64, Vec<u8>, Vec<u8>) = bind_entry!(insert, entry)
-            .bind(body)
-            .fetch_one(&mut *self)
-            .await?;
-        Ok(AuditRecord::stored(seq, entry, prev_hash, hash))
+        )
+        .bind(entries.iter().map(|e| e.at).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.actor_id).collect::<Vec<_>>())
+        .bind(column(|e| &e.actor))
+        .bind(column(|e| &e.action))
+        .bind(column(|e| &e.resource))
+        .bind(column(|e| &e.outcome))
+        .bind(optional(|e| e.source.as_deref()))
+        .bind(optional(|e| e.device.as_deref()))
+        .bind(
+            entries
+                .iter()
+                .map(|e| canonical_body(e))
+                .collect::<Vec<_>>(),
+        )
+        .fetch_all(&mut *self)
+        .await?;
+        if stored.len() != entries.len() {
+            // No head row: the migrations were not run on this database.
+            return Err(super::StoreError::Database(sqlx::Error::RowNotFound));
+        }
+        stored.sort_by_key(|(seq, _, _)| *seq);
+        Ok(entries
+            .iter()
+            .zip(stored)
+            .map(|(entry, (seq, prev_hash, hash))| AuditRecord::stored(seq, entry, prev_hash, hash))
+            .collect())
     }
 }
 

@@ -82,7 +82,8 @@ pub trait FeedStore: Send + Sync + 'static {
 }
 
 /// Inserts `$rows` (an iterator of `&FeedRow`) into the feed inside `$tx`, at `$at`, and
-/// evaluates to the last sequence number written (0 when there were none). The rows are
+/// evaluates to the last sequence number written (0 when there were none); with `timed`,
+/// `$rows` iterates `(&FeedRow, at)`, each row at its own time (several changes at once). The rows are
 /// announced to the other replicas too (see `store::live`), delivered only if `$tx` commits.
 /// Many rows to a statement: each statement is a round trip to the database (on SQLite, to
 /// the connection's thread), and a decision writes a row per participant.
@@ -90,8 +91,13 @@ pub trait FeedStore: Send + Sync + 'static {
 /// numbers feed rows in commit order.
 macro_rules! feed_in_tx {
     ($tx:ident, $rows:expr, $at:expr) => {{
-        let rows: Vec<&$crate::store::FeedRow> = $rows.into_iter().collect();
-        $crate::store::live::FeedWrite::write_feed(&mut *$tx, &rows, $at).await?
+        let at: chrono::DateTime<chrono::Utc> = $at;
+        $crate::store::feed::feed_in_tx!($tx, timed $rows.into_iter().map(|row| (row, at)))
+    }};
+    ($tx:ident, timed $rows:expr) => {{
+        let rows: Vec<(&$crate::store::FeedRow, chrono::DateTime<chrono::Utc>)> =
+            $rows.into_iter().collect();
+        $crate::store::live::FeedWrite::write_feed(&mut *$tx, &rows).await?
     }};
 }
 

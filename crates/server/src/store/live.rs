@@ -225,28 +225,28 @@ impl LiveDatabase for sqlx::Postgres {
 
 /// Writes feed rows inside the open transaction and tells the other replicas, at commit, that
 /// it did. Called by `feed_in_tx!` on the transaction's connection, so every feed write
-/// announces itself. Returns the last sequence number written (0 for no rows).
+/// announces itself. Each row comes with the time of the change it records. Returns the last
+/// sequence number written (0 for no rows).
 pub(crate) trait FeedWrite {
     fn write_feed(
         &mut self,
-        rows: &[&FeedRow],
-        at: DateTime<Utc>,
+        rows: &[(&FeedRow, DateTime<Utc>)],
     ) -> impl Future<Output = Result<i64>> + Send;
 }
 
 /// `INSERT INTO feed … VALUES (…), (…) RETURNING seq` for one chunk of rows, into `$query`
 /// (a `QueryBuilder` holding what comes before the insert).
 macro_rules! push_feed_insert {
-    ($query:ident, $chunk:expr, $at:expr) => {{
+    ($query:ident, $chunk:expr) => {{
         $query.push("INSERT INTO feed (audience, kind, entity_id, version, op, at) ");
-        $query.push_values($chunk, |mut values, row| {
+        $query.push_values($chunk, |mut values, (row, at)| {
             values
                 .push_bind(row.audience)
                 .push_bind(row.kind)
                 .push_bind(row.entity_id.as_str())
                 .push_bind(row.version)
                 .push_bind(row.op)
-                .push_bind($at);
+                .push_bind(at);
         });
         $query.push(" RETURNING seq");
     }};
@@ -254,9 +254,9 @@ macro_rules! push_feed_insert {
 
 /// Inserts one chunk of rows on `$conn` and evaluates to the highest `seq` it wrote.
 macro_rules! insert_feed_chunk {
-    ($conn:ident, $chunk:expr, $at:expr) => {{
+    ($conn:ident, $chunk:expr) => {{
         let mut query = sqlx::QueryBuilder::new("");
-        push_feed_insert!(query, $chunk, $at);
+        push_feed_insert!(query, $chunk);
         let seqs: Vec<i64> = query.build_query_scalar().fetch_all(&mut *$conn).await?;
         seqs.into_iter().max().unwrap_or(0)
     }};
@@ -264,10 +264,10 @@ macro_rules! insert_feed_chunk {
 
 impl FeedWrite for sqlx::SqliteConnection {
     /// One process owns the file: the in-process hub hears every write, nothing to relay.
-    async fn write_feed(&mut self, rows: &[&FeedRow], at: DateTime<Utc>) -> Result<i64> {
+    async fn write_feed(&mut self, rows: &[(&FeedRow, DateTime<Utc>)]) -> Result<i64> {
         let mut last = 0;
         for chunk in rows.chunks(ROWS_PER_INSERT) {
-            last = last.max(insert_feed_chunk!(self, chunk, at));
+            last = last.max(insert_feed_chunk!(self, chunk));
         }
         Ok(last)
     }
@@ -276,17 +276,17 @@ impl FeedWrite for sqlx::SqliteConnection {
 impl FeedWrite for sqlx::PgConnection {
     /// The last chunk's insert also sends the `NOTIFY`, numbered with the highest `seq` it
     /// wrote: one round trip fewer under the audit head than a separate `pg_notify`.
-    async fn write_feed(&mut self, rows: &[&FeedRow], at: DateTime<Utc>) -> Result<i64> {
+    async fn write_feed(&mut self, rows: &[(&FeedRow, DateTime<Utc>)]) -> Result<i64> {
         let mut last = 0;
-        let chunks: Vec<&[&FeedRow]> = rows.chunks(ROWS_PER_INSERT).collect();
+        let chunks: Vec<&[(&FeedRow, DateTime<Utc>)]> = rows.chunks(ROWS_PER_INSERT).collect();
         let Some((final_chunk, earlier)) = chunks.split_last() else {
             return Ok(0);
         };
         for chunk in earlier {
-            last = last.max(insert_feed_chunk!(self, *chunk, at));
+            last = last.max(insert_feed_chunk!(self, *chunk));
         }
         let mut query = sqlx::QueryBuilder::new("WITH written AS (");
-        push_feed_insert!(query, *final_chunk, at);
+        push_feed_insert!(query, *final_chunk);
         query.push(
             "), top AS (SELECT MAX(seq) AS seq FROM written) \
              SELECT top.seq FROM top, LATERAL pg_notify(",
@@ -295,7 +295,9 @@ impl FeedWrite for sqlx::PgConnection {
         query.push(", ");
         query.push_bind(format!("{PAYLOAD_VERSION} "));
         query.push(" || top.seq || ' ' || ");
-        query.push_bind(audience_list(&audiences_of(rows.iter().copied())));
+        query.push_bind(audience_list(&audiences_of(
+            rows.iter().map(|(row, _)| *row),
+        )));
         query.push(")");
         let top: i64 = query.build_query_scalar().fetch_one(&mut *self).await?;
         Ok(last.max(top))

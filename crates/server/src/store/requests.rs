@@ -181,7 +181,8 @@ impl RequestQueue {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteOutcome {
-    /// Committed; the last feed sequence number written.
+    /// Committed; the last feed sequence number its transaction wrote (writes committed
+    /// together in one batch share their batch's), what the event streams hint up to.
     Written { last_seq: i64 },
     /// Someone changed the request since `expected_version`: nothing was written.
     Stale,
@@ -484,20 +485,24 @@ macro_rules! requests_sql {
                 for write in writes {
                     written.push($crate::store::requests::request_rows_in_tx!(tx, write));
                 }
-                let mut outcomes = Vec::with_capacity(writes.len());
-                for (write, written) in writes.iter().zip(written) {
-                    outcomes.push(if written {
-                        $crate::store::WriteOutcome::Written {
-                            last_seq: $crate::store::requests::request_audit_feed_in_tx!(
-                                tx, write
-                            ),
-                        }
-                    } else {
-                        $crate::store::WriteOutcome::Stale
-                    });
-                }
+                let last_seq = $crate::store::requests::request_audit_feed_in_tx!(
+                    tx,
+                    writes
+                        .iter()
+                        .zip(&written)
+                        .filter_map(|(write, written)| written.then_some(write))
+                );
                 tx.commit().await?;
-                Ok(outcomes)
+                Ok(written
+                    .into_iter()
+                    .map(|written| {
+                        if written {
+                            $crate::store::WriteOutcome::Written { last_seq }
+                        } else {
+                            $crate::store::WriteOutcome::Stale
+                        }
+                    })
+                    .collect())
             }
 
             /// Writes one batch and answers each of its writes. A batch that fails on one of
@@ -887,15 +892,24 @@ macro_rules! mutation_in_tx {
 
 pub(crate) use mutation_in_tx;
 
-/// Appends the audit line of a [`RequestWrite`] whose rows [`request_rows_in_tx!`] wrote, and
-/// then its feed rows; evaluates to the last feed sequence number (0 when it has none). The
+/// Appends the audit lines of `$writes` (an iterator of `&RequestWrite` whose rows
+/// [`request_rows_in_tx!`] wrote), in their order, and then all their feed rows, each at its
+/// request's time; evaluates to the last feed sequence number (0 when they have none), which
+/// the writes share. One statement for all the lines and one for all the rows, not one each
+/// per write: under the audit head every round trip holds up every other writer. The
 /// transaction must make no write after this but other audit lines and feed rows (see
 /// `append_in_tx!`).
 macro_rules! request_audit_feed_in_tx {
-    ($tx:ident, $write:expr) => {{
-        let write: &$crate::store::RequestWrite = $write;
-        $crate::store::audit::append_in_tx!($tx, &write.audit);
-        $crate::store::feed::feed_in_tx!($tx, &write.feed, write.request.updated_at)
+    ($tx:ident, $writes:expr) => {{
+        let writes: Vec<&$crate::store::RequestWrite> = $writes.into_iter().collect();
+        let lines: Vec<&$crate::store::AuditEntry> = writes.iter().map(|w| &w.audit).collect();
+        $crate::store::audit::append_in_tx!($tx, lines &lines);
+        $crate::store::feed::feed_in_tx!(
+            $tx,
+            timed writes
+                .iter()
+                .flat_map(|w| w.feed.iter().map(|row| (row, w.request.updated_at)))
+        )
     }};
 }
 
