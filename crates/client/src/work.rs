@@ -246,8 +246,8 @@ pub(crate) fn not_found(message: impl Into<String>) -> ClientError {
 impl Client {
     /// The signed-in person's cache, opened on first use (and rebuilt if it was damaged).
     pub(crate) async fn open_cache(&self) -> Result<(Arc<Cache>, Uuid)> {
-        if let Some(open) = &self.inner.lock().await.cache {
-            return Ok((open.cache.clone(), open.me));
+        if let Some(open) = self.cache_of_signed_in().await {
+            return Ok(open);
         }
         let _one_opening = self.opening.lock().await;
         let (server, me) = {
@@ -292,6 +292,34 @@ impl Client {
             last_error: None,
         });
         Ok((cache, me))
+    }
+
+    /// The open cache when it is the signed-in person's (or nobody is signed in). One opened
+    /// for someone else — a session that ended, then another person signed in on this
+    /// device — is closed here, so that nobody is shown another person's cache.
+    async fn cache_of_signed_in(&self) -> Option<(Arc<Cache>, Uuid)> {
+        let stale = {
+            let mut inner = self.inner.lock().await;
+            let open = inner.cache.as_ref()?;
+            let identity = inner
+                .profile
+                .account
+                .as_ref()
+                .filter(|a| a.signed_in)
+                .and_then(|a| Some((a.server.as_str(), a.me.as_ref()?.id)));
+            match identity {
+                Some((server, me))
+                    if me != open.me || self.cache_path(server, me) != open.cache.path() =>
+                {
+                    inner.cache.take()
+                }
+                _ => return Some((open.cache.clone(), open.me)),
+            }
+        };
+        if let Some(stale) = stale {
+            stale.cache.close().await;
+        }
+        None
     }
 
     /// `caches/<host>-<person id>.sqlite` in the profile: one per (server, account).

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use countersign_client::notify::{NotificationAction, NotificationKind, Planned};
 use countersign_client::{
-    Act, Client, ClientErrorCode, ClientOptions, ProfileDir, SessionOnlyCredentials, WatchEvent,
+    Act, Client, ClientErrorCode, ClientOptions, InboxPage, InboxQuery, ProfileDir,
+    SessionOnlyCredentials, WatchEvent,
 };
 use countersign_testkit::tuesday_morning;
 use countersign_testkit::{FaultProxy, TestDb, TestServer};
@@ -424,6 +425,58 @@ async fn a_revoked_session_stops_the_watch_with_the_reason() {
         .unwrap()
         .unwrap_err();
     assert_eq!(ended.code, ClientErrorCode::SessionRevoked, "{ended:?}");
+}
+
+/// A session the server ended leaves its person's cache open in the app; whoever signs in
+/// next on that app must see their own inbox, never the previous person's.
+#[tokio::test]
+async fn after_a_revoked_session_the_next_person_signed_in_sees_their_own_inbox() {
+    let server = demo().await;
+    let (d1, d2, d3) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let now = tuesday_morning();
+    let first_page = InboxQuery {
+        limit: 100,
+        ..InboxQuery::default()
+    };
+    let shen = signed_in(&server.url(), d2.path(), "shen.yue").await;
+    let leave = submit_leave(&shen).await;
+    let device = signed_in(&server.url(), d1.path(), "jiang.tao").await;
+    device.sync(now).await.unwrap();
+    let his = device.inbox_page(&first_page, now).await.unwrap();
+    assert!(his.items.iter().any(|e| e.request_id == leave), "{his:?}");
+
+    let store = &server.state.store;
+    let jiang = store
+        .find_person_by_username("jiang.tao")
+        .await
+        .unwrap()
+        .unwrap();
+    for session in store.list_sessions(jiang.id).await.unwrap() {
+        store
+            .revoke_session(session.id, "revoked_by_admin", now)
+            .await
+            .unwrap();
+    }
+    let ended = device.sync(now).await.unwrap_err();
+    assert_eq!(ended.code, ClientErrorCode::SessionRevoked, "{ended:?}");
+
+    device.sign_in(&server.url(), "shen.yue", PW).await.unwrap();
+    device.sync(now).await.unwrap();
+    let hers = device.inbox_page(&first_page, now).await.unwrap();
+    assert!(
+        !hers.items.iter().any(|e| e.request_id == leave),
+        "{hers:?}"
+    );
+    // What her own device shows, request for request.
+    let elsewhere = signed_in(&server.url(), d3.path(), "shen.yue").await;
+    let expected = elsewhere.inbox_page(&first_page, now).await.unwrap();
+    let ids = |page: &InboxPage| page.items.iter().map(|e| e.request_id).collect::<Vec<_>>();
+    assert_eq!(ids(&hers), ids(&expected));
+    assert_eq!(hers.total, expected.total);
 }
 
 #[tokio::test]
