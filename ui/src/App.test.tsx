@@ -1,10 +1,10 @@
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { App } from './App';
 import type { Preferences, SessionView } from './api';
 import { fakeCommands, resetFakeCommands } from './test/fakeCommands';
-import { syncStatus } from './test/requests';
+import { inboxEntry, inboxTemplates, sizeVirtualLists, syncStatus } from './test/requests';
 import {
   commandError,
   deferred,
@@ -63,6 +63,49 @@ describe('start-up', () => {
     const preferencesAsked = fakeCommands.getPreferences.mock.invocationCallOrder[0] ?? Infinity;
     const sessionAsked = fakeCommands.restoreSession.mock.invocationCallOrder[0] ?? -Infinity;
     expect(preferencesAsked).toBeLessThan(sessionAsked);
+  });
+
+  it('asks for the session without waiting for the preferences, and shows neither first', async () => {
+    const loaded = deferred<Awaited<ReturnType<typeof fakeCommands.getPreferences>>>();
+    fakeCommands.getPreferences.mockReturnValue(loaded.promise);
+    fakeCommands.restoreSession.mockResolvedValue(ok(signedOut()));
+    render(<App />);
+
+    await vi.waitFor(() => {
+      expect(fakeCommands.restoreSession).toHaveBeenCalled();
+    });
+    // The session is known, but the language is not: the splash stays.
+    expect(screen.getByTestId('splash')).toBeInTheDocument();
+    loaded.resolve(ok({ ...englishPreferences, language: 'zh-CN', resolved_language: 'zh-CN' }));
+    expect(await screen.findByRole('button', { name: '登录' })).toBeInTheDocument();
+  });
+
+  it("asks for the inbox's first page once, before the shell is drawn, and shows its answer", async () => {
+    const page = deferred<Awaited<ReturnType<typeof fakeCommands.inbox>>>();
+    fakeCommands.inbox.mockReturnValue(page.promise);
+    const restored = deferred<Awaited<ReturnType<typeof fakeCommands.restoreSession>>>();
+    fakeCommands.getPreferences.mockResolvedValue(ok(englishPreferences));
+    fakeCommands.restoreSession.mockReturnValue(restored.promise);
+    let shellDrawnAtAsking: boolean | null = null;
+    fakeCommands.inbox.mockImplementationOnce(() => {
+      shellDrawnAtAsking = screen.queryByTestId('shell') !== null;
+      return page.promise;
+    });
+    onTestFinished(sizeVirtualLists());
+    render(<App />);
+    restored.resolve(ok(signedIn()));
+
+    const shell = await screen.findByTestId('shell');
+    expect(shellDrawnAtAsking).toBe(false);
+    page.resolve(
+      ok({ items: [inboxEntry(0)], total: 1, offset: 0, templates: inboxTemplates }),
+    );
+    expect(await within(shell).findByText('Trip to Shanghai #0')).toBeInTheDocument();
+    // The inbox, once drawn, took that answer instead of asking again.
+    expect(fakeCommands.inbox).toHaveBeenCalledTimes(1);
+    expect(fakeCommands.inbox).toHaveBeenCalledWith(
+      expect.objectContaining({ search: null, template_id: null, sla: null, offset: 0 }),
+    );
   });
 
   it('opens the shell with the restored person, department and offline state', async () => {

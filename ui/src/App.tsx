@@ -1,10 +1,12 @@
-// The app's top level: start-up (preferences, then the stored session), the language, and
+// The app's top level: start-up (preferences and the stored session), the language, and
 // which of the three states the window is in — starting, signed out, or signed in.
 import { useEffect, useRef, useState } from 'react';
 import { api } from './api';
 import type { CommandError, LanguagePreference, Preferences, SessionView } from './api';
 import { onSessionChanged, onSessionEnded } from './events';
 import { applyLanguage, guessSystemLanguage } from './i18n';
+import { listsAskedEarly } from './list/live';
+import type { LiveLists } from './list/live';
 import { Shell } from './screens/Shell';
 import { SignIn } from './screens/SignIn';
 import { Splash } from './screens/Splash';
@@ -17,6 +19,9 @@ function signedOutBecause(reason: CommandError): SessionView {
 export function App() {
   const [preferences, setPreferences] = useState<Preferences | null>(null);
   const [session, setSession] = useState<SessionView | null>(null);
+  // The lists the start prepared for the person it found signed in, for that session's shell
+  // only: a later sign-in starts from empty lists.
+  const [early, setEarly] = useState<{ session: SessionView; lists: LiveLists } | null>(null);
   // Language changes can overlap; only the newest one's answer may set the language.
   const languageRequest = useRef(0);
 
@@ -25,8 +30,12 @@ export function App() {
     const unmounted = new AbortController();
     const gone = () => unmounted.signal.aborted;
     void (async () => {
-      // The language first, so that whatever comes next is shown in it.
-      const loaded = await api.getPreferences();
+      // Both asked at once, so the start waits for one answer from the core rather than two
+      // in turn; the language is still applied first, so that whatever comes next is shown in
+      // it.
+      const asked = api.getPreferences();
+      const restoring = api.restoreSession();
+      const loaded = await asked;
       markStart('preferences');
       if (gone()) return;
       const known: Preferences =
@@ -42,10 +51,12 @@ export function App() {
       applyLanguage(known.resolved_language);
       setPreferences(known);
 
-      const restored = await api.restoreSession();
+      const restored = await restoring;
       markStart('session');
       if (gone()) return;
-      setSession(restored.status === 'ok' ? restored.data : signedOutBecause(restored.error));
+      const found = restored.status === 'ok' ? restored.data : signedOutBecause(restored.error);
+      if (found.state === 'signed_in') setEarly({ session: found, lists: listsAskedEarly() });
+      setSession(found);
     })();
     return () => {
       unmounted.abort();
@@ -110,6 +121,7 @@ export function App() {
         onLanguageChange={changeLanguage}
         onSignedOut={setSession}
         onPreferencesChange={setPreferences}
+        early={early?.session === session ? early.lists : null}
       />
     );
   }
@@ -121,7 +133,11 @@ export function App() {
       reason={session.reason}
       language={preferences.language}
       onLanguageChange={(language) => void changeLanguage(language)}
-      onSignedIn={setSession}
+      onSignedIn={(signedIn) => {
+        // The start's lists belonged to the session that ended.
+        setEarly(null);
+        setSession(signedIn);
+      }}
     />
   );
 }

@@ -14,6 +14,7 @@ import type {
   MyRequestEntry,
   MyRequestsPage,
   MyRequestsQuery,
+  SlaFilter,
   SyncStatus,
 } from '../api';
 import { onChanged } from '../events';
@@ -86,6 +87,23 @@ export interface Live {
   changes: number;
 }
 
+/**
+ * The inbox's filter. Every inbox query is built here, so that the same filter is always the
+ * same key (`PagedList` compares queries by their JSON).
+ */
+export function inboxFilter(
+  search: string | null,
+  templateId: string | null,
+  sla: SlaFilter | null,
+): InboxFilter {
+  return { search, template_id: templateId, sla };
+}
+
+/** What the inbox shows when it opens: every task waiting, oldest first. */
+export const WHOLE_INBOX: InboxFilter = inboxFilter(null, null, null);
+
+export type LiveLists = ReturnType<typeof createLiveLists>;
+
 /** The lists and the sync state, empty; `useLive` keeps one set per signed-in window. */
 export function createLiveLists() {
   return {
@@ -99,9 +117,23 @@ export function createLiveLists() {
   };
 }
 
-/** The signed-in window's lists and sync status, kept current by the core's events. */
-export function useLive(): Live {
-  const [lists] = useState(createLiveLists);
+/**
+ * The lists with the inbox's first page already asked for. The start calls this as soon as it
+ * knows someone is signed in, so that the core reads the page while the window draws the
+ * shell around it rather than after.
+ */
+export function listsAskedEarly(): LiveLists {
+  const lists = createLiveLists();
+  lists.inbox.setQuery(WHOLE_INBOX);
+  return lists;
+}
+
+/**
+ * The signed-in window's lists and sync status, kept current by the core's events: `early`
+ * when the start prepared them (see `listsAskedEarly`), else new ones.
+ */
+export function useLive(early: LiveLists | null = null): Live {
+  const [lists] = useState(() => early ?? createLiveLists());
   const [changes, setChanges] = useState(0);
   useEffect(() => {
     void lists.sync.refresh();

@@ -54,6 +54,24 @@ describe('PagedList', () => {
     expect(list.row(5_095)).toBe('all:5095');
   });
 
+  it('does not ask again for a query whose first answer is on its way, unless the lists changed', async () => {
+    const core = scriptedCore();
+    const list = new PagedList<string, string, Page<string>>(core.fetch, 100);
+    list.setQuery('all');
+    // The screen showing the list sets the same query when it is drawn.
+    list.setQuery('all');
+    expect(core.asked).toHaveLength(1);
+    // A change since the question was asked: its answer may be older than the change.
+    list.refresh();
+    expect(core.asked).toHaveLength(2);
+    await core.answer(1, 7);
+    await core.answer(0, 6);
+    expect(list.getSnapshot().total).toBe(7);
+    // Answered: showing the list again checks it again.
+    list.setQuery('all');
+    expect(core.asked).toHaveLength(3);
+  });
+
   it('keeps the previous answer on screen, marked stale, until the new filter answers', async () => {
     const core = scriptedCore();
     const list = new PagedList<string, string, Page<string>>(core.fetch, 100);

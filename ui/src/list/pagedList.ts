@@ -107,6 +107,9 @@ export class PagedList<Row, Query, P extends Page<Row>> {
   setQuery(query: Query): void {
     const key = JSON.stringify(query);
     if (key === this.queryKey) {
+      // Its first answer still on the way is as fresh as asking again would be (the list
+      // was asked for before the screen showing it was drawn).
+      if (this.snapshot.total === null && this.inFlight.get(0) === this.epoch) return;
       this.refresh();
       return;
     }

@@ -12,8 +12,8 @@ import { describeError } from '../errors';
 import { labelText } from '../form/schema';
 import { AlertIcon, CheckIcon, CloseIcon, SearchIcon } from '../icons';
 import { formatDuration, formatMoment, secondsSince, useNow } from '../list/format';
-import type { InboxFilter, InboxList, SyncState } from '../list/live';
-import { useSyncSnapshot } from '../list/live';
+import { inboxFilter, useSyncSnapshot } from '../list/live';
+import type { InboxList, SyncState } from '../list/live';
 import { usePagedList } from '../list/pagedList';
 import { ListNotReady } from '../list/ListNotReady';
 import { VirtualList } from '../list/VirtualList';
@@ -94,11 +94,7 @@ export function Inbox({ list, sync, onOpen, onOpenMeeting, onPaletteEntries }: I
   const { status } = useSyncSnapshot(sync);
 
   const trimmed = searched.trim();
-  const filter: InboxFilter = {
-    search: trimmed === '' ? null : trimmed,
-    template_id: templateId,
-    sla,
-  };
+  const filter = inboxFilter(trimmed === '' ? null : trimmed, templateId, sla);
   const filterKey = JSON.stringify(filter);
   const snapshot = usePagedList(list, filter);
   const total = snapshot.total ?? 0;

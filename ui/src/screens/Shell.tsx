@@ -9,6 +9,7 @@ import type { CommandError, DraftView, LanguagePreference, Preferences, SessionV
 import { describeError } from '../errors';
 import { onOpenRequest } from '../events';
 import { useLive, useSyncSnapshot } from '../list/live';
+import type { LiveLists } from '../list/live';
 import {
   AlertIcon,
   CloseIcon,
@@ -143,6 +144,8 @@ interface ShellProps {
   onSignedOut: (session: SessionView) => void;
   /** The core's answer to a preference change made in Settings (notifications). */
   onPreferencesChange?: (preferences: Preferences) => void;
+  /** The lists as the start prepared them, the inbox's first page already asked for. */
+  early?: LiveLists | null;
 }
 
 export function Shell({
@@ -151,6 +154,7 @@ export function Shell({
   onLanguageChange,
   onSignedOut,
   onPreferencesChange,
+  early = null,
 }: ShellProps) {
   const { t } = useTranslation();
   const { me } = session;
@@ -166,7 +170,7 @@ export function Shell({
   const [headingFocus, setHeadingFocus] = useState(0);
   const navList = useRef<HTMLUListElement>(null);
   const main = useRef<HTMLElement>(null);
-  const live = useLive();
+  const live = useLive(early);
   const { status: syncStatus } = useSyncSnapshot(live.sync);
   // Offline as the last sync says; until the first answer, as the sign-in found it. (The
   // app may have started offline and be back online since.)
