@@ -57,6 +57,49 @@ pub struct Background {
     /// What a notification, the tray or a link asked the window to show, until the window
     /// takes it: the link that started the app arrives before the window listens.
     opened: std::sync::Mutex<Option<OpenRequest>>,
+    /// The window painted its first screen, or the app started without one (in the tray).
+    window_ready: Once,
+}
+
+/// How long whole-cache work waits for the window's first paint before it starts anyway (a
+/// window whose inbox could not be shown never reports one).
+const WINDOW_READY_AT_MOST: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Something that happens once, and whoever waits for it, before or after.
+#[derive(Default)]
+struct Once {
+    happened: AtomicBool,
+    now: tokio::sync::Notify,
+}
+
+impl Once {
+    fn set(&self) {
+        self.happened.store(true, Ordering::SeqCst);
+        self.now.notify_waiters();
+    }
+
+    async fn wait(&self) {
+        loop {
+            // Made before the flag is read: a `set` between the two still wakes it.
+            let notified = self.now.notified();
+            if self.happened.load(Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// The window has painted its first screen, or the app started without a window: work that
+/// reads the whole cache may start now without slowing the first paint down.
+pub fn window_ready(app: &AppHandle) {
+    state(app).window_ready.set();
+}
+
+/// Waits until [`window_ready`], or [`WINDOW_READY_AT_MOST`].
+async fn until_window_ready(app: &AppHandle) {
+    let background = state(app);
+    let _ = tokio::time::timeout(WINDOW_READY_AT_MOST, background.window_ready.wait()).await;
 }
 
 fn state(app: &AppHandle) -> tauri::State<'_, Background> {
@@ -122,12 +165,15 @@ async fn start(app: &AppHandle) {
                 }
                 WatchEvent::Live => {
                     tracing::info!("live updates on");
-                    // Once the window is up and in step: the whole-cache check reads every
-                    // page, so it waits until nothing is waiting for it.
+                    // Once in step and the window has painted: the whole-cache check reads
+                    // every page, and on two cores it held the first paint back by up to
+                    // half a second.
                     if !checked {
                         checked = true;
                         let client = client.clone();
+                        let app = app.clone();
                         tauri::async_runtime::spawn(async move {
+                            until_window_ready(&app).await;
                             match client.check_cache(Utc::now()).await {
                                 Ok(None) => {}
                                 Ok(Some(damage)) => tracing::error!(
@@ -526,6 +572,33 @@ pub fn parse_link(link: &str) -> Result<Link, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole-cache check waits for the window's first paint: whoever waits before it is
+    /// woken by it, and whoever comes after does not wait at all.
+    #[tokio::test]
+    async fn once_wakes_who_waited_and_lets_latecomers_through() {
+        let once = Arc::new(Once::default());
+        let (waited, mut woken) = tokio::sync::oneshot::channel();
+        let waiting = tokio::spawn({
+            let once = once.clone();
+            async move {
+                once.wait().await;
+                let _ = waited.send(());
+            }
+        });
+        tokio::task::yield_now().await;
+        assert!(woken.try_recv().is_err(), "woken before it happened");
+        once.set();
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("woken by `set`")
+            .unwrap();
+        assert!(woken.try_recv().is_ok());
+        // After the fact: no waiting.
+        tokio::time::timeout(std::time::Duration::from_secs(5), once.wait())
+            .await
+            .expect("a wait after `set` returns at once");
+    }
 
     #[test]
     fn request_links_are_read_and_others_refused_in_words() {

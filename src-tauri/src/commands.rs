@@ -777,8 +777,13 @@ pub async fn report_problem(
 /// starts.
 #[tauri::command]
 #[specta::specta]
-pub fn first_paint(screen: String, marks: logs::StartMarks) -> Result<(), ClientError> {
+pub fn first_paint(
+    app: AppHandle,
+    screen: String,
+    marks: logs::StartMarks,
+) -> Result<(), ClientError> {
     logs::first_paint(&screen, &marks);
+    background::window_ready(&app);
     Ok(())
 }
 

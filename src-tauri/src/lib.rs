@@ -283,6 +283,14 @@ pub fn run() {
         .setup(move |app| {
             let handle = app.handle().clone();
             logs::init(&handle);
+            // While the web view starts (a few hundred milliseconds), the cache opens.
+            if let Ok(client) = handle.state::<Core>().client_arc() {
+                tauri::async_runtime::spawn(async move {
+                    let open = client.open_cache_ahead().await;
+                    let since_start_ms = logs::since_start_ms();
+                    tracing::info!(open, since_start_ms, "the offline cache opened ahead");
+                });
+            }
             // A desktop without a tray (no StatusNotifier host) still gets the window and
             // notifications; it must not stop the app from starting.
             if let Err(err) = tray::create(&handle) {
@@ -295,7 +303,10 @@ pub fn run() {
                 }
             });
             tune_web_view(&handle);
-            if !hidden {
+            if hidden {
+                // No window to paint first: nothing for the background to wait for.
+                background::window_ready(&handle);
+            } else {
                 show_window(&handle);
             }
             if let Some(link) = args.iter().find(|a| a.starts_with("countersign://")) {

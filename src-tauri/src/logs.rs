@@ -28,6 +28,11 @@ pub fn mark_start() {
     let _ = STARTED.set((std::time::Instant::now(), std::time::SystemTime::now()));
 }
 
+/// Milliseconds since [`mark_start`], for the log lines of the start's steps.
+pub fn since_start_ms() -> u128 {
+    STARTED.get().map_or(0, |(at, _)| at.elapsed().as_millis())
+}
+
 /// The steps of the web page's start, in milliseconds since the page began loading
 /// (`performance.now()`), and when that was (`performance.timeOrigin`, milliseconds since
 /// the Unix epoch). Logged with the first paint, so that a slow cold start says which step
@@ -55,14 +60,12 @@ pub fn first_paint(screen: &str, marks: &StartMarks) {
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .take(40)
         .collect();
-    let (since_start_ms, page_ms) = STARTED.get().map_or((0, None), |(at, wall)| {
+    let since_start_ms = since_start_ms();
+    let page_ms = STARTED.get().and_then(|(_, wall)| {
         let wall_ms = wall
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-        (
-            at.elapsed().as_millis(),
-            marks.page_origin.map(|origin| origin - wall_ms),
-        )
+        marks.page_origin.map(|origin| origin - wall_ms)
     });
     // Each step in whole milliseconds since the process started (none when the page's
     // clock could not be placed, or the step did not happen).

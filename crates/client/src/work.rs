@@ -343,6 +343,21 @@ impl Client {
             .join(format!("{host}-{me}.sqlite"))
     }
 
+    /// Opens the signed-in person's offline cache ahead of the first call that needs it. The
+    /// desktop calls this as it starts, so that the file is open while the window comes up
+    /// rather than after the window asks for the inbox. Nobody signed in, or a cache that
+    /// cannot be opened, does nothing here: the first call that needs the cache meets the
+    /// same and says so. Whether the cache is open.
+    pub async fn open_cache_ahead(&self) -> bool {
+        match self.open_cache().await {
+            Ok(_) => true,
+            Err(err) => {
+                tracing::debug!(error = %err, "the offline cache was not opened ahead");
+                false
+            }
+        }
+    }
+
     /// Closes the offline cache (the app is quitting): its files are complete on disk and
     /// nothing holds them open. The next call that needs the cache opens it again.
     pub async fn close(&self) -> Result<()> {
