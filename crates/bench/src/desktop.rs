@@ -50,6 +50,13 @@ fn baseline_binary() -> PathBuf {
 /// the release profile, share one invocation.
 fn build_release() -> anyhow::Result<()> {
     eprintln!("bench: building the release binaries and the baseline app (minutes when cold)");
+    // The UI first: the desktop embeds `ui/dist` as it is, which in a fresh clone does not
+    // exist and elsewhere may be older than `ui/src`.
+    let status = std::process::Command::new("npm")
+        .args(["run", "build", "--silent"])
+        .current_dir(crate::repo_root().join("ui"))
+        .status()?;
+    anyhow::ensure!(status.success(), "the UI's build failed");
     let status = crate::cargo()
         .args(["build", "--profile", "dist", "-p", "countersign-desktop"])
         .status()?;
