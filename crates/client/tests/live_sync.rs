@@ -53,6 +53,22 @@ async fn signed_in(url: &str, dir: &std::path::Path, username: &str) -> Arc<Clie
     c
 }
 
+/// An administrator ends every session of `username`, as a departure would.
+async fn revoke_all_sessions(server: &TestServer, username: &str) {
+    let store = &server.state.store;
+    let person = store
+        .find_person_by_username(username)
+        .await
+        .unwrap()
+        .unwrap();
+    for session in store.list_sessions(person.id).await.unwrap() {
+        store
+            .revoke_session(session.id, "revoked_by_admin", tuesday_morning())
+            .await
+            .unwrap();
+    }
+}
+
 /// A client watching in the background: its events arrive on `events`.
 struct Watching {
     events: mpsc::UnboundedReceiver<String>,
@@ -402,20 +418,7 @@ async fn a_revoked_session_stops_the_watch_with_the_reason() {
     watching.until_event("live").await;
 
     // An administrator ends all of his sessions (as a departure would).
-    let person = server
-        .state
-        .store
-        .find_person_by_username("jiang.tao")
-        .await
-        .unwrap()
-        .unwrap();
-    let store = &server.state.store;
-    for session in store.list_sessions(person.id).await.unwrap() {
-        store
-            .revoke_session(session.id, "revoked_by_admin", tuesday_morning())
-            .await
-            .unwrap();
-    }
+    revoke_all_sessions(&server, "jiang.tao").await;
     // Something changes for him: the hint makes the watch sync, which finds the session over.
     let shen = signed_in(&server.url(), d2.path(), "shen.yue").await;
     submit_leave(&shen).await;
@@ -449,18 +452,7 @@ async fn after_a_revoked_session_the_next_person_signed_in_sees_their_own_inbox(
     let his = device.inbox_page(&first_page, now).await.unwrap();
     assert!(his.items.iter().any(|e| e.request_id == leave), "{his:?}");
 
-    let store = &server.state.store;
-    let jiang = store
-        .find_person_by_username("jiang.tao")
-        .await
-        .unwrap()
-        .unwrap();
-    for session in store.list_sessions(jiang.id).await.unwrap() {
-        store
-            .revoke_session(session.id, "revoked_by_admin", now)
-            .await
-            .unwrap();
-    }
+    revoke_all_sessions(&server, "jiang.tao").await;
     let ended = device.sync(now).await.unwrap_err();
     assert_eq!(ended.code, ClientErrorCode::SessionRevoked, "{ended:?}");
 
