@@ -177,6 +177,12 @@ impl AppState {
         // The head first: a change committed while the tables are read then makes the next
         // call read them again, never the other way round.
         let head = self.store.everyone_head().await?;
+        self.org_snapshot_at(head).await
+    }
+
+    /// [`Self::org_snapshot`] with the everyone-feed's head already read (before the tables,
+    /// as there).
+    async fn org_snapshot_at(&self, head: i64) -> Result<Arc<OrgSnapshot>> {
         if let Some(org) = self.kept_org.at(head) {
             return Ok(org);
         }
@@ -433,7 +439,7 @@ impl AppState {
         let resource = format!("request:{id}");
         let kind = action_name(&act.action);
         for _ in 0..MAX_ATTEMPTS {
-            let record = self.visible_request(caller, id).await?;
+            let (record, head) = self.decision_read(caller, id, mutation).await?;
             let template = self
                 .template_at(&record.template_id, record.template_version)
                 .await?
@@ -443,7 +449,7 @@ impl AppState {
                         record.template_id, record.template_version
                     ))
                 })?;
-            let org = self.org_snapshot().await?;
+            let org = self.org_snapshot_at(head).await?;
             let engine = Engine {
                 schema: &template.form,
                 definition: &template.workflow,
@@ -597,6 +603,37 @@ impl AppState {
                 ))
             }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The request a decision is about, as [`Self::visible_request`], with the everyone-feed's
+    /// head for [`Self::org_snapshot_at`]; a mutation answered before is
+    /// [`Error::DuplicateMutation`] whatever the request's state, so that it is replayed.
+    async fn decision_read(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        mutation: Option<MutationTag>,
+    ) -> Result<(RequestRecord, i64)> {
+        let mutation = mutation.map(|m| m.id);
+        match self
+            .store
+            .read_for_decision(id, caller.person.id, mutation)
+            .await?
+        {
+            Some(read) if read.mutation_seen => {
+                Err(Error::DuplicateMutation(mutation.unwrap_or_default()))
+            }
+            Some(read) if policy::can_see_request(&caller.person, read.takes_part) => {
+                Ok((read.request, read.everyone_head))
+            }
+            Some(_) => Err(Error::not_found("That request")),
+            None => match mutation {
+                Some(m) if self.store.find_mutation(m).await?.is_some() => {
+                    Err(Error::DuplicateMutation(m))
+                }
+                _ => Err(Error::not_found("That request")),
+            },
         }
     }
 

@@ -373,6 +373,25 @@ async fn mutations_apply_once_and_a_refusal_blocks_nothing_behind_it() {
         .json();
     assert_eq!(stolen.results[0].status, MutationStatus::Refused);
     assert!(stolen.results[0].entity.is_none());
+    // So is a decision's, even sent well-formed on a request the other may see.
+    let stolen: MutationResults = api
+        .post(
+            "/v1/mutations",
+            &jiang,
+            json!({"mutations": [{"id": approve_id, "kind": "act_on_request", "payload": {"request_id": request_id, "action": {"kind": "comment", "text": "mine now"}}}]}),
+        )
+        .await
+        .json();
+    assert_eq!(stolen.results[0].status, MutationStatus::Refused);
+    assert!(stolen.results[0].entity.is_none());
+    let view: RequestView = api
+        .get(&format!("/v1/requests/{request_id}"), &jiang)
+        .await
+        .json();
+    assert!(
+        view.state.events.iter().all(|e| e.comment != "mine now"),
+        "the stolen id changed nothing"
+    );
 }
 
 countersign_testkit::both_backends!(pending_lists_follow_every_change_that_moves_a_task);

@@ -539,6 +539,26 @@ async fn a_request_write_is_atomic_and_versioned(db: &TestDb) {
             .unwrap(),
         None
     );
+    let read = store
+        .read_for_decision(id, approver.id, Some(mutation.id))
+        .await
+        .unwrap()
+        .expect("the request is there");
+    assert_eq!(read.request, record);
+    assert!(read.takes_part && read.mutation_seen, "{read:?}");
+    let read = store
+        .read_for_decision(id, Uuid::now_v7(), Some(Uuid::now_v7()))
+        .await
+        .unwrap()
+        .expect("the request is there");
+    assert!(!read.takes_part && !read.mutation_seen, "{read:?}");
+    assert!(
+        store
+            .read_for_decision(Uuid::now_v7(), approver.id, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let tasks = store.open_tasks_of(approver.id, 10).await.unwrap();
     assert_eq!((tasks.len(), tasks[0].task_no), (1, 1));
 
@@ -808,6 +828,14 @@ async fn only_a_change_everyone_sees_moves_everyones_head(db: &TestDb) {
         store.feed_head().await.unwrap(),
         "a new colleague moves it"
     );
+    // A decision reads the same head with its request.
+    let read = store
+        .read_for_decision(own, a.id, None)
+        .await
+        .unwrap()
+        .expect("the request is there");
+    assert_eq!(read.everyone_head, store.everyone_head().await.unwrap());
+    assert!(read.everyone_head > added);
 }
 
 async fn template_versions_are_kept_apart(db: &TestDb) {

@@ -13,6 +13,22 @@ use super::Result;
 /// The audience of changes everyone may see (templates, the directory).
 pub const EVERYONE: Uuid = Uuid::nil();
 
+/// [`EVERYONE`] written into SQL text, for a statement kept prepared that asks for the
+/// everyone-feed's head: planned with a parameter instead, PostgreSQL's generic plan walks the
+/// whole feed back from its newest row (see `everyone_head`). SQLite keeps UUIDs as 16-byte
+/// blobs, PostgreSQL as `uuid`.
+pub(crate) trait EveryoneInSql {
+    const EVERYONE_SQL: &'static str;
+}
+
+impl EveryoneInSql for sqlx::Sqlite {
+    const EVERYONE_SQL: &'static str = "X'00000000000000000000000000000000'";
+}
+
+impl EveryoneInSql for sqlx::Postgres {
+    const EVERYONE_SQL: &'static str = "'00000000-0000-0000-0000-000000000000'::uuid";
+}
+
 /// Rows written by one multi-row insert (feed, tasks, participants): at most ten parameters
 /// each, well under SQLite's 32,766 and PostgreSQL's 65,535 parameters to a statement.
 pub(crate) const ROWS_PER_INSERT: usize = 1000;

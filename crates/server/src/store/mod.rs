@@ -39,8 +39,8 @@ pub use org::{Delegation, Department, OrgStore, Person, PersonStatus};
 pub use overdue::{OverdueMark, OverdueStore};
 pub use postgres::PostgresStore;
 pub use requests::{
-    MutationRecord, RequestRecord, RequestStore, RequestWrite, TaskRecord, TemplateRecord,
-    TemplateStore, WriteOutcome,
+    DecisionRead, MutationRecord, RequestRecord, RequestStore, RequestWrite, TaskRecord,
+    TemplateRecord, TemplateStore, WriteOutcome,
 };
 pub use sessions::{IssuedHashes, SessionRecord, SessionStore, ThrottleState};
 pub use sqlite::SqliteStore;

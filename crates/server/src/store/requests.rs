@@ -98,6 +98,17 @@ impl TaskRecord {
     }
 }
 
+/// What [`RequestStore::read_for_decision`] found.
+#[derive(Debug, Clone)]
+pub struct DecisionRead {
+    pub request: RequestRecord,
+    pub takes_part: bool,
+    /// As [`crate::store::FeedStore::everyone_head`] at this read.
+    pub everyone_head: i64,
+    /// The mutation was answered before: it is a replay.
+    pub mutation_seen: bool,
+}
+
 /// A client mutation's answer, kept so that a replay gets the same answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MutationRecord {
@@ -229,6 +240,16 @@ pub trait RequestStore: Send + Sync + 'static {
     ) -> Result<Vec<RequestRecord>>;
     /// Open tasks assigned to `person`, oldest first.
     async fn open_tasks_of(&self, person: Uuid, limit: i64) -> Result<Vec<TaskRecord>>;
+    /// What a decision reads before it is worked out, in one statement (on SQLite each is a
+    /// round trip to the connection's thread): the request, whether `person` takes part in
+    /// it, the everyone-feed's head (whether the organisation changed since routing last read
+    /// it), and whether `mutation` was answered before. `None` when the request does not exist.
+    async fn read_for_decision(
+        &self,
+        id: Uuid,
+        person: Uuid,
+        mutation: Option<Uuid>,
+    ) -> Result<Option<DecisionRead>>;
     async fn find_mutation(&self, id: Uuid) -> Result<Option<MutationRecord>>;
     /// Records a refused mutation's answer (an applied one is written with its request).
     async fn record_mutation(&self, mutation: &MutationRecord, audit: &AuditEntry) -> Result<()>;
@@ -276,6 +297,27 @@ pub(super) struct RequestForRow {
     #[sqlx(flatten)]
     request: RequestRow,
     takes_part: bool,
+}
+
+/// A row of `read_for_decision`.
+#[derive(sqlx::FromRow)]
+pub(super) struct DecisionReadRow {
+    #[sqlx(flatten)]
+    request: RequestRow,
+    takes_part: bool,
+    everyone_head: Option<i64>,
+    mutation_seen: bool,
+}
+
+impl From<DecisionReadRow> for DecisionRead {
+    fn from(r: DecisionReadRow) -> Self {
+        DecisionRead {
+            request: r.request.into(),
+            takes_part: r.takes_part,
+            everyone_head: r.everyone_head.unwrap_or(0),
+            mutation_seen: r.mutation_seen,
+        }
+    }
 }
 
 impl From<RequestForRow> for (RequestRecord, bool) {
@@ -625,6 +667,31 @@ macro_rules! requests_sql {
                     )))
                     .bind(id)
                     .bind(person)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(Into::into))
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn read_for_decision(
+                &self,
+                id: uuid::Uuid,
+                person: uuid::Uuid,
+                mutation: Option<uuid::Uuid>,
+            ) -> $crate::store::Result<Option<$crate::store::DecisionRead>> {
+                let row: Option<$crate::store::requests::DecisionReadRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {}, EXISTS (SELECT 1 FROM request_participants p \
+                         WHERE p.request_id = requests.id AND p.person_id = $2) AS takes_part, \
+                         (SELECT MAX(seq) FROM feed WHERE audience = {}) AS everyone_head, \
+                         EXISTS (SELECT 1 FROM mutations m WHERE m.id = $3) AS mutation_seen \
+                         FROM requests WHERE id = $1",
+                        $crate::store::requests::REQUEST_COLUMNS,
+                        <$db as $crate::store::feed::EveryoneInSql>::EVERYONE_SQL,
+                    )))
+                    .bind(id)
+                    .bind(person)
+                    .bind(mutation)
                     .fetch_optional(&self.pool)
                     .await?;
                 Ok(row.map(Into::into))
