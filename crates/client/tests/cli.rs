@@ -64,20 +64,6 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// The live sessions of a person, straight from the server's store.
-async fn live_sessions(
-    server: &TestServer,
-    username: &str,
-) -> Vec<countersign_server::store::SessionRecord> {
-    let store = &server.state.store;
-    let person = store
-        .find_person_by_username(username)
-        .await
-        .unwrap()
-        .unwrap();
-    store.list_sessions(person.id).await.unwrap()
-}
-
 /// True when any file under `dir` contains `needle`.
 fn any_file_contains(dir: &Path, needle: &str) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -148,7 +134,7 @@ async fn login_whoami_sessions_logout_with_tokens_only_in_the_keyring() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("Not signed in"), "{}", stderr(&out));
     assert!(
-        live_sessions(&server, "li.wei").await.is_empty(),
+        server.sessions_of("li.wei").await.is_empty(),
         "logout ended the session on the server"
     );
 }
@@ -244,11 +230,7 @@ async fn an_expired_access_token_is_refreshed_without_asking() {
         assert!(out.status.success(), "{}", stderr(&out));
         clock.advance(Duration::minutes(20));
     }
-    assert_eq!(
-        live_sessions(&server, "li.wei").await.len(),
-        1,
-        "same session"
-    );
+    assert_eq!(server.sessions_of("li.wei").await.len(), 1, "same session");
 
     clock.advance(Duration::days(31));
     let out = cli.run(&["whoami"], None);

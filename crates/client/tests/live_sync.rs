@@ -55,14 +55,10 @@ async fn signed_in(url: &str, dir: &std::path::Path, username: &str) -> Arc<Clie
 
 /// An administrator ends every session of `username`, as a departure would.
 async fn revoke_all_sessions(server: &TestServer, username: &str) {
-    let store = &server.state.store;
-    let person = store
-        .find_person_by_username(username)
-        .await
-        .unwrap()
-        .unwrap();
-    for session in store.list_sessions(person.id).await.unwrap() {
-        store
+    for session in server.sessions_of(username).await {
+        server
+            .state
+            .store
             .revoke_session(session.id, "revoked_by_admin", tuesday_morning())
             .await
             .unwrap();

@@ -159,6 +159,20 @@ impl TestServer {
         .expect("add a test person")
     }
 
+    /// The live sessions of the person signed in as `username`, straight from the store.
+    pub async fn sessions_of(&self, username: &str) -> Vec<store::SessionRecord> {
+        let store = &self.state.store;
+        let person = store
+            .find_person_by_username(username)
+            .await
+            .expect("read the test person")
+            .unwrap_or_else(|| panic!("no person '{username}' on the test server"));
+        store
+            .list_sessions(person.id)
+            .await
+            .expect("read the person's sessions")
+    }
+
     /// Stops serving and waits until the port is closed.
     pub async fn stop(mut self) {
         self.shutdown_and_wait().await;
