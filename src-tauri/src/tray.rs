@@ -74,17 +74,21 @@ fn show(app: &AppHandle, view: &TrayView) {
     let Some(tray) = app.tray_by_id(TRAY) else {
         return;
     };
+    let mut badge_changed = true;
     if let Some(shown) = app.try_state::<Shown>() {
         let mut shown = shown.view();
         if shown.as_ref() == Some(view) {
             return;
         }
+        badge_changed = shown.as_ref().is_none_or(|old| old.badge != view.badge);
         *shown = Some(view.clone());
     }
     // On Linux the title is the label beside the icon (tooltips are not shown there).
     let _ = tray.set_title(Some(view.title.as_str()));
     let _ = tray.set_tooltip(Some(view.tooltip.as_str()));
-    if let Ok(icon) = icon(view.badge) {
+    // Only when the badge comes or goes: on Linux each new icon is a new PNG file the panel
+    // loads again (the old one is deleted), which is wasted work when only the count moved.
+    if badge_changed && let Ok(icon) = icon(view.badge) {
         let _ = tray.set_icon(Some(icon));
     }
     match build_menu(app, view) {

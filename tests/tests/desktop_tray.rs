@@ -123,17 +123,18 @@ async fn the_tray_and_the_edges_of_notifications_in_the_real_app() {
     let item = watcher.wait_for_item(WITHIN).await;
 
     // Signed out: the tray offers only the window and Quit, and shows no count.
-    let signed_out = tray_where(&watcher, &item, "the signed-out tray", |tray| {
-        tray.menu.labels() == ["Open window", "—", "Quit"]
-    })
+    let signed_out = tray_where(
+        &watcher,
+        &item,
+        "the signed-out tray, its icon a file",
+        |tray| {
+            tray.menu.labels() == ["Open window", "—", "Quit"]
+                && tray.properties.icon_file.is_some()
+        },
+    )
     .await;
     assert_eq!(signed_out.properties.label, "", "no count before sign-in");
-    let plain_icon = std::fs::read(&signed_out.properties.icon_name).unwrap_or_else(|e| {
-        panic!(
-            "libayatana names the icon by its file: {:?}: {e}",
-            signed_out.properties.icon_name
-        )
-    });
+    let plain_icon = signed_out.properties.icon_file.clone().unwrap();
 
     // (a) Signed in: six waiting, the newest five listed.
     app.sign_in(&proxy.url(), "jiang.tao").await;
@@ -159,7 +160,11 @@ async fn the_tray_and_the_edges_of_notifications_in_the_real_app() {
         &watcher,
         &item,
         "six waiting, the newest five listed",
-        move |tray| tray.properties.label == "6" && tray.menu.labels() == wanted,
+        move |tray| {
+            tray.properties.label == "6"
+                && tray.menu.labels() == wanted
+                && tray.properties.icon_file.is_some()
+        },
     )
     .await;
     assert!(
@@ -175,7 +180,7 @@ async fn the_tray_and_the_edges_of_notifications_in_the_real_app() {
              as on a notification's button)"
         );
     }
-    let badged = std::fs::read(&tray.properties.icon_name).unwrap();
+    let badged = tray.properties.icon_file.clone().unwrap();
     assert_ne!(
         badged, plain_icon,
         "the icon carries a badge while something waits"
@@ -196,13 +201,17 @@ async fn the_tray_and_the_edges_of_notifications_in_the_real_app() {
     newest_five.remove(0);
     newest_five.push(entry(&waiting[0].0));
     let wanted = expected_menu("5 approvals waiting", &newest_five);
-    tray_where(
+    let five = tray_where(
         &watcher,
         &item,
         "five waiting after the approval",
         move |tray| tray.properties.label == "5" && tray.menu.labels() == wanted,
     )
     .await;
+    assert_eq!(
+        five.properties.icon_name, tray.properties.icon_name,
+        "only the count moved: the badged icon stays the file the panel already loaded"
+    );
     notifications
         .wait_for_notification(WITHIN, "the tray's approval confirmed", |n| {
             n.summary == format!("You approved: {sixth_title}")

@@ -72,6 +72,10 @@ pub struct ItemProperties {
     pub status: String,
     /// An icon theme name, or (as libayatana does for an icon given as pixels) a file path.
     pub icon_name: String,
+    /// The bytes of the file `icon_name` names, read with the other properties, as a panel
+    /// loads it when the name changes. `None` when the name is not a path or the file is gone
+    /// (libayatana's caller replaced the icon, and a later read will see the new name).
+    pub icon_file: Option<Vec<u8>>,
     pub icon_theme_path: String,
     /// `(width, height, ARGB32 bytes)` per size; empty when the icon goes by name.
     pub icon_pixmap: Vec<(i32, i32, Vec<u8>)>,
@@ -407,12 +411,19 @@ async fn read_properties(
         .get("IconPixmap")
         .and_then(|v| Vec::<(i32, i32, Vec<u8>)>::try_from(v.clone()).ok())
         .unwrap_or_default();
+    let icon_name = text("IconName");
+    let icon_file = if std::path::Path::new(&icon_name).is_absolute() {
+        tokio::fs::read(&icon_name).await.ok()
+    } else {
+        None
+    };
     Ok(ItemProperties {
         id: text("Id"),
         title: text("Title"),
         label: text("XAyatanaLabel"),
         status: text("Status"),
-        icon_name: text("IconName"),
+        icon_name,
+        icon_file,
         icon_theme_path: text("IconThemePath"),
         icon_pixmap,
         menu,
