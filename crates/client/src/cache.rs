@@ -1762,7 +1762,7 @@ async fn apply_changes(tx: &mut Tx<'_>, changes: &[Change]) -> sqlx::Result<()> 
             (EntityKind::Request, ChangeOp::Upsert, Some(data))
                 if !in_flight.contains(&change.id) =>
             {
-                serde_json::from_value::<RequestView>(data.clone()).ok()
+                RequestView::deserialize(data).ok()
             }
             _ => None,
         };
@@ -1814,7 +1814,7 @@ async fn apply_change(tx: &mut Tx<'_>, change: &Change, hold: bool) -> sqlx::Res
         EntityKind::Template => {
             match (change.op, change.data.as_ref()) {
                 (ChangeOp::Upsert, Some(data)) => {
-                    if let Ok(view) = serde_json::from_value::<TemplateView>(data.clone()) {
+                    if let Ok(view) = TemplateView::deserialize(data) {
                         sqlx::query(
                             "INSERT INTO templates (id, version, retired, body) \
                              VALUES ($1, $2, $3, $4) ON CONFLICT (id, version) DO UPDATE \
@@ -1843,7 +1843,7 @@ async fn apply_change(tx: &mut Tx<'_>, change: &Change, hold: bool) -> sqlx::Res
         EntityKind::Person => {
             match (change.op, change.data.as_ref()) {
                 (ChangeOp::Upsert, Some(data)) => {
-                    if let Ok(p) = serde_json::from_value::<PersonEntry>(data.clone()) {
+                    if let Ok(p) = PersonEntry::deserialize(data) {
                         sqlx::query(
                             "INSERT INTO people (id, username, display_name, body) \
                              VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET \
@@ -1943,7 +1943,7 @@ async fn upserted_or_removed<T: serde::de::DeserializeOwned>(
     remove: &'static str,
 ) -> sqlx::Result<Option<T>> {
     let record = match (change.op, change.data.as_ref()) {
-        (ChangeOp::Upsert, Some(data)) => serde_json::from_value::<T>(data.clone()).ok(),
+        (ChangeOp::Upsert, Some(data)) => T::deserialize(data).ok(),
         _ => None,
     };
     if record.is_none() {
