@@ -245,6 +245,7 @@ fn tune_web_view(app: &AppHandle) {
 
 /// Runs the app until it is quit from the tray (closing the window keeps it in the tray).
 pub fn run() {
+    countersign_client::heap::use_one_heap();
     logs::mark_start();
     let commands = commands();
     let args: Vec<String> = std::env::args().collect();

@@ -13,6 +13,7 @@ pub mod credentials;
 #[cfg(all(unix, feature = "dbus-notifier"))]
 pub mod dbus_notifier;
 pub mod error;
+pub mod heap;
 mod live;
 mod meeting_files;
 mod meeting_report;

@@ -333,6 +333,7 @@ enum DraftCommand {
 }
 
 fn main() -> ExitCode {
+    countersign_client::heap::use_one_heap();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
