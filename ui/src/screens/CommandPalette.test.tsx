@@ -1,4 +1,4 @@
-import { render, screen, within } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../App';
@@ -16,6 +16,12 @@ async function startSignedIn() {
   const user = userEvent.setup();
   render(<App />);
   await screen.findByTestId('shell');
+  // The shell's effects (the palette's shortcut among them) run after it is drawn, and on a
+  // busy machine after `findByTestId` has returned: the keyboard landing in the navigation
+  // is the last of them, so the shortcut is listened for from then on.
+  await waitFor(() => {
+    expect(screen.getByTestId('nav-inbox')).toHaveFocus();
+  });
   return user;
 }
 
