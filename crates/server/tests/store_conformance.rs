@@ -1825,8 +1825,8 @@ async fn a_write_refused_for_a_concurrent_one_is_busy_and_retryable(db: &TestDb)
 
 /// Request writes arriving together are committed in batches (one transaction for many); each
 /// must still be answered as if it had been written alone: a stale one changes nothing, a
-/// reused mutation id is a conflict that lands nothing, two writes from one version make one
-/// winner, and every written one has its audit line and feed rows.
+/// reused mutation id is a conflict that lands nothing, of two writes from one version the
+/// first queued wins, and every written one has its audit line and feed rows.
 async fn request_writes_sent_at_once_are_each_answered_as_if_alone(db: &TestDb) {
     let store = open(db).await;
     let initiator = person("shen.yue");
@@ -1876,52 +1876,71 @@ async fn request_writes_sent_at_once_are_each_answered_as_if_alone(db: &TestDb) 
     };
     let head_before = store.feed_head().await.unwrap();
 
-    // Every request approved once, each with its own mutation, all at once; with them a
-    // write from a version long gone, a second approval of request 3 from the same version,
-    // and a new request that reuses the first submission's mutation id.
+    // Every request approved once, each with its own mutation, in three groups written
+    // together: the first with a write from a version long gone, the second with a second
+    // approval of one of its requests from the same version, the third with a new request
+    // that reuses the first submission's mutation id.
     let mut writes: Vec<RequestWrite> = requests
         .iter()
         .map(|r| approve(r, r.version(), Some(mutation("act_on_request"))))
         .collect();
-    let stale = approve(&requests[0], 0, None);
-    let rival = approve(&requests[3], requests[3].version(), None);
+    let n = requests.len();
+    let stale = approve(&requests[8], 0, None);
+    let rival = approve(&requests[10], requests[10].version(), None);
     let mut reused = submit("重复的变更".into());
     reused.mutation = Some(earlier);
-    writes.extend([stale, rival, reused.clone()]);
-    let answers = futures::future::join_all(writes.iter().map(|w| store.write_request(w))).await;
-
-    let mut written = 0;
-    for (i, answer) in answers.iter().enumerate().take(requests.len()) {
-        match (i, answer) {
-            (3, Ok(WriteOutcome::Written { .. } | WriteOutcome::Stale)) => {}
-            (_, Ok(WriteOutcome::Written { .. })) => {}
-            other => panic!("approval {i}: {other:?}"),
-        }
-        written += usize::from(matches!(answer, Ok(WriteOutcome::Written { .. })));
+    let groups = [
+        [&writes[0..8], std::slice::from_ref(&stale)].concat(),
+        [&writes[8..16], std::slice::from_ref(&rival)].concat(),
+        [&writes[16..n], std::slice::from_ref(&reused)].concat(),
+    ];
+    let mut answers = Vec::new();
+    for group in &groups {
+        answers.push(store.write_requests(group).await);
     }
-    let n = requests.len();
+
+    let written_at = |answers: &[store::Result<WriteOutcome>]| -> Vec<i64> {
+        answers
+            .iter()
+            .map(|a| match a {
+                Ok(WriteOutcome::Written { last_seq }) => *last_seq,
+                other => panic!("an approval: {other:?}"),
+            })
+            .collect()
+    };
+    // The first group: one transaction, the stale write in it answered as stale.
+    let first = written_at(&answers[0][..8]);
+    assert!(
+        first.iter().all(|seq| *seq == first[0]),
+        "committed together, the writes share their last feed row: {first:?}"
+    );
     assert_eq!(
-        answers[n].as_ref().ok(),
+        answers[0][8].as_ref().ok(),
         Some(&WriteOutcome::Stale),
         "stale"
     );
-    let rivals = [&answers[3], &answers[n + 1]];
+    // The second: the approval queued first wins, the other from the same version is stale.
+    let second = written_at(&answers[1][..8]);
+    assert!(second.iter().all(|seq| *seq == second[0]), "{second:?}");
     assert_eq!(
-        rivals
-            .iter()
-            .filter(|a| matches!(a, Ok(WriteOutcome::Written { .. })))
-            .count(),
-        1,
-        "one of two approvals from the same version wins: {rivals:?}"
+        answers[1][8].as_ref().ok(),
+        Some(&WriteOutcome::Stale),
+        "the second approval from one version"
     );
-    written += usize::from(matches!(answers[n + 1], Ok(WriteOutcome::Written { .. })));
+    // The third: the reused id fails its batch, whose writes are then made one by one.
+    written_at(&answers[2][..n - 16]);
     assert!(
-        matches!(answers[n + 2], Err(StoreError::Conflict { .. })),
+        matches!(answers[2][n - 16], Err(StoreError::Conflict { .. })),
         "a reused mutation id: {:?}",
-        answers[n + 2]
+        answers[2][n - 16]
     );
     assert_eq!(store.find_request(reused.request.id).await.unwrap(), None);
-    assert_eq!(written, n, "every request approved exactly once");
+    let answers: Vec<store::Result<WriteOutcome>> = answers
+        .into_iter()
+        .zip(&groups)
+        .flat_map(|(answers, group)| answers.into_iter().take(group.len() - 1))
+        .collect();
+    writes.truncate(n);
 
     for r in &requests {
         let stored = store.find_request(r.id).await.unwrap().unwrap();

@@ -144,7 +144,7 @@ pub struct RequestWrite {
 /// commit (its log write on SQLite, its round trip on PostgreSQL) is then shared by a burst of
 /// decisions, and each is answered once its batch is committed.
 #[derive(Debug, Clone)]
-pub(crate) struct RequestQueue(tokio::sync::mpsc::UnboundedSender<QueuedWrite>);
+pub(crate) struct RequestQueue(tokio::sync::mpsc::UnboundedSender<Vec<QueuedWrite>>);
 
 /// A write in the queue, with where to answer.
 pub(crate) type QueuedWrite = (RequestWrite, Answer);
@@ -157,28 +157,55 @@ pub(crate) type Answer = tokio::sync::oneshot::Sender<Result<WriteOutcome>>;
 const WRITES_PER_BATCH: usize = 64;
 
 impl RequestQueue {
-    pub(crate) fn new() -> (Self, tokio::sync::mpsc::UnboundedReceiver<QueuedWrite>) {
+    pub(crate) fn new() -> (Self, tokio::sync::mpsc::UnboundedReceiver<Vec<QueuedWrite>>) {
         let (queue, waiting) = tokio::sync::mpsc::unbounded_channel();
         (Self(queue), waiting)
     }
 
     /// Queues `write` and waits for its batch to be committed (or refused).
     pub(crate) async fn write(&self, write: RequestWrite) -> Result<WriteOutcome> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        let stopped = || super::StoreError::Unavailable("the store's writer has stopped".into());
-        self.0.send((write, answer)).map_err(|_| stopped())?;
-        answered.await.map_err(|_| stopped())?
+        self.write_together(vec![write])
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(Self::stopped()))
     }
 
-    /// `first` and whatever else is waiting, up to [`WRITES_PER_BATCH`], by request.
+    /// Queues `writes` as one, so that one batch takes them all, and waits for their answers
+    /// (in the same order).
+    pub(crate) async fn write_together(
+        &self,
+        writes: Vec<RequestWrite>,
+    ) -> Vec<Result<WriteOutcome>> {
+        let (queued, answered): (Vec<QueuedWrite>, Vec<_>) = writes
+            .into_iter()
+            .map(|write| {
+                let (answer, answered) = tokio::sync::oneshot::channel();
+                ((write, answer), answered)
+            })
+            .unzip();
+        // Sent or not, every answer then comes (a dropped sender is "stopped").
+        let _ = self.0.send(queued);
+        let mut answers = Vec::with_capacity(answered.len());
+        for answered in answered {
+            answers.push(answered.await.unwrap_or_else(|_| Err(Self::stopped())));
+        }
+        answers
+    }
+
+    fn stopped() -> super::StoreError {
+        super::StoreError::Unavailable("the store's writer has stopped".into())
+    }
+
+    /// `first` and whatever else is waiting, up to [`WRITES_PER_BATCH`] (writes queued as
+    /// one are never split), by request.
     pub(crate) fn batch(
-        first: QueuedWrite,
-        waiting: &mut tokio::sync::mpsc::UnboundedReceiver<QueuedWrite>,
+        first: Vec<QueuedWrite>,
+        waiting: &mut tokio::sync::mpsc::UnboundedReceiver<Vec<QueuedWrite>>,
     ) -> (Vec<RequestWrite>, Vec<Answer>) {
-        let mut batch = vec![first];
+        let mut batch = first;
         while batch.len() < WRITES_PER_BATCH {
             match waiting.try_recv() {
-                Ok(next) => batch.push(next),
+                Ok(next) => batch.extend(next),
                 Err(_) => break,
             }
         }
@@ -220,6 +247,10 @@ pub trait RequestStore: Send + Sync + 'static {
     /// Inserts or updates a request, its tasks and participants, with its audit line, feed
     /// rows and mutation answer, atomically. A mutation id seen before is a conflict.
     async fn write_request(&self, write: &RequestWrite) -> Result<WriteOutcome>;
+    /// Writes `writes` in one batch (one transaction) when they can all be written together,
+    /// and answers each as [`Self::write_request`] would have alone, in the same order: the
+    /// writes of decisions arriving at once are batched so.
+    async fn write_requests(&self, writes: &[RequestWrite]) -> Vec<Result<WriteOutcome>>;
     async fn find_request(&self, id: Uuid) -> Result<Option<RequestRecord>>;
     async fn find_requests(&self, ids: &[Uuid]) -> Result<Vec<RequestRecord>>;
     async fn is_participant(&self, request: Uuid, person: Uuid) -> Result<bool>;
@@ -523,10 +554,9 @@ macro_rules! requests_sql {
                 writes: &[$crate::store::RequestWrite],
             ) -> $crate::store::Result<Vec<$crate::store::WriteOutcome>> {
                 let mut tx = writer.begin_with($begin_write).await?;
-                let mut written = Vec::with_capacity(writes.len());
-                for write in writes {
-                    written.push($crate::store::requests::request_rows_in_tx!(tx, write));
-                }
+                let written =
+                    $crate::store::requests::RequestRowsWrite::write_request_rows(&mut *tx, writes)
+                        .await?;
                 let last_seq = $crate::store::requests::request_audit_feed_in_tx!(
                     tx,
                     writes
@@ -634,6 +664,14 @@ macro_rules! requests_sql {
                 write: &$crate::store::RequestWrite,
             ) -> $crate::store::Result<$crate::store::WriteOutcome> {
                 self.request_queue.write(write.clone()).await
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn write_requests(
+                &self,
+                writes: &[$crate::store::RequestWrite],
+            ) -> Vec<$crate::store::Result<$crate::store::WriteOutcome>> {
+                self.request_queue.write_together(writes.to_vec()).await
             }
 
             #[tracing::instrument(skip_all)]
@@ -958,6 +996,279 @@ macro_rules! mutation_in_tx {
 }
 
 pub(crate) use mutation_in_tx;
+
+/// Writes the rows of request writes inside an open transaction, in their order: each
+/// request, its mutation's answer, its tasks, participants and files (not its audit line and
+/// feed rows, which `request_audit_feed_in_tx!` appends after every write's rows). Answers, per
+/// write, whether it was written: `false` when its request moved on past its
+/// `expected_version`, and then nothing of it was written.
+pub(crate) trait RequestRowsWrite: Send {
+    fn write_request_rows(
+        &mut self,
+        writes: &[RequestWrite],
+    ) -> impl std::future::Future<Output = Result<Vec<bool>>> + Send;
+}
+
+impl RequestRowsWrite for sqlx::SqliteConnection {
+    /// One write after another, a statement per kind of row each: SQLite's statements run in
+    /// this process, and one multi-row statement per kind for a whole batch measured no faster
+    /// (BENCHMARKS.md, Tuning history 2026-12-03 06:20).
+    async fn write_request_rows(&mut self, writes: &[RequestWrite]) -> Result<Vec<bool>> {
+        let tx = self;
+        let mut written = Vec::with_capacity(writes.len());
+        for write in writes {
+            written.push(request_rows_in_tx!(tx, write));
+        }
+        Ok(written)
+    }
+}
+
+impl RequestRowsWrite for sqlx::PgConnection {
+    /// One statement per kind of row for the whole batch (new requests, updated requests,
+    /// mutation answers, tasks, participants, files), each a round trip to PostgreSQL, instead
+    /// of one per kind and write. The rows go as arrays through `unnest`, so that each
+    /// statement's text is the same for every batch size and is prepared once per connection
+    /// (multi-row `VALUES` made a statement per size and lost 15 %: BENCHMARKS.md, Tuning
+    /// history 2026-12-03 06:20). A batch with two writes to one request writes them in turn,
+    /// so that the second is checked against the version the first wrote.
+    async fn write_request_rows(&mut self, writes: &[RequestWrite]) -> Result<Vec<bool>> {
+        let mut ids = std::collections::HashSet::with_capacity(writes.len());
+        if writes.iter().all(|w| ids.insert(w.request.id)) {
+            return write_distinct_requests(self, writes).await;
+        }
+        let mut written = Vec::with_capacity(writes.len());
+        for write in writes {
+            written.extend(write_distinct_requests(self, std::slice::from_ref(write)).await?);
+        }
+        Ok(written)
+    }
+}
+
+/// [`RequestRowsWrite`] on PostgreSQL for writes to different requests.
+async fn write_distinct_requests(
+    conn: &mut sqlx::PgConnection,
+    writes: &[RequestWrite],
+) -> Result<Vec<bool>> {
+    use sqlx::types::Json;
+    let (new, updates): (Vec<&RequestWrite>, Vec<&RequestWrite>) =
+        writes.iter().partition(|w| w.expected_version.is_none());
+    fn column<'a>(writes: &[&'a RequestWrite], text: fn(&RequestRecord) -> &str) -> Vec<&'a str> {
+        writes.iter().map(|w| text(&w.request)).collect()
+    }
+    let template_version =
+        |r: &RequestRecord| i32::try_from(r.template_version).unwrap_or(i32::MAX);
+    if !new.is_empty() {
+        sqlx::query(
+            "INSERT INTO requests (id, template_id, template_version, initiator_id, title, \
+             status, version, form, computed, state, created_at, updated_at) \
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::uuid[], $5::text[], \
+             $6::text[], $7::int8[], $8::jsonb[], $9::jsonb[], $10::jsonb[], \
+             $11::timestamptz[], $12::timestamptz[])",
+        )
+        .bind(new.iter().map(|w| w.request.id).collect::<Vec<_>>())
+        .bind(column(&new, |r| &r.template_id))
+        .bind(
+            new.iter()
+                .map(|w| template_version(&w.request))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            new.iter()
+                .map(|w| w.request.initiator_id)
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(&new, |r| &r.title))
+        .bind(
+            new.iter()
+                .map(|w| status_name(&w.request.state))
+                .collect::<Vec<_>>(),
+        )
+        .bind(new.iter().map(|w| w.request.version()).collect::<Vec<_>>())
+        .bind(
+            new.iter()
+                .map(|w| Json(&w.request.form))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            new.iter()
+                .map(|w| Json(&w.request.computed))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            new.iter()
+                .map(|w| Json(&w.request.state))
+                .collect::<Vec<_>>(),
+        )
+        .bind(new.iter().map(|w| w.request.created_at).collect::<Vec<_>>())
+        .bind(new.iter().map(|w| w.request.updated_at).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+    let updated: std::collections::HashSet<Uuid> = if updates.is_empty() {
+        Default::default()
+    } else {
+        sqlx::query_scalar(
+            "UPDATE requests r SET title = u.title, status = u.status, version = u.version, \
+             form = u.form, computed = u.computed, state = u.state, updated_at = u.updated_at \
+             FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::int8[], \
+             $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::timestamptz[]) \
+             AS u(id, expected, title, status, version, form, computed, state, updated_at) \
+             WHERE r.id = u.id AND r.version = u.expected RETURNING r.id",
+        )
+        .bind(updates.iter().map(|w| w.request.id).collect::<Vec<_>>())
+        .bind(
+            updates
+                .iter()
+                .map(|w| w.expected_version.unwrap_or_default())
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(&updates, |r| &r.title))
+        .bind(
+            updates
+                .iter()
+                .map(|w| status_name(&w.request.state))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            updates
+                .iter()
+                .map(|w| w.request.version())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            updates
+                .iter()
+                .map(|w| Json(&w.request.form))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            updates
+                .iter()
+                .map(|w| Json(&w.request.computed))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            updates
+                .iter()
+                .map(|w| Json(&w.request.state))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            updates
+                .iter()
+                .map(|w| w.request.updated_at)
+                .collect::<Vec<_>>(),
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect()
+    };
+    let written: Vec<bool> = writes
+        .iter()
+        .map(|w| w.expected_version.is_none() || updated.contains(&w.request.id))
+        .collect();
+    let kept: Vec<&RequestWrite> = writes
+        .iter()
+        .zip(&written)
+        .filter_map(|(write, written)| written.then_some(write))
+        .collect();
+
+    // The answers after the requests: a write whose request moved on has written nothing.
+    let answers: Vec<&MutationRecord> = kept.iter().filter_map(|w| w.mutation.as_ref()).collect();
+    if !answers.is_empty() {
+        sqlx::query(
+            "INSERT INTO mutations (id, person_id, kind, status, result, created_at) \
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], \
+             $5::jsonb[], $6::timestamptz[])",
+        )
+        .bind(answers.iter().map(|m| m.id).collect::<Vec<_>>())
+        .bind(answers.iter().map(|m| m.person_id).collect::<Vec<_>>())
+        .bind(answers.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>())
+        .bind(
+            answers
+                .iter()
+                .map(|m| m.status.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(answers.iter().map(|m| Json(&m.result)).collect::<Vec<_>>())
+        .bind(answers.iter().map(|m| m.created_at).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    let tasks: Vec<&TaskRecord> = kept.iter().flat_map(|w| &w.tasks).collect();
+    if !tasks.is_empty() {
+        // The overdue mark is the scan's, not the engine's: an update keeps it.
+        sqlx::query(
+            "INSERT INTO tasks (request_id, task_no, assignee_id, seat_id, step_id, open, \
+             opened_at, due_at, closed_at, overdue_at) \
+             SELECT *, NULL FROM unnest($1::uuid[], $2::int4[], $3::uuid[], $4::uuid[], \
+             $5::text[], $6::bool[], $7::timestamptz[], $8::timestamptz[], \
+             $9::timestamptz[]) \
+             ON CONFLICT (request_id, task_no) DO UPDATE SET \
+             assignee_id = excluded.assignee_id, seat_id = excluded.seat_id, \
+             open = excluded.open, due_at = excluded.due_at, closed_at = excluded.closed_at",
+        )
+        .bind(tasks.iter().map(|t| t.request_id).collect::<Vec<_>>())
+        .bind(
+            tasks
+                .iter()
+                .map(|t| i32::try_from(t.task_no).unwrap_or(i32::MAX))
+                .collect::<Vec<_>>(),
+        )
+        .bind(tasks.iter().map(|t| t.assignee_id).collect::<Vec<_>>())
+        .bind(tasks.iter().map(|t| t.seat_id).collect::<Vec<_>>())
+        .bind(tasks.iter().map(|t| t.step_id.as_str()).collect::<Vec<_>>())
+        .bind(tasks.iter().map(|t| t.open).collect::<Vec<_>>())
+        .bind(tasks.iter().map(|t| t.opened_at).collect::<Vec<_>>())
+        .bind(tasks.iter().map(|t| t.due_at).collect::<Vec<_>>())
+        .bind(tasks.iter().map(|t| t.closed_at).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    let participants: Vec<(Uuid, Uuid)> = kept
+        .iter()
+        .flat_map(|w| w.participants.iter().map(|p| (w.request.id, *p)))
+        .collect();
+    if !participants.is_empty() {
+        sqlx::query(
+            "INSERT INTO request_participants (request_id, person_id) \
+             SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING",
+        )
+        .bind(participants.iter().map(|(r, _)| *r).collect::<Vec<_>>())
+        .bind(participants.iter().map(|(_, p)| *p).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    // As `request_rows_in_tx!`: the files the form references become the request's, only
+    // the initiator's own that no other request claimed.
+    let files: Vec<(Uuid, Uuid, Uuid)> = kept
+        .iter()
+        .flat_map(|w| {
+            let r = &w.request;
+            crate::attachments::referenced_ids(&r.form)
+                .into_iter()
+                .map(|file| (r.id, file, r.initiator_id))
+        })
+        .collect();
+    if !files.is_empty() {
+        sqlx::query(
+            "UPDATE attachments a SET request_id = f.request_id \
+             FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS f(request_id, id, uploader_id) \
+             WHERE a.id = f.id AND a.uploader_id = f.uploader_id \
+             AND (a.request_id IS NULL OR a.request_id = f.request_id)",
+        )
+        .bind(files.iter().map(|(r, _, _)| *r).collect::<Vec<_>>())
+        .bind(files.iter().map(|(_, f, _)| *f).collect::<Vec<_>>())
+        .bind(files.iter().map(|(_, _, u)| *u).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(written)
+}
 
 /// Appends the audit lines of `$writes` (an iterator of `&RequestWrite` whose rows
 /// [`request_rows_in_tx!`] wrote), in their order, and then all their feed rows, each at its
