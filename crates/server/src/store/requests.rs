@@ -1052,9 +1052,6 @@ async fn write_distinct_requests(
     use sqlx::types::Json;
     let (new, updates): (Vec<&RequestWrite>, Vec<&RequestWrite>) =
         writes.iter().partition(|w| w.expected_version.is_none());
-    fn column<'a>(writes: &[&'a RequestWrite], text: fn(&RequestRecord) -> &str) -> Vec<&'a str> {
-        writes.iter().map(|w| text(&w.request)).collect()
-    }
     let template_version =
         |r: &RequestRecord| i32::try_from(r.template_version).unwrap_or(i32::MAX);
     if !new.is_empty() {
@@ -1065,42 +1062,18 @@ async fn write_distinct_requests(
              $6::text[], $7::int8[], $8::jsonb[], $9::jsonb[], $10::jsonb[], \
              $11::timestamptz[], $12::timestamptz[])",
         )
-        .bind(new.iter().map(|w| w.request.id).collect::<Vec<_>>())
-        .bind(column(&new, |r| &r.template_id))
-        .bind(
-            new.iter()
-                .map(|w| template_version(&w.request))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            new.iter()
-                .map(|w| w.request.initiator_id)
-                .collect::<Vec<_>>(),
-        )
-        .bind(column(&new, |r| &r.title))
-        .bind(
-            new.iter()
-                .map(|w| status_name(&w.request.state))
-                .collect::<Vec<_>>(),
-        )
-        .bind(new.iter().map(|w| w.request.version()).collect::<Vec<_>>())
-        .bind(
-            new.iter()
-                .map(|w| Json(&w.request.form))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            new.iter()
-                .map(|w| Json(&w.request.computed))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            new.iter()
-                .map(|w| Json(&w.request.state))
-                .collect::<Vec<_>>(),
-        )
-        .bind(new.iter().map(|w| w.request.created_at).collect::<Vec<_>>())
-        .bind(new.iter().map(|w| w.request.updated_at).collect::<Vec<_>>())
+        .bind(array(&new, |w| w.request.id))
+        .bind(array(&new, |w| w.request.template_id.as_str()))
+        .bind(array(&new, |w| template_version(&w.request)))
+        .bind(array(&new, |w| w.request.initiator_id))
+        .bind(array(&new, |w| w.request.title.as_str()))
+        .bind(array(&new, |w| status_name(&w.request.state)))
+        .bind(array(&new, |w| w.request.version()))
+        .bind(array(&new, |w| Json(&w.request.form)))
+        .bind(array(&new, |w| Json(&w.request.computed)))
+        .bind(array(&new, |w| Json(&w.request.state)))
+        .bind(array(&new, |w| w.request.created_at))
+        .bind(array(&new, |w| w.request.updated_at))
         .execute(&mut *conn)
         .await?;
     }
@@ -1115,50 +1088,15 @@ async fn write_distinct_requests(
              AS u(id, expected, title, status, version, form, computed, state, updated_at) \
              WHERE r.id = u.id AND r.version = u.expected RETURNING r.id",
         )
-        .bind(updates.iter().map(|w| w.request.id).collect::<Vec<_>>())
-        .bind(
-            updates
-                .iter()
-                .map(|w| w.expected_version.unwrap_or_default())
-                .collect::<Vec<_>>(),
-        )
-        .bind(column(&updates, |r| &r.title))
-        .bind(
-            updates
-                .iter()
-                .map(|w| status_name(&w.request.state))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            updates
-                .iter()
-                .map(|w| w.request.version())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            updates
-                .iter()
-                .map(|w| Json(&w.request.form))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            updates
-                .iter()
-                .map(|w| Json(&w.request.computed))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            updates
-                .iter()
-                .map(|w| Json(&w.request.state))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            updates
-                .iter()
-                .map(|w| w.request.updated_at)
-                .collect::<Vec<_>>(),
-        )
+        .bind(array(&updates, |w| w.request.id))
+        .bind(array(&updates, |w| w.expected_version.unwrap_or_default()))
+        .bind(array(&updates, |w| w.request.title.as_str()))
+        .bind(array(&updates, |w| status_name(&w.request.state)))
+        .bind(array(&updates, |w| w.request.version()))
+        .bind(array(&updates, |w| Json(&w.request.form)))
+        .bind(array(&updates, |w| Json(&w.request.computed)))
+        .bind(array(&updates, |w| Json(&w.request.state)))
+        .bind(array(&updates, |w| w.request.updated_at))
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
@@ -1182,17 +1120,12 @@ async fn write_distinct_requests(
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], \
              $5::jsonb[], $6::timestamptz[])",
         )
-        .bind(answers.iter().map(|m| m.id).collect::<Vec<_>>())
-        .bind(answers.iter().map(|m| m.person_id).collect::<Vec<_>>())
-        .bind(answers.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>())
-        .bind(
-            answers
-                .iter()
-                .map(|m| m.status.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(answers.iter().map(|m| Json(&m.result)).collect::<Vec<_>>())
-        .bind(answers.iter().map(|m| m.created_at).collect::<Vec<_>>())
+        .bind(array(&answers, |m| m.id))
+        .bind(array(&answers, |m| m.person_id))
+        .bind(array(&answers, |m| m.kind.as_str()))
+        .bind(array(&answers, |m| m.status.as_str()))
+        .bind(array(&answers, |m| Json(&m.result)))
+        .bind(array(&answers, |m| m.created_at))
         .execute(&mut *conn)
         .await?;
     }
@@ -1210,20 +1143,17 @@ async fn write_distinct_requests(
              assignee_id = excluded.assignee_id, seat_id = excluded.seat_id, \
              open = excluded.open, due_at = excluded.due_at, closed_at = excluded.closed_at",
         )
-        .bind(tasks.iter().map(|t| t.request_id).collect::<Vec<_>>())
-        .bind(
-            tasks
-                .iter()
-                .map(|t| i32::try_from(t.task_no).unwrap_or(i32::MAX))
-                .collect::<Vec<_>>(),
-        )
-        .bind(tasks.iter().map(|t| t.assignee_id).collect::<Vec<_>>())
-        .bind(tasks.iter().map(|t| t.seat_id).collect::<Vec<_>>())
-        .bind(tasks.iter().map(|t| t.step_id.as_str()).collect::<Vec<_>>())
-        .bind(tasks.iter().map(|t| t.open).collect::<Vec<_>>())
-        .bind(tasks.iter().map(|t| t.opened_at).collect::<Vec<_>>())
-        .bind(tasks.iter().map(|t| t.due_at).collect::<Vec<_>>())
-        .bind(tasks.iter().map(|t| t.closed_at).collect::<Vec<_>>())
+        .bind(array(&tasks, |t| t.request_id))
+        .bind(array(&tasks, |t| {
+            i32::try_from(t.task_no).unwrap_or(i32::MAX)
+        }))
+        .bind(array(&tasks, |t| t.assignee_id))
+        .bind(array(&tasks, |t| t.seat_id))
+        .bind(array(&tasks, |t| t.step_id.as_str()))
+        .bind(array(&tasks, |t| t.open))
+        .bind(array(&tasks, |t| t.opened_at))
+        .bind(array(&tasks, |t| t.due_at))
+        .bind(array(&tasks, |t| t.closed_at))
         .execute(&mut *conn)
         .await?;
     }
@@ -1237,8 +1167,8 @@ async fn write_distinct_requests(
             "INSERT INTO request_participants (request_id, person_id) \
              SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING",
         )
-        .bind(participants.iter().map(|(r, _)| *r).collect::<Vec<_>>())
-        .bind(participants.iter().map(|(_, p)| *p).collect::<Vec<_>>())
+        .bind(array(&participants, |(r, _)| r))
+        .bind(array(&participants, |(_, p)| p))
         .execute(&mut *conn)
         .await?;
     }
@@ -1261,13 +1191,18 @@ async fn write_distinct_requests(
              WHERE a.id = f.id AND a.uploader_id = f.uploader_id \
              AND (a.request_id IS NULL OR a.request_id = f.request_id)",
         )
-        .bind(files.iter().map(|(r, _, _)| *r).collect::<Vec<_>>())
-        .bind(files.iter().map(|(_, f, _)| *f).collect::<Vec<_>>())
-        .bind(files.iter().map(|(_, _, u)| *u).collect::<Vec<_>>())
+        .bind(array(&files, |(r, _, _)| r))
+        .bind(array(&files, |(_, f, _)| f))
+        .bind(array(&files, |(_, _, u)| u))
         .execute(&mut *conn)
         .await?;
     }
     Ok(written)
+}
+
+/// One column of `rows`, as an array for `unnest`.
+fn array<R: Copy, T>(rows: &[R], value: impl Fn(R) -> T) -> Vec<T> {
+    rows.iter().copied().map(value).collect()
 }
 
 /// Appends the audit lines of `$writes` (an iterator of `&RequestWrite` whose rows
