@@ -1028,9 +1028,9 @@ impl RequestRowsWrite for sqlx::PgConnection {
     /// mutation answers, tasks, participants, files), each a round trip to PostgreSQL, instead
     /// of one per kind and write. The rows go as arrays through `unnest`, so that each
     /// statement's text is the same for every batch size and is prepared once per connection
-    /// (multi-row `VALUES` made a statement per size and lost 15 %: BENCHMARKS.md, Tuning
-    /// history 2026-12-03 06:20). A batch with two writes to one request writes them in turn,
-    /// so that the second is checked against the version the first wrote.
+    /// (multi-row `VALUES` would make a statement of each size). A batch with two writes to
+    /// one request writes them in turn, so that the second is checked against the version the
+    /// first wrote.
     async fn write_request_rows(&mut self, writes: &[RequestWrite]) -> Result<Vec<bool>> {
         let mut ids = std::collections::HashSet::with_capacity(writes.len());
         if writes.iter().all(|w| ids.insert(w.request.id)) {
@@ -1055,7 +1055,7 @@ async fn write_distinct_requests(
     let template_version =
         |r: &RequestRecord| i32::try_from(r.template_version).unwrap_or(i32::MAX);
     if !new.is_empty() {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO requests (id, template_id, template_version, initiator_id, title, \
              status, version, form, computed, state, created_at, updated_at) \
              SELECT * FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::uuid[], $5::text[], \
@@ -1065,22 +1065,17 @@ async fn write_distinct_requests(
         .bind(array(&new, |w| w.request.id))
         .bind(array(&new, |w| w.request.template_id.as_str()))
         .bind(array(&new, |w| template_version(&w.request)))
-        .bind(array(&new, |w| w.request.initiator_id))
-        .bind(array(&new, |w| w.request.title.as_str()))
-        .bind(array(&new, |w| status_name(&w.request.state)))
-        .bind(array(&new, |w| w.request.version()))
-        .bind(array(&new, |w| Json(&w.request.form)))
-        .bind(array(&new, |w| Json(&w.request.computed)))
-        .bind(array(&new, |w| Json(&w.request.state)))
-        .bind(array(&new, |w| w.request.created_at))
-        .bind(array(&new, |w| w.request.updated_at))
-        .execute(&mut *conn)
-        .await?;
+        .bind(array(&new, |w| w.request.initiator_id));
+        bind_request_body(insert, &new)
+            .bind(array(&new, |w| w.request.created_at))
+            .bind(array(&new, |w| w.request.updated_at))
+            .execute(&mut *conn)
+            .await?;
     }
     let updated: std::collections::HashSet<Uuid> = if updates.is_empty() {
         Default::default()
     } else {
-        sqlx::query_scalar(
+        let update = sqlx::query(
             "UPDATE requests r SET title = u.title, status = u.status, version = u.version, \
              form = u.form, computed = u.computed, state = u.state, updated_at = u.updated_at \
              FROM unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::int8[], \
@@ -1089,18 +1084,14 @@ async fn write_distinct_requests(
              WHERE r.id = u.id AND r.version = u.expected RETURNING r.id",
         )
         .bind(array(&updates, |w| w.request.id))
-        .bind(array(&updates, |w| w.expected_version.unwrap_or_default()))
-        .bind(array(&updates, |w| w.request.title.as_str()))
-        .bind(array(&updates, |w| status_name(&w.request.state)))
-        .bind(array(&updates, |w| w.request.version()))
-        .bind(array(&updates, |w| Json(&w.request.form)))
-        .bind(array(&updates, |w| Json(&w.request.computed)))
-        .bind(array(&updates, |w| Json(&w.request.state)))
-        .bind(array(&updates, |w| w.request.updated_at))
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .collect()
+        .bind(array(&updates, |w| w.expected_version.unwrap_or_default()));
+        bind_request_body(update, &updates)
+            .bind(array(&updates, |w| w.request.updated_at))
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| sqlx::Row::try_get::<Uuid, _>(row, 0))
+            .collect::<std::result::Result<_, _>>()?
     };
     let written: Vec<bool> = writes
         .iter()
@@ -1198,6 +1189,23 @@ async fn write_distinct_requests(
         .await?;
     }
     Ok(written)
+}
+
+/// Binds the columns a change of a request rewrites, in the order both the insert and the
+/// update of [`write_distinct_requests`] take them: title, status, version, form, computed
+/// fields, state.
+fn bind_request_body<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    writes: &[&'q RequestWrite],
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    use sqlx::types::Json;
+    query
+        .bind(array(writes, |w| w.request.title.as_str()))
+        .bind(array(writes, |w| status_name(&w.request.state)))
+        .bind(array(writes, |w| w.request.version()))
+        .bind(array(writes, |w| Json(&w.request.form)))
+        .bind(array(writes, |w| Json(&w.request.computed)))
+        .bind(array(writes, |w| Json(&w.request.state)))
 }
 
 /// One column of `rows`, as an array for `unnest`.
