@@ -11,7 +11,7 @@ use countersign_api::attachments::references;
 use countersign_api::requests::{RefusalView, RequestView, SubmitRequest};
 use countersign_api::sync::{
     ActPayload, Change, EntityKind, Mutation, MutationBatch, MutationKind, MutationResult,
-    MutationStatus,
+    MutationStatus, SyncPage,
 };
 use countersign_domain::calendar::WorkingCalendar;
 use countersign_domain::engine::{Action, RequestStatus};
@@ -1281,6 +1281,12 @@ impl Client {
         }
     }
 
+    /// The changes after `after`, one page of them.
+    async fn sync_page(&self, after: &str) -> Result<SyncPage> {
+        self.authed(|api, access| async move { api.sync(&access, after, PAGE).await })
+            .await
+    }
+
     async fn pull(&self, cache: &Cache, now: DateTime<Utc>, report: &mut SyncReport) -> Result<()> {
         // Without a cursor this is a first download: catch up quietly, then one summary. One
         // interrupted goes on where it stopped, holding what it held.
@@ -1297,59 +1303,70 @@ impl Client {
         let mut notes = self.notification_notes(cache).await?;
         let mut templates = TemplateVersions::default();
         let mut after = cache.cursor().await?.unwrap_or_default();
+        let mut fetched = self.sync_page(&after).await;
         loop {
-            let page = self
-                .authed(|api, access| {
-                    let after = after.clone();
-                    async move { api.sync(&access, &after, PAGE).await }
-                })
-                .await;
-            let page = match page {
+            let page = match fetched {
                 Ok(p) => p,
                 Err(err) if err.server_code == Some(ErrorCode::ResyncRequired) => {
                     return self.resync(cache, now, report).await;
                 }
                 Err(err) => return Err(err),
             };
-            let mut planned = Vec::new();
-            templates.learn(&page.changes);
-            notes
-                .load_for(cache, page.changes.iter().filter_map(notify::notes_key))
-                .await?;
-            for change in &page.changes {
-                // A first download that starts again meets the records its cut-off try
-                // stored: those are not an earlier copy to compare with, and must be held
-                // for the summary like the rest.
-                let previous = if compare_with_cache {
-                    previous_of(cache, change)
-                        .await?
-                        .filter(|p| !catching_up || p.version < change.version)
+            // The next page is asked for while this one is written: the server builds it
+            // and the answer crosses the network while the cache's disk is busy, instead of
+            // each waiting for the other. Only a written page moves the cursor, so a next
+            // page that is never written (this one failed) is simply asked for again.
+            let next = async {
+                if page.more {
+                    Some(self.sync_page(&page.cursor).await)
                 } else {
                     None
-                };
-                let template = templates.of(cache, change).await;
-                planned.extend(notes.plan(mode, change, previous.as_ref(), template));
-            }
-            // Each page's records, its notes (what it holds back among them) and the cursor
-            // past it in one transaction: a first download cut off resumes at the page it
-            // had not finished, as any sync does.
-            let mut kept = notes.take_kept()?;
-            if catching_up {
-                kept.catching_up = Some(true);
-            }
-            cache
-                .apply_page_noting(&page.changes, Some(&page.cursor), &kept)
-                .await?;
-            after = page.cursor;
-            report.notifications.extend(planned);
+                }
+            };
+            let write = async {
+                let mut planned = Vec::new();
+                templates.learn(&page.changes);
+                notes
+                    .load_for(cache, page.changes.iter().filter_map(notify::notes_key))
+                    .await?;
+                for change in &page.changes {
+                    // A first download that starts again meets the records its cut-off try
+                    // stored: those are not an earlier copy to compare with, and must be
+                    // held for the summary like the rest.
+                    let previous = if compare_with_cache {
+                        previous_of(cache, change)
+                            .await?
+                            .filter(|p| !catching_up || p.version < change.version)
+                    } else {
+                        None
+                    };
+                    let template = templates.of(cache, change).await;
+                    planned.extend(notes.plan(mode, change, previous.as_ref(), template));
+                }
+                // Each page's records, its notes (what it holds back among them) and the
+                // cursor past it in one transaction: a first download cut off resumes at the
+                // page it had not finished, as any sync does.
+                let mut kept = notes.take_kept()?;
+                if catching_up {
+                    kept.catching_up = Some(true);
+                }
+                cache
+                    .apply_page_noting(&page.changes, Some(&page.cursor), &kept)
+                    .await?;
+                Ok::<_, ClientError>(planned)
+            };
+            let (written, next) = tokio::join!(write, next);
+            report.notifications.extend(written?);
             report.pulled += page.changes.len();
             if !catching_up {
                 report
                     .changed
                     .extend(page.changes.iter().map(Changed::from));
             }
-            if !page.more {
-                break;
+            after = page.cursor;
+            match next {
+                Some(next) => fetched = next,
+                None => break,
             }
         }
         if catching_up {
@@ -1399,12 +1416,7 @@ impl Client {
         let mut all = Vec::new();
         let mut after = String::new();
         loop {
-            let page = self
-                .authed(|api, access| {
-                    let after = after.clone();
-                    async move { api.sync(&access, &after, PAGE).await }
-                })
-                .await?;
+            let page = self.sync_page(&after).await?;
             all.extend(page.changes);
             after = page.cursor;
             if !page.more {
