@@ -29,6 +29,18 @@ const TRANSFER_TIMEOUT: Duration = Duration::from_secs(300);
 /// The identity probe must answer fast: the person is waiting at the sign-in screen.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(4500);
 
+/// What every HTTP client of ours starts from. TLS runs on rustls with ring: reqwest is built
+/// without a provider of its own (see the workspace's Cargo.toml), so ring is installed as
+/// the process's provider here, before any client exists. Installing is first come, first
+/// served: a process that installed another one first (a test harness) keeps its own.
+fn http_client() -> reqwest::ClientBuilder {
+    // Err only says a provider is already installed, which is all this needs.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .user_agent(concat!("countersign-client/", env!("CARGO_PKG_VERSION")))
+}
+
 #[derive(Debug, Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
@@ -37,10 +49,8 @@ pub struct ApiClient {
 
 impl ApiClient {
     pub fn new(base: ServerUrl) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
+        let http = http_client()
             .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("countersign-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::internal(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self { http, base })
@@ -277,10 +287,8 @@ impl ApiClient {
         idle: Duration,
     ) -> Result<reqwest::Response> {
         // Its own client: the ordinary one ends every request after REQUEST_TIMEOUT.
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
+        let http = http_client()
             .read_timeout(idle)
-            .user_agent(concat!("countersign-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::internal(format!("cannot build the HTTP client: {e}")))?;
         let mut builder = http
