@@ -1314,14 +1314,16 @@ impl Client {
             };
             // The next page is asked for while this one is written: the server builds it
             // and the answer crosses the network while the cache's disk is busy, instead of
-            // each waiting for the other. Only a written page moves the cursor, so a next
-            // page that is never written (this one failed) is simply asked for again.
+            // each waiting for the other. Only a written page moves the cursor: a failed
+            // write drops the request for the next page at once, and that page is asked for
+            // again by the next sync; the next page's own failure waits for its turn, after
+            // this page is written.
             let next = async {
-                if page.more {
+                Ok::<_, ClientError>(if page.more {
                     Some(self.sync_page(&page.cursor).await)
                 } else {
                     None
-                }
+                })
             };
             let write = async {
                 let mut planned = Vec::new();
@@ -1355,8 +1357,8 @@ impl Client {
                     .await?;
                 Ok::<_, ClientError>(planned)
             };
-            let (written, next) = tokio::join!(write, next);
-            report.notifications.extend(written?);
+            let (planned, next) = tokio::try_join!(write, next)?;
+            report.notifications.extend(planned);
             report.pulled += page.changes.len();
             if !catching_up {
                 report
