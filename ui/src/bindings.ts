@@ -205,6 +205,11 @@ export type ClientErrorCode =
 "invalid_server_url" | 
 /**  Nothing answered at the server address (down, wrong port, no network). */
 "server_unreachable" | 
+/**
+ *  The server's TLS certificate is not trusted here (an authority this computer does not
+ *  trust, expired, or issued for another address): nothing was sent to it.
+ */
+"server_untrusted" | 
 /**  Something answered, but it is not a Countersign server. */
 "not_countersign" | "invalid_credentials" | "login_throttled" | "account_disabled" | 
 /**  The sign-in expired; sign in again. */

@@ -11,6 +11,7 @@ type ErrorKey = `errors.${keyof typeof en.errors}`;
 const sentences: Record<CommandErrorCode, ErrorKey> = {
   invalid_server_url: 'errors.invalid_server_url',
   server_unreachable: 'errors.server_unreachable',
+  server_untrusted: 'errors.server_untrusted',
   not_countersign: 'errors.not_countersign',
   invalid_credentials: 'errors.invalid_credentials',
   login_throttled: 'errors.login_throttled',
@@ -43,6 +44,7 @@ const toldByTheCore: ReadonlySet<string> = new Set([
 const withoutUrl: Partial<Record<CommandErrorCode, ErrorKey>> = {
   invalid_server_url: 'errors.invalid_server_url_no_url',
   server_unreachable: 'errors.server_unreachable_no_url',
+  server_untrusted: 'errors.server_untrusted_no_url',
   not_countersign: 'errors.not_countersign_no_url',
 };
 

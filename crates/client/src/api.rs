@@ -33,6 +33,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_millis(4500);
 /// without a provider of its own (see the workspace's Cargo.toml), so ring is installed as
 /// the process's provider here, before any client exists. Installing is first come, first
 /// served: a process that installed another one first (a test harness) keeps its own.
+#[allow(clippy::disallowed_methods)] // the one place allowed to (see the crate's clippy.toml)
 fn http_client() -> reqwest::ClientBuilder {
     // Err only says a provider is already installed, which is all this needs.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -360,6 +361,16 @@ impl ApiClient {
     }
 
     fn transport_error(&self, err: &reqwest::Error) -> ClientError {
+        if let Some(why) = certificate_refused(err) {
+            return ClientError::new(
+                ClientErrorCode::ServerUntrusted,
+                format!(
+                    "The certificate of {} is not trusted here: {why}.",
+                    self.base
+                ),
+            )
+            .with_url(self.base.as_str());
+        }
         let why = if err.is_timeout() {
             "it did not answer in time".to_owned()
         } else if err.is_connect() {
@@ -378,4 +389,39 @@ impl ApiClient {
         )
         .with_url(self.base.as_str())
     }
+}
+
+/// Why the server's certificate was refused, when that is what ended the connection. rustls's
+/// error sits inside `io::Error`s (one wrapping another), whose `source()` skips what they
+/// wrap, so the chain is followed into each `io::Error`'s content instead.
+fn certificate_refused(err: &reqwest::Error) -> Option<String> {
+    use rustls::CertificateError as Cert;
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = next {
+        if let Some(rustls::Error::InvalidCertificate(why)) =
+            current.downcast_ref::<rustls::Error>()
+        {
+            return Some(match why {
+                Cert::UnknownIssuer => {
+                    "it is signed by an authority this computer does not trust".to_owned()
+                }
+                Cert::Expired | Cert::ExpiredContext { .. } => "it has expired".to_owned(),
+                Cert::NotValidYet | Cert::NotValidYetContext { .. } => {
+                    "it is not valid yet (check this computer's date and time)".to_owned()
+                }
+                Cert::NotValidForName | Cert::NotValidForNameContext { .. } => {
+                    "it was issued for another address".to_owned()
+                }
+                Cert::Revoked => "it has been revoked".to_owned(),
+                other => other.to_string(),
+            });
+        }
+        next = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    None
 }

@@ -15,6 +15,9 @@ pub enum ClientErrorCode {
     InvalidServerUrl,
     /// Nothing answered at the server address (down, wrong port, no network).
     ServerUnreachable,
+    /// The server's TLS certificate is not trusted here (an authority this computer does not
+    /// trust, expired, or issued for another address): nothing was sent to it.
+    ServerUntrusted,
     /// Something answered, but it is not a Countersign server.
     NotCountersign,
     InvalidCredentials,
@@ -55,6 +58,7 @@ impl ClientErrorCode {
         match self {
             Self::InvalidServerUrl => "invalid_server_url",
             Self::ServerUnreachable => "server_unreachable",
+            Self::ServerUntrusted => "server_untrusted",
             Self::NotCountersign => "not_countersign",
             Self::InvalidCredentials => "invalid_credentials",
             Self::LoginThrottled => "login_throttled",
@@ -130,8 +134,13 @@ impl ClientError {
     }
 
     /// True when the server could not be reached at all: the caller may carry on offline.
+    /// A certificate this computer does not trust counts: not a byte went to that server, so
+    /// everything waits in the cache as it does without a network.
     pub fn is_offline(&self) -> bool {
-        self.code == ClientErrorCode::ServerUnreachable
+        matches!(
+            self.code,
+            ClientErrorCode::ServerUnreachable | ClientErrorCode::ServerUntrusted
+        )
     }
 
     /// True when the server refused the access token in a way a refresh can cure.

@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
-use countersign_testkit::{DesktopSession, TestDb, TestServer};
+use countersign_testkit::{DesktopSession, TestDb, TestServer, TlsFront};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -27,7 +27,15 @@ impl<'a> Cli<'a> {
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        self.run_with(&[], args, stdin)
+    }
+
+    /// `run` with extra environment variables, such as `SSL_CERT_FILE`.
+    fn run_with(&self, env: &[(&str, &Path)], args: &[&str], stdin: Option<&str>) -> Output {
         let mut cmd: Command = self.session.command(env!("CARGO_BIN_EXE_countersign"));
+        // Only what a test gives decides which certificate authorities are trusted.
+        cmd.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
+        cmd.envs(env.iter().copied());
         cmd.arg("--home").arg(&self.home).args(args);
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -42,7 +50,18 @@ impl<'a> Cli<'a> {
     }
 
     fn login(&self, server: &str, user: &str, password: &str) -> Output {
-        self.run(
+        self.login_with(&[], server, user, password)
+    }
+
+    fn login_with(
+        &self,
+        env: &[(&str, &Path)],
+        server: &str,
+        user: &str,
+        password: &str,
+    ) -> Output {
+        self.run_with(
+            env,
             &[
                 "login",
                 "--server",
@@ -204,6 +223,69 @@ async fn a_server_that_is_not_countersign_is_told_apart() {
             stderr(&out)
         );
     }
+}
+
+/// The organisation's server behind HTTPS (a TLS-terminating proxy): the CLI signs in only
+/// when this computer trusts the certificate, and a refused certificate is told apart from a
+/// server that cannot be reached, before any password leaves the machine.
+#[tokio::test(flavor = "multi_thread")]
+async fn https_signs_in_only_where_the_certificate_is_trusted() {
+    let server = TestServer::start(TestDb::sqlite()).await;
+    server.add_person("li.wei", PASSWORD, &["employee"]).await;
+    let front = TlsFront::start(server.addr, &["localhost"]).await;
+    let desktop = DesktopSession::headless();
+    let cli = Cli::new(&desktop);
+    let trusted = [("SSL_CERT_FILE", front.authority_file())];
+    let url = front.url("localhost");
+
+    // The organisation's authority is not installed on this computer.
+    let out = cli.login(&url, "li.wei", PASSWORD);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "The certificate of {url} is not trusted here: it is signed by an authority this \
+             computer does not trust."
+        )),
+        "{}",
+        stderr(&out)
+    );
+
+    // Installed, but the server is asked for by a name its certificate does not carry.
+    let by_address = front.url("127.0.0.1");
+    let out = cli.login_with(&trusted, &by_address, "li.wei", PASSWORD);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("it was issued for another address"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        server.sessions_of("li.wei").await.is_empty(),
+        "a refused certificate still let a sign-in through"
+    );
+
+    // Installed and the right name: signed in, and later commands go over TLS as well.
+    let out = cli.login_with(&trusted, &url, "li.wei", PASSWORD);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("Signed in to {url}")),
+        "{}",
+        stdout(&out)
+    );
+    let out = cli.run_with(&trusted, &["whoami", "--json"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["person"]["username"], "li.wei");
+    assert_eq!(json["offline"], false);
+
+    // The authority removed again (a reinstalled machine): the signed-in CLI carries on from
+    // its cache, as without a network, instead of failing or signing out.
+    let out = cli.run(&["whoami", "--json"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["person"]["username"], "li.wei");
+    assert_eq!(json["offline"], true);
+    assert_eq!(server.sessions_of("li.wei").await.len(), 1);
 }
 
 fn start() -> DateTime<Utc> {

@@ -8,6 +8,8 @@
 //!   asked, an Xvfb display) so keyring and desktop tests touch nothing of the machine's.
 //! - [`FaultProxy`]: a TCP proxy in front of a server that breaks chosen HTTP requests (lost,
 //!   cut, answered but unheard, delivered twice) and can refuse connections, for fault tests.
+//! - [`TlsFront`]: HTTPS in front of a server, with a certificate from an authority made for
+//!   the test, which a client process trusts through `SSL_CERT_FILE`.
 //! - [`NotificationServer`]: owns `org.freedesktop.Notifications` on a test bus, records every
 //!   notification and can click its actions.
 //! - [`StatusNotifierWatcher`]: owns `org.kde.StatusNotifierWatcher` on a test bus, so an app's
@@ -24,6 +26,7 @@ mod desktop;
 mod fault_proxy;
 mod notifications;
 mod server;
+mod tls_front;
 mod tray;
 mod x11;
 mod xdnd;
@@ -35,6 +38,7 @@ pub use desktop::DesktopSession;
 pub use fault_proxy::{Exchange, Fault, FaultProxy, Observed};
 pub use notifications::{Call, Hints, NotificationServer, Notified};
 pub use server::{PausedServer, TestServer};
+pub use tls_front::TlsFront;
 pub use tray::{ItemProperties, MenuEntry, RegisteredItem, StatusNotifierWatcher, Tray};
 pub use x11::{Key, TopLevel};
 pub use xdnd::DropOutcome;

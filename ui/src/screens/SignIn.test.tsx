@@ -115,6 +115,11 @@ describe('SignIn', () => {
       'Cannot reach https://oa.example.com. Check the address and your network.',
     ],
     [
+      'server_untrusted',
+      { url: 'https://oa.example.com' },
+      "The certificate of https://oa.example.com is not trusted on this computer (an unknown issuer, expired, or made for another address). Check the address; if it is right, ask IT support to install your organisation's certificate.",
+    ],
+    [
       'not_countersign',
       { url: 'https://www.example.com' },
       'https://www.example.com is not a Countersign server.',
@@ -198,6 +203,19 @@ describe('SignIn', () => {
       'Cannot reach https://oa.example.com. Check the address and your network.',
     );
     expect(field.server()).toHaveFocus();
+  });
+
+  it('points at the address when the server\'s certificate is not trusted', async () => {
+    fakeCommands.signIn.mockResolvedValue(failed(commandError('server_untrusted')));
+    const { user } = renderSignIn();
+    await fillAndSubmit(user);
+    expect(await screen.findByTestId('sign-in-error')).toHaveTextContent(
+      'The certificate of https://oa.example.com is not trusted on this computer',
+    );
+    expect(field.server()).toHaveFocus();
+    expect(field.server()).toHaveAttribute('aria-invalid', 'true');
+    // The password stays: once IT has installed the certificate, signing in is one click.
+    expect(field.password()).toHaveValue(' s3cret ');
   });
 
   it('shows the core message for an error code it does not know', async () => {

@@ -21,6 +21,7 @@ function fieldOf(error: CommandError): Field | null {
   switch (error.code) {
     case 'invalid_server_url':
     case 'server_unreachable':
+    case 'server_untrusted':
     case 'not_countersign':
       return 'server';
     case 'invalid_credentials':
