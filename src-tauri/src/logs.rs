@@ -47,6 +47,10 @@ pub struct StartMarks {
     /// The inbox's first page was asked for, and answered.
     pub list_sent: Option<f64>,
     pub list_answered: Option<f64>,
+    /// React committed the answer to the page (rows or the empty state), before layout.
+    pub rendered: Option<f64>,
+    /// The browser computed its style and layout (fonts found and text shaped), before paint.
+    pub laid_out: Option<f64>,
     /// The browser painted the answer (two animation frames after it was rendered).
     pub painted: Option<f64>,
 }
@@ -85,6 +89,8 @@ pub fn first_paint(screen: &str, marks: &StartMarks) {
         session_ms = at(marks.session),
         list_sent_ms = at(marks.list_sent),
         list_answered_ms = at(marks.list_answered),
+        rendered_ms = at(marks.rendered),
+        laid_out_ms = at(marks.laid_out),
         painted_ms = at(marks.painted),
         "first paint"
     );

@@ -832,6 +832,10 @@ export type StartMarks = {
 	/**  The inbox's first page was asked for, and answered. */
 	list_sent: number | null,
 	list_answered: number | null,
+	/**  React committed the answer to the page (rows or the empty state), before layout. */
+	rendered: number | null,
+	/**  The browser computed its style and layout (fonts found and text shaped), before paint. */
+	laid_out: number | null,
 	/**  The browser painted the answer (two animation frames after it was rendered). */
 	painted: number | null,
 };

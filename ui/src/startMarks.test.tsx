@@ -29,6 +29,8 @@ it("logs the inbox's first paint once, with the start's steps in the order they 
     marks.session,
     marks.list_sent,
     marks.list_answered,
+    marks.rendered,
+    marks.laid_out,
     marks.painted,
   ];
   for (const step of steps) expect(step).toEqual(expect.any(Number));

@@ -3,7 +3,7 @@
 // template and service level, a search that the core runs over titles, people and figures
 // in either language, and approving several at once. All of it works offline: decisions are
 // queued, and the sync bar above the list says what waits and what the server refused.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
@@ -18,6 +18,7 @@ import { usePagedList } from '../list/pagedList';
 import { ListNotReady } from '../list/ListNotReady';
 import { VirtualList } from '../list/VirtualList';
 import { refusalReason } from '../list/words';
+import { markStart } from '../startMarks';
 import type { PaletteEntry } from './CommandPalette';
 import { SyncBar } from './InboxSync';
 
@@ -99,8 +100,15 @@ export function Inbox({ list, sync, onOpen, onOpenMeeting, onPaletteEntries }: I
   const snapshot = usePagedList(list, filter);
   const total = snapshot.total ?? 0;
 
-  // The first answer on screen (rows or the empty state) since the app started: once the
-  // browser has painted it, the app logs how long its start took.
+  // The first answer on screen (rows or the empty state) since the app started: committed by
+  // React here, before the browser lays it out; once painted, the app logs the start's steps.
+  useLayoutEffect(() => {
+    if (snapshot.total === null) return;
+    markStart('rendered');
+    // Reading a size makes the browser lay the page out now rather than just before its
+    // paint: the same work, once, timed apart from the paint.
+    if (document.body.getBoundingClientRect().height >= 0) markStart('laid_out');
+  }, [snapshot.total]);
   useEffect(() => {
     if (snapshot.total === null || firstPaintReported) return;
     firstPaintReported = true;
