@@ -103,7 +103,7 @@ export function Inbox({ list, sync, onOpen, onOpenMeeting, onPaletteEntries }: I
   // The first answer on screen (rows or the empty state) since the app started: committed by
   // React here, before the browser lays it out; once painted, the app logs the start's steps.
   useLayoutEffect(() => {
-    if (snapshot.total === null) return;
+    if (snapshot.total === null || firstPaintReported) return;
     markStart('rendered');
     // Reading a size makes the browser lay the page out now rather than just before its
     // paint: the same work, once, timed apart from the paint.
