@@ -288,6 +288,30 @@ async fn https_signs_in_only_where_the_certificate_is_trusted() {
     assert_eq!(server.sessions_of("li.wei").await.len(), 1);
 }
 
+/// A server whose certificate nobody renewed is named as such, not as unreachable, even where
+/// its authority is trusted.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_certificate_is_named() {
+    let server = TestServer::start(TestDb::sqlite()).await;
+    server.add_person("li.wei", PASSWORD, &["employee"]).await;
+    let front = TlsFront::start_expired(server.addr, &["localhost"]).await;
+    let desktop = DesktopSession::headless();
+    let cli = Cli::new(&desktop);
+    let url = front.url("localhost");
+
+    let trusted = [("SSL_CERT_FILE", front.authority_file())];
+    let out = cli.login_with(&trusted, &url, "li.wei", PASSWORD);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "The certificate of {url} is not trusted here: it has expired."
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert!(server.sessions_of("li.wei").await.is_empty());
+}
+
 fn start() -> DateTime<Utc> {
     Utc::now()
 }

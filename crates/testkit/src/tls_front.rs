@@ -28,6 +28,16 @@ impl TlsFront {
     /// Listens on 127.0.0.1 (a free port) with a certificate valid for `names` (DNS names
     /// or IP addresses), relaying every connection to `upstream` once its handshake is done.
     pub async fn start(upstream: SocketAddr, names: &[&str]) -> Self {
+        Self::launch(upstream, names, false).await
+    }
+
+    /// As [`TlsFront::start`], with a server certificate that expired in 2021 (its authority
+    /// still valid): what a server shows when nobody renewed it.
+    pub async fn start_expired(upstream: SocketAddr, names: &[&str]) -> Self {
+        Self::launch(upstream, names, true).await
+    }
+
+    async fn launch(upstream: SocketAddr, names: &[&str], expired: bool) -> Self {
         let authority_key = KeyPair::generate().expect("a key for the test authority");
         let mut authority = CertificateParams::new(Vec::<String>::new()).unwrap();
         authority
@@ -40,10 +50,13 @@ impl TlsFront {
 
         let server_key = KeyPair::generate().expect("a key for the server");
         let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
-        let server_cert = CertificateParams::new(names)
-            .expect("names a certificate can carry")
-            .signed_by(&server_key, &issuer)
-            .unwrap();
+        let mut server_params =
+            CertificateParams::new(names).expect("names a certificate can carry");
+        if expired {
+            server_params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            server_params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        }
+        let server_cert = server_params.signed_by(&server_key, &issuer).unwrap();
 
         let dir = tempfile::tempdir().expect("a directory for the authority's certificate");
         let authority_file = dir.path().join("authority.pem");
