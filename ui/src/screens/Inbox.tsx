@@ -107,7 +107,8 @@ export function Inbox({ list, sync, onOpen, onOpenMeeting, onPaletteEntries }: I
     markStart('rendered');
     // Reading a size makes the browser lay the page out now rather than just before its
     // paint: the same work, once, timed apart from the paint.
-    if (document.body.getBoundingClientRect().height >= 0) markStart('laid_out');
+    document.body.getBoundingClientRect();
+    markStart('laid_out');
   }, [snapshot.total]);
   useEffect(() => {
     if (snapshot.total === null || firstPaintReported) return;
