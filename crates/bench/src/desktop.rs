@@ -110,6 +110,7 @@ pub async fn memory_and_desktop(cli: &crate::Cli, world: &World, rows: usize) ->
     .collect();
     let idle = Duration::from_secs(cli.idle);
     let app_logs = cli.app_logs.clone();
+    let app_perf = cli.app_perf;
     let url = world.url();
     crate::guarded_within(crate::LONG_FIGURE_TIMEOUT, &names, async move {
         let session = DesktopSession::with_display();
@@ -126,7 +127,14 @@ pub async fn memory_and_desktop(cli: &crate::Cli, world: &World, rows: usize) ->
                 figures.push(memory.figure(rows));
             }
             if wants_desktop {
-                figures.extend(desktop(&session, &home, rows, idle, app_logs.as_deref())?);
+                figures.extend(desktop(
+                    &session,
+                    &home,
+                    rows,
+                    idle,
+                    app_logs.as_deref(),
+                    app_perf,
+                )?);
             }
             anyhow::Ok(figures)
         })
@@ -230,6 +238,8 @@ fn cli_first_sync(session: &DesktopSession, home: &Path, url: &str) -> anyhow::R
 struct App {
     child: Child,
     painted: mpsc::Receiver<Instant>,
+    /// Started under `perf record` (`--app-perf`).
+    profiled: bool,
 }
 
 impl App {
@@ -238,15 +248,34 @@ impl App {
         bin: &Path,
         home: &Path,
         log: Option<PathBuf>,
+        perf: bool,
     ) -> anyhow::Result<Self> {
         use std::os::unix::process::CommandExt as _;
         let level = match &log {
             Some(_) => std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
             None => "info".into(),
         };
+        let profile = log
+            .as_ref()
+            .filter(|_| perf)
+            .map(|log| log.with_extension("perf.data"));
         let mut keep = log.map(std::fs::File::create).transpose()?;
-        let mut child = session
-            .command(bin)
+        let mut command = match &profile {
+            // CPU samples with their stacks and every context switch, on the monotonic
+            // clock, of the app and the WebKit processes it starts (perf follows children).
+            Some(out) => {
+                let mut perf = session.command("perf");
+                perf.args(["record", "--quiet", "-F", "1999", "--call-graph", "fp"])
+                    .args(["-k", "mono", "-e", "cpu-clock", "-e", "sched:sched_switch"])
+                    .arg("-o")
+                    .arg(out)
+                    .arg("--")
+                    .arg(bin);
+                perf
+            }
+            None => session.command(bin),
+        };
+        let mut child = command
             .env("COUNTERSIGN_HOME", home)
             .env("COUNTERSIGN_LOG_DIR", home.join("logs"))
             .env("NO_COLOR", "1")
@@ -274,7 +303,11 @@ impl App {
                 }
             }
         });
-        Ok(App { child, painted })
+        Ok(App {
+            child,
+            painted,
+            profiled: profile.is_some(),
+        })
     }
 
     fn wait_painted(&self) -> anyhow::Result<Instant> {
@@ -363,6 +396,14 @@ impl Pss {
 
 impl Drop for App {
     fn drop(&mut self) {
+        if self.profiled {
+            // perf writes its file on SIGINT and ends the app; killed, it leaves the file
+            // unreadable.
+            let _ = Command::new("kill")
+                .args(["-INT", &self.child.id().to_string()])
+                .status();
+            let _ = self.child.wait();
+        }
         let _ = Command::new("kill")
             .args(["-KILL", "--", &format!("-{}", self.child.id())])
             .status();
@@ -422,6 +463,7 @@ fn desktop(
     rows: usize,
     idle: Duration,
     app_logs: Option<&Path>,
+    app_perf: bool,
 ) -> anyhow::Result<Vec<Figure>> {
     if let Some(dir) = app_logs {
         std::fs::create_dir_all(dir)?;
@@ -435,7 +477,7 @@ fn desktop(
                 dir.join(format!("{name}-{i}.log"))
             });
             let started = Instant::now();
-            let app = App::start(session, bin, home, log)?;
+            let app = App::start(session, bin, home, log, app_perf)?;
             starts.push(app.wait_painted()? - started);
             if i + 1 == STARTS {
                 std::thread::sleep(idle);

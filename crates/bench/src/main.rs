@@ -62,6 +62,12 @@ pub(crate) struct Cli {
     /// directory, to see where a slow start spends its time.
     #[arg(long, global = true)]
     app_logs: Option<PathBuf>,
+    /// Also record each desktop start with `perf record` (CPU samples with their stacks and
+    /// context switches, of the app and its WebKit processes) beside its log, as
+    /// `NAME-N.perf.data`. perf's own cost is in the figures of such a run: they show where
+    /// time goes, not how much there is.
+    #[arg(long, global = true, requires = "app_logs")]
+    app_perf: bool,
     /// Print the table only; leave BENCHMARKS.md as it is.
     #[arg(long, global = true)]
     no_write: bool,
