@@ -857,7 +857,12 @@ export type SyncStatus = {
 	/**  Whether the last contact with the server succeeded. */
 	online: boolean,
 	last_sync_at: string | null,
-	last_error: string | null,
+	/**
+	 *  What went wrong at the last contact, if it failed. Its code tells waiting for the
+	 *  network (`server_unreachable`) from what someone must fix, such as a server
+	 *  certificate this computer does not trust (`server_untrusted`).
+	 */
+	last_error: ClientError | null,
 	/**  Entries waiting for an answer. */
 	outbox_pending: number,
 	/**  Entries the server refused (they never block the others). */

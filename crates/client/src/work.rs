@@ -124,7 +124,10 @@ pub struct SyncStatus {
     /// Whether the last contact with the server succeeded.
     pub online: bool,
     pub last_sync_at: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
+    /// What went wrong at the last contact, if it failed. Its code tells waiting for the
+    /// network (`server_unreachable`) from what someone must fix, such as a server
+    /// certificate this computer does not trust (`server_untrusted`).
+    pub last_error: Option<ClientError>,
     /// Entries waiting for an answer.
     #[cfg_attr(feature = "specta", specta(type = u32))]
     pub outbox_pending: usize,
@@ -228,7 +231,7 @@ pub(crate) struct OpenCache {
     pub me: Uuid,
     pub recovery: Option<Recovery>,
     pub online: bool,
-    pub last_error: Option<String>,
+    pub last_error: Option<ClientError>,
 }
 
 pub(crate) fn refused(message: impl Into<String>) -> ClientError {
@@ -1127,7 +1130,7 @@ impl Client {
                 }
                 Err(err) => {
                     open.online = !err.is_offline();
-                    open.last_error = Some(err.message.clone());
+                    open.last_error = Some(err.clone());
                 }
             }
         }

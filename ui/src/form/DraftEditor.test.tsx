@@ -414,7 +414,12 @@ describe('DraftEditor: submitting and deleting', () => {
       ok({
         online: false,
         last_sync_at: null,
-        last_error: 'offline',
+        last_error: {
+          code: 'server_unreachable',
+          message: 'Cannot reach https://oa.example.cn.',
+          url: 'https://oa.example.cn',
+          retry_after_secs: null,
+        },
         outbox_pending: 1,
         refused: [],
         recovery: null,

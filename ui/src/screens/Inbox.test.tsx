@@ -303,6 +303,45 @@ describe('Inbox', () => {
     expect(onOpen).toHaveBeenCalledWith(requestId(1));
   });
 
+  it('says an untrusted server certificate is a problem to fix, not being offline, and keeps the queue', async () => {
+    fakeCommands.inbox.mockImplementation(answerInboxOf(1));
+    fakeCommands.syncStatus.mockResolvedValue(
+      ok(
+        syncStatus({
+          online: false,
+          outbox_pending: 1,
+          last_error: {
+            code: 'server_untrusted',
+            message: 'The certificate of https://oa.example.cn is not trusted here: it has expired.',
+            url: 'https://oa.example.cn',
+            retry_after_secs: null,
+          },
+        }),
+      ),
+    );
+    renderInbox();
+
+    const banner = await screen.findByTestId('untrusted-banner');
+    expect(banner).toHaveAttribute('role', 'alert');
+    expect(banner).toHaveTextContent(
+      'The certificate of https://oa.example.cn is not trusted on this computer',
+    );
+    expect(banner).toHaveTextContent('ask IT support');
+    expect(banner).toHaveTextContent('Until then, decisions are queued');
+    expect(screen.queryByTestId('offline-banner')).not.toBeInTheDocument();
+    expect(screen.getByTestId('outbox-indicator')).toHaveTextContent('Waiting to be sent: 1');
+
+    const { i18n } = await import('../i18n');
+    await i18n.changeLanguage('zh-CN');
+    try {
+      expect(await screen.findByTestId('untrusted-banner')).toHaveTextContent(
+        '本机不信任 https://oa.example.cn 的证书',
+      );
+    } finally {
+      await i18n.changeLanguage('en');
+    }
+  });
+
   it('opens the meeting, not a request, for a refused answer to an invitation', async () => {
     fakeCommands.inbox.mockImplementation(answerInboxOf(1));
     fakeCommands.syncStatus.mockResolvedValue(

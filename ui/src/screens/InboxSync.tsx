@@ -42,6 +42,10 @@ export function SyncBar({ sync, onOpen, onOpenMeeting }: SyncBarProps) {
   }, [panelOpen]);
 
   const lastSyncAt = status?.last_sync_at ?? null;
+  const untrusted =
+    status !== null && !status.online && status.last_error?.code === 'server_untrusted'
+      ? status.last_error
+      : null;
   const recovery = status?.recovery ?? null;
   const lastSync =
     lastSyncAt === null
@@ -50,11 +54,22 @@ export function SyncBar({ sync, onOpen, onOpenMeeting }: SyncBarProps) {
 
   return (
     <div className="sync-area">
-      {status !== null && !status.online && (
+      {status !== null && !status.online && untrusted === null && (
         <div className="banner banner-warning" role="status" data-testid="offline-banner">
           <OfflineIcon />
           <p>
             {t('sync.offlineBanner')} <span className="banner-aside">{lastSync}</span>
+          </p>
+        </div>
+      )}
+      {untrusted !== null && (
+        // The network is fine and waiting will not help: someone has to fix the certificate
+        // (or the address), so it is said as a problem, not as being offline.
+        <div className="banner banner-error" role="alert" data-testid="untrusted-banner">
+          <AlertIcon />
+          <p>
+            {describeError(t, untrusted)} {t('sync.queuedUntilTrusted')}{' '}
+            <span className="banner-aside">{lastSync}</span>
           </p>
         </div>
       )}

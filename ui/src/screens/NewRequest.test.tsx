@@ -1,6 +1,7 @@
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { SyncStatus } from '../api';
 import { i18n } from '../i18n';
 import { draftStore, draftView, tenFortyTwo } from '../test/drafts';
 import { fakeCommands, resetFakeCommands } from '../test/fakeCommands';
@@ -12,10 +13,15 @@ vi.mock('../bindings', async () => ({
   commands: (await import('../test/fakeCommands')).fakeCommands,
 }));
 
-const offline = {
+const offline: SyncStatus = {
   online: false,
   last_sync_at: null,
-  last_error: 'offline',
+  last_error: {
+    code: 'server_unreachable',
+    message: 'Cannot reach https://oa.example.cn.',
+    url: 'https://oa.example.cn',
+    retry_after_secs: null,
+  },
   outbox_pending: 1,
   refused: [],
   recovery: null,
