@@ -251,6 +251,29 @@ impl App {
         }
     }
 
+    /// Waits for two animation frames: the page has painted what it shows now. Bounded like
+    /// every other wait, so a page that stops painting fails with what it showed instead of
+    /// holding the run until CI's limit.
+    async fn wait_painted(&self, name: &str) {
+        let painted = tokio::time::timeout(
+            UI_TIMEOUT,
+            self.client.execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            ),
+        )
+        .await;
+        match painted {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => panic!("{name}: the page did not paint: {e}"),
+            Err(_) => panic!(
+                "{name}: no animation frame within {UI_TIMEOUT:?}\n{}",
+                self.whats_shown().await
+            ),
+        }
+    }
+
     /// What the window shows, for a failure message: the heading and the test ids on screen,
     /// so a timeout says where the app was instead of only what it was not.
     pub async fn whats_shown(&self) -> String {
@@ -338,14 +361,7 @@ impl App {
     /// hand back an older frame, so this waits for two animation frames (the page has
     /// painted) and then captures the X display itself.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
-        self.client
-            .execute_async(
-                "const done = arguments[arguments.length - 1];\
-                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-                vec![],
-            )
-            .await
-            .expect("the page painted");
+        self.wait_painted(name).await;
         let path = artifacts_dir().join(format!("{name}.png"));
         let status = std::process::Command::new("import")
             .args(["-display", &self.display, "-window", "root"])
@@ -412,14 +428,7 @@ impl App {
     /// Saves the web view's own picture as `artifacts/e2e/<name>.png` — for when several
     /// apps share the display and the screen shows only the one on top.
     pub async fn snapshot(&self, name: &str) -> PathBuf {
-        self.client
-            .execute_async(
-                "const done = arguments[arguments.length - 1];\
-                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-                vec![],
-            )
-            .await
-            .expect("the page painted");
+        self.wait_painted(name).await;
         let png = self
             .client
             .screenshot()
