@@ -282,9 +282,12 @@ impl App {
                       const h1 = document.querySelector('h1');\
                       return `heading: ${h1 ? h1.textContent : '(none)'}; \
                         test ids: ${[...new Set(ids)].join(', ')}`;";
-        match self.client.execute(script, vec![]).await {
-            Ok(serde_json::Value::String(shown)) => shown,
-            other => format!("(could not read the page: {other:?})"),
+        // Only ever called to explain a failure: a page that does not answer must not turn
+        // that failure into a hang.
+        match tokio::time::timeout(UI_TIMEOUT, self.client.execute(script, vec![])).await {
+            Ok(Ok(serde_json::Value::String(shown))) => shown,
+            Ok(other) => format!("(could not read the page: {other:?})"),
+            Err(_) => format!("(the page did not answer within {UI_TIMEOUT:?})"),
         }
     }
 
